@@ -1,0 +1,1 @@
+"""Command-line interface: thin Typer modules over the Python API."""

@@ -1,0 +1,100 @@
+"""The `vfxgen` Typer app: global options and the single place where errors become exit codes.
+
+Each command lives in its own module and is wrapped by `handles_errors`, so a `VfxgenError` anywhere
+below becomes one line on stderr plus the error's exit code (table in `vfxgen.errors.EXIT_CODES`);
+the traceback only shows with `--debug`.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from vfxgen import __version__
+from vfxgen.cli.console import STATE, err_console
+from vfxgen.errors import OutOfMemoryError, VfxgenError
+
+app = typer.Typer(
+    name="vfxgen",
+    help="Generate RGBA video (colour + matching alpha) for compositing: EXR for Nuke, ProRes 4444 for AE.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _fail(line: str, code: int) -> None:
+    err_console.print(f"error: {line}", markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+def handles_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Map library errors to one stderr line and an exit code; keep tracebacks behind --debug."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except VfxgenError as exc:
+            if STATE["debug"]:
+                traceback.print_exc(file=sys.stderr)
+            _fail(exc.one_line(), exc.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted; finished shots are kept, rerun with --resume to continue", 130)
+        except MemoryError:
+            exc = OutOfMemoryError("out of host memory", "use a smaller size, fewer frames or --offload")
+            _fail(exc.one_line(), exc.exit_code)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence for farm logs
+            if type(exc).__name__ == "OutOfMemoryError":  # torch.cuda.OutOfMemoryError, without importing torch
+                oom = OutOfMemoryError("the device ran out of memory", "try --offload model or a smaller size")
+                _fail(oom.one_line(), oom.exit_code)
+            if STATE["debug"]:
+                traceback.print_exc(file=sys.stderr)
+            _fail(f"internal error: {type(exc).__name__}: {exc}. Rerun with --debug and report it.", 1)
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"vfxgen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr; no progress.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """vfxgen: TransPixar RGBA video generation and compositing hand-off."""
+    STATE["debug"] = STATE["debug"] or debug
+    STATE["quiet"] = quiet
+
+
+def register(name: str, func: Callable[..., Any], **kwargs: Any) -> None:
+    """Add a command wrapped in the error mapping."""
+    app.command(name, **kwargs)(handles_errors(func))
+
+
+def _register_all() -> None:
+    # One module per command; imported here so `vfxgen --help` lists them all.
+    from vfxgen.cli import commands  # noqa: F401
+
+
+_register_all()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

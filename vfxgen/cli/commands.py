@@ -1,0 +1,3 @@
+"""Imports every command module; each registers itself on the app with `vfxgen.cli.app.register`."""
+
+# ruff: noqa: F401
