@@ -14,7 +14,7 @@ SRGB_COLORSPACE = "srgb_rec709_scene"
 
 
 def srgb_to_linear(x: np.ndarray) -> np.ndarray:
-    """Decode sRGB-encoded values to scene-linear (float32). Values outside [0, 1] extend linearly/by power."""
+    """Decode sRGB-encoded values to scene-linear (float32). Sign-symmetric outside [0, 1]."""
     x = np.asarray(x, dtype=np.float32)
     a = np.abs(x)
     lin = np.where(a <= 0.04045, a / 12.92, ((a + 0.055) / 1.055) ** 2.4)

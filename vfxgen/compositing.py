@@ -10,7 +10,9 @@ import numpy as np
 from vfxgen.color import linear_to_srgb, srgb_to_linear
 
 
-def checkerboard(height: int, width: int, square: int = 8, dark: float = 0.35, light: float = 0.65) -> np.ndarray:
+def checkerboard(
+    height: int, width: int, square: int = 8, dark: float = 0.35, light: float = 0.65
+) -> np.ndarray:
     """A grey checkerboard `[H, W, 3]` (sRGB-encoded), the usual backdrop for showing alpha."""
     ys = (np.arange(height) // square)[:, None]
     xs = (np.arange(width) // square)[None, :]

@@ -1,0 +1,8 @@
+"""Shared test fixtures: tiny seeded CogVideoX components built in the test, never downloaded."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
