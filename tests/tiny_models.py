@@ -53,3 +53,50 @@ def random_inputs(transformer: CogVideoXTransformer3DModel, frames: int, seed: i
     text = torch.randn(1, TEXT_LEN, TEXT_DIM, generator=g)
     t = torch.tensor([500])
     return x, text, t
+
+
+def save_tiny_model_dir(path, kind: str = "t2v", lora_seed: int | None = 5):
+    """A complete tiny diffusers CogVideoX model directory (+ bundled TransPixar LoRA), made offline.
+
+    Spatial VAE factor 4 (3 blocks), temporal 4, patch 2: sizes are multiples of 8, native 32x48x9.
+    """
+    from diffusers import (
+        AutoencoderKLCogVideoX,
+        CogVideoXDPMScheduler,
+        CogVideoXImageToVideoPipeline,
+        CogVideoXPipeline,
+    )
+    from transformers import ByT5Tokenizer, T5Config, T5EncoderModel
+
+    from vfxgen.models.transpixar import apply_transpixar, save_rgba_lora
+
+    torch.manual_seed(0)
+    transformer = tiny_transformer("i2v" if kind == "i2v" else "5b")
+    vae = AutoencoderKLCogVideoX(
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("CogVideoXDownBlock3D",) * 3,
+        up_block_types=("CogVideoXUpBlock3D",) * 3,
+        block_out_channels=(8, 8, 8),
+        latent_channels=LATENT_C,
+        layers_per_block=1,
+        norm_num_groups=2,
+        temporal_compression_ratio=4,
+    )
+    text_encoder = T5EncoderModel(
+        T5Config(vocab_size=384, d_model=TEXT_DIM, d_ff=32, d_kv=8, num_layers=1, num_heads=2)
+    )
+    tokenizer = ByT5Tokenizer()
+    scheduler = CogVideoXDPMScheduler(timestep_spacing="trailing", prediction_type="v_prediction")
+    cls = CogVideoXImageToVideoPipeline if kind == "i2v" else CogVideoXPipeline
+    pipe = cls(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer, scheduler=scheduler)
+    pipe.save_pretrained(str(path), safe_serialization=True)
+    if lora_seed is not None:
+        apply_transpixar(transformer, rank=4)
+        g = torch.Generator().manual_seed(lora_seed)
+        with torch.no_grad():
+            for name, p in transformer.named_parameters():
+                if p.requires_grad:
+                    p.copy_(torch.randn(p.shape, generator=g) * 0.3)
+        save_rgba_lora(transformer, path / "transpixar_lora.safetensors")
+    return path

@@ -1,0 +1,146 @@
+"""Where models live: the bundled default model, a diffusers CogVideoX directory, a LoRA file.
+
+Everything here is cheap (reads JSON, lists files) so the CLI can reject a wrong `--model` or `--lora`
+before any weights are loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from vfxgen.errors import ModelError
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "default_model"
+BUNDLED_LORA_NAME = "transpixar_lora.safetensors"
+_PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a model directory holds, read from its JSON files only."""
+
+    path: Path
+    pipeline_class: str
+    image_to_video: bool
+    bundled_lora: Path | None
+    sample_frames: int
+    sample_height: int
+    sample_width: int
+    use_learned_positions: bool
+    spatial_multiple: int
+
+    @property
+    def name(self) -> str:
+        return "vfxgen-default" if self.path == DEFAULT_MODEL_DIR else self.path.name
+
+
+def resolve_model(model: str | os.PathLike | None) -> ModelInfo:
+    """Check a model directory (or the bundled default when `model` is None) and describe it."""
+    if model is None:
+        if not (DEFAULT_MODEL_DIR / "model_index.json").is_file():
+            raise ModelError(
+                "no --model given and the bundled default model is not installed",
+                "pass --model DIR with a diffusers CogVideoX model (e.g. THUDM/CogVideoX-5b downloaded)",
+            )
+        path = DEFAULT_MODEL_DIR
+    else:
+        path = Path(model).expanduser()
+    if not path.is_dir():
+        raise ModelError(
+            f"model directory {path} does not exist", "pass --model DIR of a diffusers CogVideoX model"
+        )
+    index = _read_json(path / "model_index.json", "model_index.json")
+    pipeline_class = str(index.get("_class_name", ""))
+    if not pipeline_class.startswith("CogVideoX"):
+        raise ModelError(
+            f"{path} is a {pipeline_class or 'non-diffusers'} model, not CogVideoX",
+            "pass a diffusers CogVideoX model directory (model_index.json says CogVideoX...Pipeline)",
+        )
+    config = _read_json(path / "transformer" / "config.json", "transformer/config.json")
+    if config.get("_class_name") != "CogVideoXTransformer3DModel":
+        raise ModelError(
+            f"{path}/transformer is not a CogVideoXTransformer3DModel", "check the model directory"
+        )
+    for component in ("transformer", "vae", "text_encoder"):
+        check_safetensors_dir(path / component)
+    vae_config = _read_json(path / "vae" / "config.json", "vae/config.json")
+    spatial = 2 ** (len(vae_config.get("block_out_channels", [0, 0, 0, 0])) - 1)
+    lora = path / BUNDLED_LORA_NAME
+    return ModelInfo(
+        path=path,
+        pipeline_class=pipeline_class,
+        image_to_video=config.get("in_channels") == 2 * vae_config.get("latent_channels", 16),
+        bundled_lora=lora if lora.is_file() else None,
+        sample_frames=int(config.get("sample_frames", 49)),
+        sample_height=int(config.get("sample_height", 60)) * spatial,
+        sample_width=int(config.get("sample_width", 90)) * spatial,
+        use_learned_positions=bool(config.get("use_learned_positional_embeddings", False)),
+        spatial_multiple=spatial * int(config.get("patch_size", 2)),
+    )
+
+
+def check_safetensors_dir(directory: Path) -> None:
+    """Refuse components whose weights exist only as pickles (`.bin`/`.pt`): loading those can run code."""
+    if not directory.is_dir():
+        raise ModelError(
+            f"the model has no {directory.name}/ folder", "use a complete diffusers model directory"
+        )
+    files = [p.name for p in directory.iterdir()]
+    if any(name.endswith(".safetensors") for name in files):
+        return
+    pickles = [name for name in files if name.endswith(_PICKLE_SUFFIXES)]
+    if pickles:
+        raise ModelError(
+            f"{directory} holds only pickle weights ({pickles[0]})",
+            "vfxgen loads safetensors only; convert with diffusers' save_pretrained(safe_serialization=True)",
+        )
+    raise ModelError(f"{directory} has no .safetensors weights", "use a complete diffusers model directory")
+
+
+def resolve_lora(lora: str | os.PathLike | None, info: ModelInfo) -> Path:
+    """The LoRA to use: `--lora FILE`, else the model directory's bundled one; safetensors only."""
+    if lora is None:
+        if info.bundled_lora is None:
+            raise ModelError(
+                f"{info.path} has no TransPixar LoRA ({BUNDLED_LORA_NAME})",
+                "pass --lora FILE (e.g. the released TransPixar LoRA for CogVideoX-5B)",
+            )
+        return info.bundled_lora
+    path = Path(lora).expanduser()
+    if path.suffix.lower() in _PICKLE_SUFFIXES:
+        raise ModelError(
+            f"{path} is a pickle weight file",
+            "vfxgen loads safetensors only: convert it to .safetensors first",
+        )
+    if path.suffix.lower() != ".safetensors":
+        raise ModelError(f"{path} is not a .safetensors file", "pass the LoRA as a .safetensors file")
+    if not path.is_file():
+        raise ModelError(f"LoRA file {path} does not exist", "check the --lora path")
+    return path
+
+
+def file_sha256(path: Path, limit: int | None = None) -> str:
+    """Content hash for the manifest (so a shot names exactly the weights it was made with)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()[:limit] if limit else digest.hexdigest()
+
+
+def _read_json(path: Path, what: str) -> dict:
+    if not path.is_file():
+        raise ModelError(
+            f"{path.parent} has no {what}",
+            "pass a diffusers CogVideoX model directory (saved with save_pretrained)",
+        )
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelError(
+            f"cannot read {path}: {exc}", "the model directory is damaged; re-download it"
+        ) from exc

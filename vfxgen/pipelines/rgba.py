@@ -1,0 +1,374 @@
+"""Text-to-RGBA and image-to-RGBA over diffusers' own CogVideoX pipelines.
+
+No denoising loop is copied. The stock `CogVideoXPipeline` / `CogVideoXImageToVideoPipeline` run with
+`2F` latent frames (RGB then alpha, drawn from one seeded generator) and `output_type="latent"`; the
+TransPixar transformer (see `vfxgen.models.transpixar`) does the rest. So diffusers' prompt encoding,
+schedulers, RoPE, (dynamic) CFG, callbacks, offloading and cache hooks all apply unchanged. Each half is
+then decoded by the VAE on its own.
+
+Steps: 1. check the request (before anything heavy), 2. load components, apply TransPixar, load LoRA,
+3. draw latents, 4. denoise with the stock pipeline, 5. decode RGB and alpha, 6. return a `Clip`.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from diffusers.hooks import HookRegistry, ModelHook
+
+from vfxgen import __version__
+from vfxgen.clip import Clip
+from vfxgen.errors import ModelError, UsageError
+from vfxgen.models.transpixar import ATTENTION_MODES, apply_transpixar, load_rgba_lora
+from vfxgen.pipelines.registry import ModelInfo, file_sha256, resolve_lora, resolve_model
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+OFFLOAD_MODES = ("none", "model", "sequential")
+ALPHA_REDUCE = ("mean", "max")
+_ALPHA_IMAGE_HOOK = "vfxgen_alpha_first_frame"
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass
+class GenerationRequest:
+    """Everything that decides a shot, checked before any weights load. None = the model's native value."""
+
+    prompt: str
+    negative_prompt: str = ""
+    frames: int | None = None
+    height: int | None = None
+    width: int | None = None
+    steps: int = 50
+    guidance: float = 6.0
+    seed: int = 0
+    fps: float = 8.0
+    dynamic_cfg: bool = True
+    alpha_reduce: str = "mean"
+    extra: dict = field(default_factory=dict)
+
+    def resolved(self, info: ModelInfo) -> GenerationRequest:
+        """Fill native sizes from the model and validate every field; raises UsageError in one line."""
+        req = GenerationRequest(**{**self.__dict__})
+        req.frames = req.frames or info.sample_frames
+        req.height = req.height or info.sample_height
+        req.width = req.width or info.sample_width
+        check_size(req.frames, req.height, req.width, info.spatial_multiple)
+        if info.use_learned_positions and (req.height, req.width) != (info.sample_height, info.sample_width):
+            raise UsageError(
+                f"this model has learned positions for {info.sample_width}x{info.sample_height} only",
+                f"use --width {info.sample_width} --height {info.sample_height}",
+            )
+        if req.steps < 1:
+            raise UsageError(f"--steps must be at least 1, got {req.steps}", "use e.g. --steps 50")
+        if req.guidance < 0:
+            raise UsageError(f"--guidance must be >= 0, got {req.guidance}", "use e.g. --guidance 6")
+        if req.alpha_reduce not in ALPHA_REDUCE:
+            raise UsageError(f"unknown --alpha-reduce {req.alpha_reduce!r}", "use mean or max")
+        if not 0 <= req.seed < 2**63:
+            raise UsageError(
+                f"--seed must be in [0, 2^63), got {req.seed}", "pass a non-negative integer seed"
+            )
+        if req.fps <= 0:
+            raise UsageError(f"--fps must be positive, got {req.fps}", "use e.g. --fps 8")
+        return req
+
+
+def check_size(frames: int, height: int, width: int, spatial_multiple: int = 16) -> None:
+    """CogVideoX needs frames = 4k + 1 and sides divisible by VAE factor x patch size (16 for the real model)."""
+    if frames < 1 or (frames - 1) % 4:
+        lower = max(1, (frames - 1) // 4 * 4 + 1)
+        raise UsageError(
+            f"--frames must be 4k+1 (CogVideoX's VAE packs 4 frames per latent), got {frames}",
+            f"use {lower} or {lower + 4}",
+        )
+    for name, value in (("height", height), ("width", width)):
+        if value < spatial_multiple or value % spatial_multiple:
+            nearest = max(spatial_multiple, round(value / spatial_multiple) * spatial_multiple)
+            raise UsageError(
+                f"--{name} must be a multiple of {spatial_multiple}, got {value}", f"use --{name} {nearest}"
+            )
+
+
+def parse_device(device: str | None) -> torch.device:
+    """`cpu`, `cuda`, `cuda:N`, `mps`; a clear error for anything else or an absent accelerator."""
+    name = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(name)
+    except (RuntimeError, ValueError) as exc:
+        raise UsageError(f"unknown --device {name!r}", "use cpu, cuda, cuda:N or mps") from exc
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise UsageError(f"unsupported --device {name!r}", "use cpu, cuda, cuda:N or mps")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda asked for but no CUDA GPU is visible", "use --device cpu")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise UsageError(
+            f"--device {name} does not exist ({torch.cuda.device_count()} GPUs)", "pick another index"
+        )
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise UsageError("--device mps asked for but MPS is not available", "use --device cpu")
+    return dev
+
+
+class AlphaFirstFrameHook(ModelHook):
+    """Puts the alpha image's latent into the image-conditioning channels of the alpha half's first frame.
+
+    The stock image-to-video pipeline conditions frame 0 of the (2F-frame) sequence with the RGB image and
+    zero-pads the rest; this pre-forward hook adds the alpha condition at frame F, where the alpha half
+    starts, so the stock pipeline does everything else.
+    """
+
+    def __init__(self, alpha_latent: torch.Tensor, latent_frames: int, latent_channels: int) -> None:
+        super().__init__()
+        self.alpha_latent = alpha_latent  # [1, 1, C, h, w]
+        self.latent_frames = latent_frames
+        self.latent_channels = latent_channels
+
+    def pre_forward(self, module, *args, **kwargs):
+        x = kwargs["hidden_states"]  # [B, 2F, 2C, h, w]
+        x = x.clone()
+        c, f = self.latent_channels, self.latent_frames
+        x[:, f : f + 1, c:] = self.alpha_latent.to(x.dtype)
+        kwargs["hidden_states"] = x
+        return args, kwargs
+
+
+class RGBAPipeline:
+    """A loaded TransPixar model: call `generate` (text) or `animate` (image) for as many shots as needed."""
+
+    def __init__(self, pipe, info: ModelInfo, lora_path: Path, attention: str, device: torch.device) -> None:
+        self.pipe = pipe
+        self.info = info
+        self.lora_path = lora_path
+        self.attention = attention
+        self.device = device
+        self._lora_hash = file_sha256(lora_path, 16)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        model: str | os.PathLike | None = None,
+        lora: str | os.PathLike | None = None,
+        *,
+        attention: str = "transpixar",
+        device: str | None = None,
+        dtype: str | None = None,
+        offload: str = "none",
+        vae_tiling: bool = False,
+        vae_slicing: bool = False,
+        image_to_video: bool | None = None,
+        official_mask: bool = False,
+    ) -> RGBAPipeline:
+        """Load a CogVideoX model dir (default: the bundled model) and its TransPixar LoRA."""
+        from diffusers import CogVideoXImageToVideoPipeline, CogVideoXPipeline
+
+        info = resolve_model(model)
+        lora_path = resolve_lora(lora, info)
+        if attention not in ATTENTION_MODES:
+            raise UsageError(f"unknown --attention {attention!r}", f"use one of {', '.join(ATTENTION_MODES)}")
+        if offload not in OFFLOAD_MODES:
+            raise UsageError(f"unknown --offload {offload!r}", f"use one of {', '.join(OFFLOAD_MODES)}")
+        dev = parse_device(device)
+        dtype = dtype or ("bf16" if dev.type == "cuda" else "fp32")
+        if dtype not in DTYPES:
+            raise UsageError(f"unknown --dtype {dtype!r}", "use fp32, bf16 or fp16")
+        want_i2v = info.image_to_video if image_to_video is None else image_to_video
+        if want_i2v and not info.image_to_video:
+            raise ModelError(
+                f"{info.path} is a text-to-video model",
+                "animate needs an image-to-video CogVideoX (e.g. CogVideoX-5b-I2V)",
+            )
+        if not want_i2v and info.image_to_video:
+            raise ModelError(f"{info.path} is an image-to-video model", "use `vfxgen animate` with it")
+        pipeline_cls = CogVideoXImageToVideoPipeline if want_i2v else CogVideoXPipeline
+        try:
+            with warnings.catch_warnings():  # diffusers 0.42 renames torch_dtype; older releases need it
+                warnings.simplefilter("ignore", FutureWarning)
+                pipe = pipeline_cls.from_pretrained(
+                    str(info.path), torch_dtype=DTYPES[dtype], use_safetensors=True
+                )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ModelError(
+                f"cannot load {info.path}: {exc}", "check the model directory is complete"
+            ) from exc
+        apply_transpixar(pipe.transformer, attention=attention, official_mask=official_mask)
+        load_rgba_lora(pipe.transformer, lora_path)
+        pipe.transformer.eval()
+        pipe.set_progress_bar_config(disable=True)
+        if vae_tiling:
+            pipe.vae.enable_tiling()
+        if vae_slicing:
+            pipe.vae.enable_slicing()
+        if offload == "model":
+            pipe.enable_model_cpu_offload(device=dev)
+        elif offload == "sequential":
+            pipe.enable_sequential_cpu_offload(device=dev)
+        else:
+            pipe.to(dev)
+        return cls(pipe, info, lora_path, attention, dev)
+
+    # --- public -------------------------------------------------------------------------------------
+    def check(self, request: GenerationRequest) -> GenerationRequest:
+        """Validate and fill a request for this model (cheap)."""
+        return request.resolved(self.info)
+
+    def generate(self, request: GenerationRequest, progress: ProgressCallback | None = None) -> Clip:
+        """Text to RGBA."""
+        req = self.check(request)
+        latents, generator = self._initial_latents(req)
+        return self._run(req, latents, generator, progress)
+
+    def animate(
+        self, image: np.ndarray, request: GenerationRequest, progress: ProgressCallback | None = None
+    ) -> Clip:
+        """Image (straight sRGB `[H, W, 3|4]`) to RGBA; an RGBA image's alpha conditions the first alpha frame."""
+        req = self.check(request)
+        image = np.asarray(image, dtype=np.float32)
+        if image.ndim != 3 or image.shape[-1] not in (3, 4):
+            raise UsageError(
+                f"the input image must be RGB or RGBA, got shape {list(image.shape)}", "pass an image"
+            )
+        if image.shape[:2] != (req.height, req.width):
+            raise UsageError(
+                f"the input image is {image.shape[1]}x{image.shape[0]} but the shot is {req.width}x{req.height}",
+                f"resize it, or pass --width {image.shape[1]} --height {image.shape[0]} if the model allows",
+            )
+        latents, generator = self._initial_latents(req)
+        has_alpha = image.shape[-1] == 4
+        alpha = image[..., 3:4] if has_alpha else np.ones_like(image[..., :1])
+        rgb = np.clip(image[..., :3] * alpha, 0, 1)  # the model's RGB half is premultiplied (over black)
+        registry = HookRegistry.check_if_exists_or_initialize(self.pipe.transformer)
+        if has_alpha:
+            alpha_latent = self._encode_image(np.repeat(alpha, 3, axis=-1), generator)
+            hook = AlphaFirstFrameHook(
+                alpha_latent, latents.shape[1] // 2, self.pipe.vae.config.latent_channels
+            )
+            registry.register_hook(hook, _ALPHA_IMAGE_HOOK)
+        try:
+            return self._run(req, latents, generator, progress, image=self._to_pipe_image(rgb))
+        finally:
+            if has_alpha:
+                registry.remove_hook(_ALPHA_IMAGE_HOOK, recurse=False)
+
+    # --- steps ----------------------------------------------------------------------------------------
+    def _initial_latents(self, req: GenerationRequest) -> tuple[torch.Tensor, torch.Generator]:
+        """RGB and alpha noise from one seeded generator: one seed reproduces the whole RGBA shot."""
+        from diffusers.utils.torch_utils import randn_tensor
+
+        pipe = self.pipe
+        latent_frames = (req.frames - 1) // pipe.vae_scale_factor_temporal + 1
+        shape = (
+            1,
+            2 * latent_frames,
+            pipe.vae.config.latent_channels,
+            req.height // pipe.vae_scale_factor_spatial,
+            req.width // pipe.vae_scale_factor_spatial,
+        )
+        generator = torch.Generator(device="cpu").manual_seed(req.seed)
+        return randn_tensor(shape, generator=generator, dtype=torch.float32), generator
+
+    def _run(self, req, latents, generator, progress, image=None) -> Clip:
+        pipe = self.pipe
+        latent_frames = latents.shape[1] // 2
+        dtype = pipe.transformer.dtype
+
+        def on_step(_pipe, step, _t, _kwargs):
+            if progress is not None:
+                progress(step + 1, req.steps)
+            return {}
+
+        kwargs = dict(
+            prompt=req.prompt,
+            negative_prompt=req.negative_prompt or None,
+            height=req.height,
+            width=req.width,
+            num_inference_steps=req.steps,
+            guidance_scale=req.guidance,
+            use_dynamic_cfg=req.dynamic_cfg,
+            generator=generator,
+            latents=latents.to(dtype),
+            output_type="latent",
+            callback_on_step_end=on_step,
+            max_sequence_length=pipe.transformer.config.max_text_seq_length,
+        )
+        if image is not None:
+            # The stock I2V pipeline sizes its image conditioning from num_frames: make it cover 2F latents.
+            kwargs.update(
+                image=image, num_frames=(2 * latent_frames - 1) * pipe.vae_scale_factor_temporal + 1
+            )
+        else:
+            kwargs.update(num_frames=req.frames)
+        with torch.inference_mode():
+            out = pipe(**kwargs).frames  # [1, 2F, C, h, w]
+            rgb = self._decode(out[:, :latent_frames])
+            alpha_rgb = self._decode(out[:, latent_frames:])
+        reduce = np.max if req.alpha_reduce == "max" else np.mean
+        alpha = np.clip(reduce(alpha_rgb, axis=-1, keepdims=True), 0.0, 1.0)
+        rgb = np.minimum(np.clip(rgb, 0.0, 1.0), alpha)  # premultiplied colour cannot exceed its alpha
+        clip = Clip.from_premultiplied(np.concatenate([rgb, alpha], axis=-1), fps=req.fps)
+        return clip.with_metadata(**self._metadata(req))
+
+    def _decode(self, latents: torch.Tensor) -> np.ndarray:
+        """VAE-decode one half -> float32 `[F, H, W, 3]` in [0, 1]."""
+        pipe = self.pipe
+        video = pipe.decode_latents(latents.to(pipe.vae.dtype))
+        frames = pipe.video_processor.postprocess_video(video=video, output_type="np")
+        return np.asarray(frames[0], dtype=np.float32)
+
+    def _encode_image(self, image: np.ndarray, generator: torch.Generator) -> torch.Tensor:
+        """Encode a still with the VAE exactly as the stock I2V pipeline encodes its image -> `[1, 1, C, h, w]`."""
+        pipe = self.pipe
+        tensor = self._to_pipe_image(image)
+        processed = pipe.video_processor.preprocess(tensor, height=image.shape[0], width=image.shape[1])
+        processed = processed.to(device=pipe._execution_device, dtype=pipe.vae.dtype)
+        with torch.inference_mode():
+            _, image_latents = pipe.prepare_latents(
+                processed,
+                1,
+                pipe.vae.config.latent_channels,
+                1,
+                image.shape[0],
+                image.shape[1],
+                pipe.vae.dtype,
+                pipe._execution_device,
+                generator,
+                torch.zeros(1),
+            )
+        return image_latents[:, :1]
+
+    @staticmethod
+    def _to_pipe_image(image: np.ndarray) -> torch.Tensor:
+        """`[H, W, 3]` in [0, 1] -> `[1, 3, H, W]` in [0, 1], what diffusers' video processor accepts."""
+        return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))[None].float()
+
+    def _metadata(self, req: GenerationRequest) -> dict:
+        return {
+            "prompt": req.prompt,
+            "negative_prompt": req.negative_prompt,
+            "seed": req.seed,
+            "steps": req.steps,
+            "guidance": req.guidance,
+            "dynamic_cfg": req.dynamic_cfg,
+            "frames": req.frames,
+            "height": req.height,
+            "width": req.width,
+            "fps": req.fps,
+            "attention": self.attention,
+            "alpha_reduce": req.alpha_reduce,
+            "model": self.info.name,
+            "model_path": str(self.info.path),
+            "model_native_size": [self.info.sample_width, self.info.sample_height, self.info.sample_frames],
+            "lora": self.lora_path.name,
+            "lora_sha256": self._lora_hash,
+            "scheduler": type(self.pipe.scheduler).__name__,
+            "device": str(self.device),
+            "dtype": str(self.pipe.transformer.dtype).replace("torch.", ""),
+            "version": __version__,
+            **req.extra,
+        }

@@ -1,0 +1,271 @@
+"""The shot directory: what a compositor receives, written atomically with a reproducible manifest.
+
+Layout of `shot/` (name = the directory's name):
+
+    rgba/shot.1001.exr ...      scene-linear Rec.709, premultiplied, half, R,G,B,A (Nuke)
+    shot_prores4444.mov         ProRes 4444, straight alpha by default (After Effects)
+    png/shot.1001.png ...       16-bit straight PNG
+    shot.webm                   VP9 with alpha (web)
+    preview.mp4                 H.264 over a checkerboard
+    contact.png                 contact sheet over a checkerboard
+    shot.json                   manifest: everything needed to reproduce and read the shot
+
+Everything is written into a hidden temporary sibling and renamed into place when complete, so a shot
+directory exists only when whole. An existing shot is never touched without `overwrite=True`; a lock
+file stops two live jobs from writing the same shot (a dead job's lock is taken over).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from vfxgen import __version__
+from vfxgen.clip import Clip
+from vfxgen.errors import LockedError, OutputError, OutputExistsError, UsageError
+
+FORMATS = ("exr", "prores", "png", "webm", "preview", "contact")
+DEFAULT_FORMATS = ("exr", "preview", "contact")
+MANIFEST = "shot.json"
+SCHEMA = "vfxgen.shot/1"
+
+
+@dataclass(frozen=True)
+class ShotOptions:
+    """How a shot is written (all deliverables share one clip)."""
+
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    start_frame: int = 1001
+    exr_compression: str = "zip"
+    prores_alpha: str = "straight"
+    name: str | None = None
+
+    def checked(self) -> ShotOptions:
+        unknown = [f for f in self.formats if f not in FORMATS]
+        if unknown or not self.formats:
+            raise UsageError(
+                f"unknown output format {unknown[0] if unknown else '(none)'!r}", f"use {', '.join(FORMATS)}"
+            )
+        if self.start_frame < 0:
+            raise UsageError(
+                f"--start-frame must be >= 0, got {self.start_frame}", "use e.g. --start-frame 1001"
+            )
+        if self.prores_alpha not in ("straight", "premultiplied"):
+            raise UsageError(f"unknown --alpha {self.prores_alpha!r}", "use straight or premultiplied")
+        return self
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """`"exr,prores"` -> `("exr", "prores")`, checked."""
+    formats = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
+    return ShotOptions(formats=formats).checked().formats
+
+
+def is_complete_shot(path: Path) -> bool:
+    """A shot is complete when its manifest exists (it is the last thing written before the rename)."""
+    return (Path(path) / MANIFEST).is_file()
+
+
+def check_output_free(path: Path, overwrite: bool = False, resume: bool = False) -> str:
+    """Decide before any heavy work: 'write', or 'skip' (resume and complete). Raises if it would clobber."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputExistsError(f"{path} exists and is not a shot directory", "choose another -o path")
+    if path.is_dir() and any(path.iterdir()):
+        if resume and is_complete_shot(path):
+            return "skip"
+        if not overwrite:
+            raise OutputExistsError(
+                f"shot {path} already exists", "pass --overwrite to replace it or --resume to skip it"
+            )
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create {parent}: {exc.strerror}", "choose a writable output directory"
+        ) from exc
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"cannot write into {parent}", "choose a writable output directory")
+    return "write"
+
+
+@contextmanager
+def shot_lock(path: Path) -> Iterator[Path]:
+    """Hold `.NAME.lock` beside the shot for the duration; a lock whose process is dead is taken over."""
+    path = Path(path)
+    lock = path.parent / f".{path.name}.lock"
+    me = f"{socket.gethostname()} {os.getpid()}"
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            if _lock_is_stale(lock):
+                lock.unlink(missing_ok=True)
+                continue
+            owner = lock.read_text().strip() if lock.exists() else "another job"
+            raise LockedError(
+                f"shot {path} is being written by {owner}",
+                f"wait for that job, or delete {lock} if it is dead on another host",
+            ) from None
+        with os.fdopen(fd, "w") as handle:
+            handle.write(me)
+        break
+    else:
+        raise LockedError(f"cannot take the lock {lock}", "retry the job")
+    try:
+        yield lock
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _lock_is_stale(lock: Path) -> bool:
+    try:
+        host, pid = lock.read_text().split()
+    except (OSError, ValueError):
+        return time.time() - lock.stat().st_mtime > 60 if lock.exists() else True
+    if host != socket.gethostname():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def clean_stale_temporaries(path: Path) -> None:
+    """Remove temporary siblings left by killed jobs for this shot (only called while holding the lock)."""
+    for tmp in Path(path).parent.glob(f".{Path(path).name}.tmp-*"):
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_shot(
+    clip: Clip,
+    path: str | os.PathLike,
+    options: ShotOptions = ShotOptions(),
+    overwrite: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """Write every requested deliverable of `clip` into the shot directory `path`; returns the manifest."""
+    from vfxgen.io.contact import write_contact_sheet
+    from vfxgen.io.exr import write_exr_sequence
+    from vfxgen.io.images import write_png_sequence
+    from vfxgen.io.video import write_preview, write_prores, write_webm
+
+    options = options.checked()
+    path = Path(path)
+    name = options.name or path.name or "shot"
+    check_output_free(path, overwrite=overwrite)
+    with shot_lock(path):
+        clean_stale_temporaries(path)
+        tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir(parents=True)
+        try:
+            files: dict[str, object] = {}
+            meta = {k: v for k, v in clip.metadata.items() if isinstance(v, str | int | float | bool)}
+            for fmt in options.formats:
+                if progress:
+                    progress(fmt)
+                if fmt == "exr":
+                    frames = write_exr_sequence(
+                        clip, tmp / "rgba", name, options.start_frame, options.exr_compression, meta
+                    )
+                    files["exr"] = [str(p.relative_to(tmp)) for p in frames]
+                elif fmt == "png":
+                    frames = write_png_sequence(clip, tmp / "png", name, options.start_frame)
+                    files["png"] = [str(p.relative_to(tmp)) for p in frames]
+                elif fmt == "prores":
+                    out = write_prores(clip, tmp / f"{name}_prores4444.mov", alpha=options.prores_alpha)
+                    files["prores"] = out.name
+                elif fmt == "webm":
+                    files["webm"] = write_webm(clip, tmp / f"{name}.webm").name
+                elif fmt == "preview":
+                    files["preview"] = write_preview(clip, tmp / "preview.mp4").name
+                elif fmt == "contact":
+                    files["contact"] = write_contact_sheet(clip, tmp / "contact.png").name
+            manifest = build_manifest(clip, name, options, files)
+            _write_json(tmp / MANIFEST, manifest)
+            _replace_dir(tmp, path, overwrite)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise OutputError(
+                f"cannot write shot {path}: {exc.strerror or exc}", "check free disk space and permissions"
+            ) from exc
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return manifest
+
+
+def build_manifest(clip: Clip, name: str, options: ShotOptions, files: dict) -> dict:
+    """Everything needed to reproduce the shot and to read it correctly."""
+    return {
+        "schema": SCHEMA,
+        "name": name,
+        "vfxgen_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "generation": dict(clip.metadata),
+        "frames": clip.num_frames,
+        "width": clip.width,
+        "height": clip.height,
+        "fps": clip.fps,
+        "start_frame": options.start_frame,
+        "end_frame": options.start_frame + clip.num_frames - 1,
+        "conventions": {
+            "exr": {
+                "colorspace": "lin_rec709_scene",
+                "alpha": "premultiplied",
+                "pixel_type": "half",
+                "channels": "R,G,B,A",
+                "compression": options.exr_compression,
+            },
+            "prores": {
+                "profile": "4444",
+                "alpha": options.prores_alpha,
+                "matrix": "bt709",
+                "transfer": "srgb-encoded",
+            },
+            "png": {"bit_depth": 16, "alpha": "straight", "colorspace": "srgb_rec709_scene"},
+        },
+        "files": files,
+    }
+
+
+def read_manifest(path: str | os.PathLike) -> dict:
+    """Load `shot.json` (parsed as data, never executed)."""
+    from vfxgen.errors import InputError
+
+    file = Path(path) / MANIFEST if Path(path).is_dir() else Path(path)
+    try:
+        return json.loads(file.read_text())
+    except FileNotFoundError as exc:
+        raise InputError(f"{file} does not exist", "pass a shot directory written by vfxgen") from exc
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read manifest {file}: {exc}", "the shot is damaged; regenerate it") from exc
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def _replace_dir(tmp: Path, final: Path, overwrite: bool) -> None:
+    """Rename the finished temporary into place; an overwritten shot is moved aside first, then deleted."""
+    old = None
+    if final.exists():
+        if not overwrite and any(final.iterdir()):
+            raise OutputExistsError(f"shot {final} appeared while writing", "pass --overwrite to replace it")
+        old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
+        os.replace(final, old)
+    os.replace(tmp, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
