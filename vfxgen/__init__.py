@@ -17,7 +17,32 @@ from vfxgen.errors import (
 
 __version__ = "0.1.0"
 
+# Heavy parts (torch, diffusers, codecs) load on first use, so `import vfxgen` and `vfxgen --help` stay fast.
+_LAZY = {
+    "generate": "vfxgen.api",
+    "animate": "vfxgen.api",
+    "load_pipeline": "vfxgen.api",
+    "GenerationRequest": "vfxgen.pipelines.rgba",
+    "RGBAPipeline": "vfxgen.pipelines.rgba",
+    "write_shot": "vfxgen.shot",
+    "ShotOptions": "vfxgen.shot",
+    "read_clip": "vfxgen.io",
+    "apply_transpixar": "vfxgen.models.transpixar",
+    "load_rgba_lora": "vfxgen.models.transpixar",
+    "save_rgba_lora": "vfxgen.models.transpixar",
+    "flow_difference": "vfxgen.flow",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'vfxgen' has no attribute {name!r}")
+
 __all__ = [
+    *_LAZY,
     "Clip",
     "InputError",
     "LockedError",

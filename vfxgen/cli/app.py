@@ -53,12 +53,8 @@ def handles_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             exc = OutOfMemoryError("out of host memory", "use a smaller size, fewer frames or --offload")
             _fail(exc.one_line(), exc.exit_code)
         except Exception as exc:  # noqa: BLE001 - the last line of defence for farm logs
-            if (
-                type(exc).__name__ == "OutOfMemoryError"
-            ):  # torch.cuda.OutOfMemoryError, without importing torch
-                oom = OutOfMemoryError(
-                    "the device ran out of memory", "try --offload model or a smaller size"
-                )
+            if type(exc).__name__ == "OutOfMemoryError":  # torch.cuda.OutOfMemoryError, without importing torch
+                oom = OutOfMemoryError("the device ran out of memory", "try --offload model or a smaller size")
                 _fail(oom.one_line(), oom.exit_code)
             if STATE["debug"]:
                 traceback.print_exc(file=sys.stderr)

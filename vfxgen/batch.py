@@ -1,0 +1,110 @@
+"""Many shots with one loaded model: the engine behind `vfxgen generate` / `animate` and the Python API.
+
+A `ShotJob` is one output directory plus its generation request. `run_jobs` checks every job before the
+model loads (sizes, outputs that exist), loads the model once, then generates and writes each shot
+atomically, skipping complete shots when resuming.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from vfxgen.errors import UsageError
+from vfxgen.pipelines.registry import resolve_lora, resolve_model
+from vfxgen.pipelines.rgba import GenerationRequest, RGBAPipeline
+from vfxgen.shot import ShotOptions, check_output_free, write_shot
+
+
+@dataclass
+class ShotJob:
+    """One shot to make: where it goes, what to generate, and (for animate) the input image."""
+
+    output: Path
+    request: GenerationRequest
+    image: np.ndarray | None = None
+
+
+@dataclass
+class LoadOptions:
+    """How to load the model (shared by every shot of a batch)."""
+
+    model: str | os.PathLike | None = None
+    lora: str | os.PathLike | None = None
+    attention: str = "transpixar"
+    device: str | None = None
+    dtype: str | None = None
+    offload: str = "none"
+    vae_tiling: bool = False
+    vae_slicing: bool = False
+    official_mask: bool = False
+
+
+@dataclass
+class ShotResult:
+    output: Path
+    status: str  # "written" | "skipped"
+    seconds: float = 0.0
+    manifest: dict = field(default_factory=dict)
+
+
+def run_jobs(
+    jobs: Sequence[ShotJob],
+    load: LoadOptions,
+    shot: ShotOptions,
+    overwrite: bool = False,
+    resume: bool = False,
+    on_step: Callable[[int, int], None] | None = None,
+    on_shot: Callable[[int, ShotJob], None] | None = None,
+    image_to_video: bool = False,
+) -> list[ShotResult]:
+    """Generate and write every job; everything checkable is checked before the model loads."""
+    if overwrite and resume:
+        raise UsageError("--overwrite and --resume contradict each other", "pass only one of them")
+    info = resolve_model(load.model)
+    resolve_lora(load.lora, info)
+    shot.checked()
+    seen: set[Path] = set()
+    plan = []
+    for job in jobs:
+        job.request = job.request.resolved(info)
+        out = job.output.resolve()
+        if out in seen:
+            raise UsageError(f"two shots write to {job.output}", "give each shot its own name or seed")
+        seen.add(out)
+        plan.append((job, check_output_free(job.output, overwrite=overwrite, resume=resume)))
+    results: list[ShotResult] = []
+    todo = [job for job, action in plan if action == "write"]
+    pipeline = None
+    if todo:
+        pipeline = RGBAPipeline.from_pretrained(
+            load.model,
+            load.lora,
+            attention=load.attention,
+            device=load.device,
+            dtype=load.dtype,
+            offload=load.offload,
+            vae_tiling=load.vae_tiling,
+            vae_slicing=load.vae_slicing,
+            image_to_video=image_to_video,
+            official_mask=load.official_mask,
+        )
+    for index, (job, action) in enumerate(plan):
+        if action == "skip":
+            results.append(ShotResult(job.output, "skipped"))
+            continue
+        if on_shot:
+            on_shot(index, job)
+        start = time.perf_counter()
+        if job.image is not None:
+            clip = pipeline.animate(job.image, job.request, progress=on_step)
+        else:
+            clip = pipeline.generate(job.request, progress=on_step)
+        manifest = write_shot(clip, job.output, shot, overwrite=overwrite)
+        results.append(ShotResult(job.output, "written", time.perf_counter() - start, manifest))
+    return results

@@ -1,0 +1,100 @@
+"""`vfxgen generate`: text to an RGBA shot (EXR + manifest + preview + contact sheet by default).
+
+vfxgen generate "burning fireball" -o shots/fireball
+vfxgen generate --preset smoke -o shots/smoke --seed 3
+vfxgen generate --prompts shots.txt -o shots/ --format exr,prores
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vfxgen.cli import options as opt
+from vfxgen.cli.app import register
+from vfxgen.errors import UsageError
+
+
+def generate(
+    prompt: Annotated[str | None, typer.Argument(help="What to generate, e.g. 'burning fireball'.")] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Shot directory (with --prompts: a root).")] = Path(
+        "shot"
+    ),
+    prompts: Annotated[Path | None, typer.Option("--prompts", help="Text file: one prompt per line.")] = None,
+    preset: opt.Preset = None,
+    presets_dir: opt.PresetsDir = None,
+    model: opt.Model = None,
+    lora: opt.Lora = None,
+    frames: opt.Frames = None,
+    height: opt.Height = None,
+    width: opt.Width = None,
+    steps: opt.Steps = None,
+    guidance: opt.Guidance = None,
+    seed: opt.Seed = None,
+    negative: opt.Negative = None,
+    fps: opt.Fps = None,
+    attention: opt.Attention = "transpixar",
+    official_mask: opt.OfficialMask = False,
+    device: opt.Device = None,
+    dtype: opt.Dtype = None,
+    offload: opt.Offload = "none",
+    vae_tiling: opt.VaeTiling = False,
+    vae_slicing: opt.VaeSlicing = False,
+    formats: opt.Formats = "exr,preview,contact",
+    start_frame: opt.StartFrame = 1001,
+    compression: opt.Compression = "zip",
+    alpha: opt.AlphaMode = "straight",
+    alpha_reduce: opt.AlphaReduce = "mean",
+    dynamic_cfg: opt.DynamicCfg = True,
+    overwrite: opt.Overwrite = False,
+    resume: opt.Resume = False,
+    json_out: opt.JsonOut = False,
+) -> None:
+    """Generate an RGBA element from text and write it as a shot directory."""
+    from vfxgen.cli.shots import build_jobs, run_and_report
+
+    if prompts is None and not prompt and preset is None:
+        raise UsageError("no prompt given", 'pass a prompt ("burning fireball"), --preset NAME or --prompts FILE')
+    jobs = build_jobs(
+        prompt=prompt,
+        prompts_file=prompts,
+        output=output,
+        preset=preset,
+        presets_dir=presets_dir,
+        settings=dict(
+            frames=frames,
+            height=height,
+            width=width,
+            steps=steps,
+            guidance=guidance,
+            seed=seed,
+            negative_prompt=negative,
+            fps=fps,
+            alpha_reduce=alpha_reduce,
+            dynamic_cfg=dynamic_cfg,
+        ),
+    )
+    run_and_report(
+        jobs,
+        load=dict(
+            model=model,
+            lora=lora,
+            attention=attention,
+            device=device,
+            dtype=dtype,
+            offload=offload,
+            vae_tiling=vae_tiling,
+            vae_slicing=vae_slicing,
+            official_mask=official_mask,
+        ),
+        shot=dict(formats=formats, start_frame=start_frame, exr_compression=compression, prores_alpha=alpha),
+        overwrite=overwrite,
+        resume=resume,
+        json_out=json_out,
+        image_to_video=False,
+    )
+
+
+register("generate", generate)

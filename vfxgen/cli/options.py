@@ -1,0 +1,50 @@
+"""Option types shared by several commands, declared once (Typer `Annotated` aliases)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output.")]
+Resume = Annotated[bool, typer.Option("--resume", help="Skip shots that are already complete.")]
+Model = Annotated[
+    Path | None,
+    typer.Option("--model", help="Diffusers CogVideoX model directory (default: the bundled demo model)."),
+]
+Lora = Annotated[
+    Path | None, typer.Option("--lora", help="TransPixar LoRA .safetensors (default: the model's bundled one).")
+]
+Preset = Annotated[str | None, typer.Option("--preset", help="Preset name or TOML file (see `vfxgen presets list`).")]
+PresetsDir = Annotated[list[Path] | None, typer.Option("--presets-dir", help="Extra directory of preset TOML files.")]
+Frames = Annotated[int | None, typer.Option("--frames", help="Frame count, 4k+1 (default: model's native).")]
+Height = Annotated[int | None, typer.Option("--height", help="Height in pixels, multiple of 16 for CogVideoX.")]
+Width = Annotated[int | None, typer.Option("--width", help="Width in pixels, multiple of 16 for CogVideoX.")]
+Steps = Annotated[int | None, typer.Option("--steps", help="Denoising steps (default 50, or the preset's).")]
+Guidance = Annotated[float | None, typer.Option("--guidance", help="Classifier-free guidance scale (default 6).")]
+Seed = Annotated[int | None, typer.Option("--seed", help="Random seed; the same seed reproduces the shot.")]
+Negative = Annotated[str | None, typer.Option("--negative", help="Negative prompt.")]
+Fps = Annotated[float | None, typer.Option("--fps", help="Frame rate written to the outputs (default 8).")]
+Attention = Annotated[str, typer.Option("--attention", help="RGBA attention: transpixar (paper), full, rgb-isolated.")]
+OfficialMask = Annotated[
+    bool, typer.Option("--official-mask", help="Reproduce the release's additive 0/1 mask (slower, for parity).")
+]
+Device = Annotated[str | None, typer.Option("--device", help="cpu, cuda, cuda:N or mps (default: cuda if present).")]
+Dtype = Annotated[str | None, typer.Option("--dtype", help="fp32, bf16 or fp16 (default: bf16 on CUDA, else fp32).")]
+Offload = Annotated[str, typer.Option("--offload", help="none, model or sequential CPU offload.")]
+VaeTiling = Annotated[bool, typer.Option("--vae-tiling", help="Decode in tiles (less memory).")]
+VaeSlicing = Annotated[bool, typer.Option("--vae-slicing", help="Decode one clip at a time (less memory).")]
+Formats = Annotated[
+    str, typer.Option("--format", help="Comma list of outputs: exr, prores, png, webm, preview, contact.")
+]
+StartFrame = Annotated[int, typer.Option("--start-frame", help="First frame number of image sequences.")]
+Compression = Annotated[str, typer.Option("--compression", help="EXR compression: zip (lossless), piz, dwaa, none.")]
+AlphaMode = Annotated[
+    str, typer.Option("--alpha", help="ProRes alpha: straight (AE 'Interpret as straight') or premultiplied.")
+]
+AlphaReduce = Annotated[str, typer.Option("--alpha-reduce", help="Alpha from 3 decoded channels: mean or max.")]
+DynamicCfg = Annotated[
+    bool, typer.Option("--dynamic-cfg/--no-dynamic-cfg", help="Cosine-ramped CFG as in the release.")
+]
+JsonOut = Annotated[bool, typer.Option("--json", help="Print a JSON result on stdout.")]

@@ -1,0 +1,408 @@
+"""Training on accelerate: the VAE, the RGB transformer, and the TransPixar alpha LoRA.
+
+Stages (run in this order for a model of your own; a CogVideoX-5B user runs only `alpha`):
+
+* `vae`   - trains the CogVideoX VAE on premultiplied RGB clips and on alpha-as-grey clips (L1 + KL);
+            sets the VAE's `scaling_factor` to 1/std of the latents. (Only for the small demo model.)
+* `rgb`   - trains the full transformer (and optionally the text encoder) on RGB latents: the stand-in
+            for CogVideoX's own pre-training. (Only for the small demo model.)
+* `alpha` - the paper's recipe: `apply_transpixar`, base frozen, only the alpha LoRA and the domain
+            embedding train, on `[RGB | alpha]` latents.
+
+Loss as CogVideoX was trained: DDPM noise (the model's scheduler), v-prediction, MSE on v (which equals
+CogVideoX's x0 loss weighted by 1/(1 - alpha_bar)). Batches are drawn from a generator seeded by
+(seed, step, process), so a resumed run sees exactly the batches an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from vfxgen.errors import InputError, OutputExistsError, UsageError
+from vfxgen.training.data import RGBAClipDataset
+
+STAGES = ("vae", "rgb", "alpha")
+CHECKPOINTS = "checkpoints"
+
+
+@dataclass
+class TrainConfig:
+    """Every knob of a run; saved as `config.json` in the run directory."""
+
+    model: str
+    data: str
+    output: str
+    stage: str = "alpha"
+    rank: int = 128
+    lora_alpha: float = 1.0
+    attention: str = "transpixar"
+    steps: int = 5000
+    lr: float = 1e-4
+    batch: int = 8
+    seed: int = 0
+    mixed_precision: str = "no"
+    gradient_checkpointing: bool = False
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 2
+    caption_dropout: float = 0.1
+    train_text_encoder: bool = False
+    warmup_steps: int = 100
+    weight_decay: float = 0.0
+    resume: bool = False
+    overwrite: bool = False
+    save_dtype: str = "fp32"
+
+    def check(self) -> TrainConfig:
+        if self.stage not in STAGES:
+            raise UsageError(f"unknown --stage {self.stage!r}", f"use one of {', '.join(STAGES)}")
+        if self.steps < 1 or self.batch < 1 or self.rank < 1 or self.lr <= 0:
+            raise UsageError("--steps, --batch, --rank and --lr must be positive", "check the training options")
+        if self.resume and self.overwrite:
+            raise UsageError("--resume and --overwrite contradict each other", "pass only one")
+        return self
+
+
+StepCallback = Callable[[int, int, float], None]
+
+
+def train(config: TrainConfig, on_step: StepCallback | None = None) -> Path:
+    """Run (or resume) a training stage; returns the run directory."""
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
+
+    config.check()
+    run = Path(config.output)
+    _prepare_run_dir(run, config)
+    accelerator = Accelerator(mixed_precision=config.mixed_precision)
+    set_seed(config.seed)
+    data = RGBAClipDataset(config.data)
+    pipe = _load_components(config)
+    trainer = _make_stage(config, pipe, data, accelerator.device)
+    params = [p for p in trainer.module.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_cosine(config.warmup_steps, config.steps))
+    trainer.module, optimizer, schedule = accelerator.prepare(trainer.module, optimizer, schedule)
+    accelerator.register_for_checkpointing(_StepCounter())
+
+    start = 0
+    if config.resume:
+        start = _load_latest_checkpoint(run, accelerator)
+    per_process = max(1, config.batch // accelerator.num_processes)
+    log_path = run / "loss.csv"
+    with open(log_path, "a", newline="") as log_file:
+        writer = csv.writer(log_file)
+        if log_path.stat().st_size == 0:
+            writer.writerow(["step", "loss", "lr", "seconds"])
+        t0 = time.perf_counter()
+        for step in range(start, config.steps):
+            rng = np.random.default_rng([config.seed, step, accelerator.process_index])
+            indices = rng.integers(0, len(data), per_process)
+            with accelerator.autocast():
+                loss = trainer.loss(indices, rng)
+            accelerator.backward(loss)
+            if accelerator.sync_gradients:
+                accelerator.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad(set_to_none=True)
+            value = accelerator.gather(loss.detach()[None]).mean().item()
+            if not math.isfinite(value):
+                raise InputError(f"the loss became {value} at step {step + 1}", "lower --lr or check the dataset")
+            if accelerator.is_main_process:
+                writer.writerow(
+                    [step + 1, f"{value:.6f}", f"{schedule.get_last_lr()[0]:.3e}", f"{time.perf_counter() - t0:.2f}"]
+                )
+                log_file.flush()
+            if on_step:
+                on_step(step + 1, config.steps, value)
+            done = step + 1 == config.steps
+            if (step + 1) % config.checkpoint_every == 0 or done:
+                _save_checkpoint(run, accelerator, step + 1, config.keep_checkpoints)
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        trainer.module = accelerator.unwrap_model(trainer.module)
+        trainer.export(run)
+        plot_loss(log_path, run / "loss.png")
+    return run
+
+
+# --- stages ---------------------------------------------------------------------------------------------
+class _Stage:
+    """A trainable module plus how to compute its loss on a batch of dataset indices and export it."""
+
+    module: torch.nn.Module
+
+    def loss(self, indices: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
+        raise NotImplementedError
+
+    def export(self, run: Path) -> None:
+        raise NotImplementedError
+
+
+def _batch_pixels(data: RGBAClipDataset, indices) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+    """-> premultiplied RGB and alpha-as-grey, both `[B, 3, T, H, W]` in [-1, 1], plus captions."""
+    clips, captions = zip(*(data[int(i)] for i in indices), strict=True)
+    rgba = torch.from_numpy(np.stack(clips))  # [B, T, H, W, 4]
+    alpha = rgba[..., 3:4]
+    rgb = rgba[..., :3] * alpha
+    to_video = lambda x: x.permute(0, 4, 1, 2, 3) * 2.0 - 1.0  # noqa: E731
+    return to_video(rgb), to_video(alpha.expand(*alpha.shape[:-1], 3)), list(captions)
+
+
+class _VaeStage(_Stage):
+    def __init__(self, config: TrainConfig, pipe, data: RGBAClipDataset, device) -> None:
+        self.config, self.pipe, self.data, self.device = config, pipe, data, device
+        self.module = pipe.vae.to(device).train()
+        self.module.requires_grad_(True)
+        if config.gradient_checkpointing:
+            self.module.enable_gradient_checkpointing()
+
+    def loss(self, indices, rng):
+        rgb, alpha, _ = _batch_pixels(self.data, indices)
+        x = torch.cat([rgb, alpha]).to(self.device)  # the VAE must encode both colour and alpha videos
+        posterior = self.module.encode(x).latent_dist
+        recon = self.module.decode(posterior.sample()).sample
+        kl = posterior.kl().mean() / x[0].numel()
+        return F.l1_loss(recon, x) + 0.5 * F.mse_loss(recon, x) + 1e-3 * kl
+
+    def export(self, run: Path) -> None:
+        vae = self.module.eval()
+        stds = []
+        with torch.no_grad():
+            for start in range(0, min(len(self.data), 256), 16):
+                rgb, alpha, _ = _batch_pixels(self.data, range(start, min(start + 16, len(self.data))))
+                stds.append(vae.encode(torch.cat([rgb, alpha]).to(self.device)).latent_dist.mode().std().item())
+        vae.register_to_config(scaling_factor=float(1.0 / np.mean(stds)))
+        _save_model_dir(self.pipe, run / "model", self.config)
+
+
+class _DiffusionStage(_Stage):
+    """Shared by `rgb` and `alpha`: cached VAE latents, text embeddings, v-prediction loss."""
+
+    def __init__(self, config: TrainConfig, pipe, data: RGBAClipDataset, device) -> None:
+        self.config, self.pipe, self.data, self.device = config, pipe, data, device
+        pipe.vae.to(device).eval().requires_grad_(False)
+        pipe.text_encoder.to(device).requires_grad_(False)
+        self.latents = _encode_dataset(pipe, data, device, Path(config.output) / "latents.pt")
+        self.rope = None
+        if pipe.transformer.config.use_rotary_positional_embeddings:
+            frames = self.latents["rgb_mean"].shape[1]
+            self.rope = pipe._prepare_rotary_positional_embeddings(data.info.height, data.info.width, frames, device)
+
+    def _text(self, captions: list[str], rng: np.random.Generator) -> torch.Tensor:
+        captions = ["" if rng.random() < self.config.caption_dropout else c for c in captions]
+        grad = self.config.train_text_encoder and self.config.stage == "rgb"
+        with torch.set_grad_enabled(grad):
+            embeds, _ = self.pipe.encode_prompt(
+                captions,
+                do_classifier_free_guidance=False,
+                max_sequence_length=self.pipe.transformer.config.max_text_seq_length,
+                device=self.device,
+            )
+        return embeds
+
+    def _sample_latents(self, key: str, indices, rng) -> torch.Tensor:
+        mean, std = self.latents[f"{key}_mean"][indices], self.latents[f"{key}_std"][indices]
+        noise = torch.from_numpy(rng.standard_normal(mean.shape).astype(np.float32))
+        return (mean + std * noise).to(self.device)
+
+    def _v_loss(self, latents: torch.Tensor, text: torch.Tensor, rng) -> torch.Tensor:
+        scheduler = self.pipe.scheduler
+        noise = torch.from_numpy(rng.standard_normal(latents.shape).astype(np.float32)).to(self.device)
+        t = torch.from_numpy(rng.integers(0, scheduler.config.num_train_timesteps, latents.shape[0])).to(self.device)
+        noisy = scheduler.add_noise(latents, noise, t)
+        target = scheduler.get_velocity(latents, noise, t)
+        pred = self.module(hidden_states=noisy, encoder_hidden_states=text, timestep=t, image_rotary_emb=self.rope)
+        return F.mse_loss(pred.sample.float(), target.float())
+
+
+class _RgbStage(_DiffusionStage):
+    def __init__(self, config, pipe, data, device) -> None:
+        super().__init__(config, pipe, data, device)
+        self.module = pipe.transformer.to(device).train().requires_grad_(True)
+        if config.train_text_encoder:
+            # One module for accelerate to prepare: the transformer owns a reference to the text encoder.
+            pipe.text_encoder.requires_grad_(True).train()
+            self.module.add_module("_vfxgen_text_encoder", pipe.text_encoder)
+        if config.gradient_checkpointing:
+            self.module.enable_gradient_checkpointing()
+
+    def loss(self, indices, rng):
+        captions = [self.data.entries[int(i)]["caption"] for i in indices]
+        return self._v_loss(self._sample_latents("rgb", indices, rng), self._text(captions, rng), rng)
+
+    def export(self, run: Path) -> None:
+        if "_vfxgen_text_encoder" in self.module._modules:
+            del self.module._modules["_vfxgen_text_encoder"]
+        _save_model_dir(self.pipe, run / "model", self.config)
+
+
+class _AlphaStage(_DiffusionStage):
+    def __init__(self, config, pipe, data, device) -> None:
+        from vfxgen.models.transpixar import apply_transpixar
+
+        super().__init__(config, pipe, data, device)
+        self.module = apply_transpixar(pipe.transformer.to(device), config.rank, config.lora_alpha, config.attention)
+        self.module.train()
+        if config.gradient_checkpointing:
+            self.module.enable_gradient_checkpointing()
+
+    def loss(self, indices, rng):
+        captions = [self.data.entries[int(i)]["caption"] for i in indices]
+        rgb = self._sample_latents("rgb", indices, rng)
+        alpha = self._sample_latents("alpha", indices, rng)
+        return self._v_loss(torch.cat([rgb, alpha], dim=1), self._text(captions, rng), rng)
+
+    def export(self, run: Path) -> None:
+        from vfxgen.models.transpixar import save_rgba_lora
+
+        save_rgba_lora(self.module, run / "transpixar_lora.safetensors")
+
+
+def _make_stage(config: TrainConfig, pipe, data, device) -> _Stage:
+    return {"vae": _VaeStage, "rgb": _RgbStage, "alpha": _AlphaStage}[config.stage](config, pipe, data, device)
+
+
+# --- helpers ----------------------------------------------------------------------------------------------
+def _load_components(config: TrainConfig):
+    from diffusers import CogVideoXPipeline
+
+    from vfxgen.pipelines.registry import resolve_model
+
+    info = resolve_model(config.model)
+    if info.image_to_video:
+        raise UsageError("training an image-to-video model is not supported yet", "train on a text-to-video model")
+    pipe = CogVideoXPipeline.from_pretrained(str(info.path), torch_dtype=torch.float32, use_safetensors=True)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+@torch.no_grad()
+def _encode_dataset(pipe, data: RGBAClipDataset, device, cache: Path) -> dict[str, torch.Tensor]:
+    """VAE posterior mean/std of every clip's RGB and alpha, `[N, F, C, h, w]`, cached in the run dir."""
+    if cache.is_file():
+        return torch.load(cache, weights_only=True)
+    scale = pipe.vae.config.scaling_factor
+    out: dict[str, list[torch.Tensor]] = {k: [] for k in ("rgb_mean", "rgb_std", "alpha_mean", "alpha_std")}
+    for start in range(0, len(data), 16):
+        rgb, alpha, _ = _batch_pixels(data, range(start, min(start + 16, len(data))))
+        for key, video in (("rgb", rgb), ("alpha", alpha)):
+            dist = pipe.vae.encode(video.to(device)).latent_dist
+            out[f"{key}_mean"].append((dist.mean * scale).permute(0, 2, 1, 3, 4).cpu())
+            out[f"{key}_std"].append((dist.std * scale).permute(0, 2, 1, 3, 4).cpu())
+    result = {k: torch.cat(v) for k, v in out.items()}
+    torch.save(result, cache)
+    return result
+
+
+def _save_model_dir(pipe, directory: Path, config: TrainConfig) -> None:
+    dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[config.save_dtype]
+    tmp = directory.with_name(directory.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    pipe.to(torch.device("cpu"))
+    saved = {name: module.dtype for name, module in (("transformer", pipe.transformer), ("vae", pipe.vae))}
+    pipe.transformer.to(dtype)
+    pipe.text_encoder.to(dtype)
+    pipe.vae.to(dtype)
+    pipe.save_pretrained(str(tmp), safe_serialization=True)
+    pipe.transformer.to(saved["transformer"])
+    pipe.text_encoder.to(torch.float32)
+    pipe.vae.to(saved["vae"])
+    shutil.rmtree(directory, ignore_errors=True)
+    os.replace(tmp, directory)
+
+
+def _prepare_run_dir(run: Path, config: TrainConfig) -> None:
+    if run.exists() and any(run.iterdir()) and not (config.resume or config.overwrite):
+        raise OutputExistsError(f"run directory {run} already exists", "pass --resume to continue it or --overwrite")
+    if config.overwrite and run.exists():
+        shutil.rmtree(run)
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
+
+
+class _StepCounter:
+    """Nothing to store (steps live in the checkpoint name); exists so accelerate saves RNG states with it."""
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        return None
+
+
+def _save_checkpoint(run: Path, accelerator, step: int, keep: int) -> None:
+    root = run / CHECKPOINTS
+    final = root / f"step-{step:07d}"
+    tmp = root / f".step-{step:07d}.tmp"
+    if accelerator.is_main_process:
+        shutil.rmtree(tmp, ignore_errors=True)
+    accelerator.save_state(str(tmp))
+    if accelerator.is_main_process:
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+        for old in sorted(root.glob("step-*"))[:-keep]:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _load_latest_checkpoint(run: Path, accelerator) -> int:
+    checkpoints = sorted((run / CHECKPOINTS).glob("step-*"))
+    if not checkpoints:
+        return 0
+    accelerator.load_state(str(checkpoints[-1]))
+    return int(checkpoints[-1].name.split("-")[1])
+
+
+def latest_step(run: str | os.PathLike) -> int:
+    """The step of the newest complete checkpoint of a run (0 when none)."""
+    checkpoints = sorted((Path(run) / CHECKPOINTS).glob("step-*"))
+    return int(checkpoints[-1].name.split("-")[1]) if checkpoints else 0
+
+
+def _warmup_cosine(warmup: int, total: int):
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = (step - warmup) / max(1, total - warmup)
+        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+    return factor
+
+
+def plot_loss(csv_path: Path, png_path: Path) -> Path:
+    """Loss curve (raw and smoothed) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = list(csv.DictReader(open(csv_path)))
+    steps = np.array([int(r["step"]) for r in rows])
+    loss = np.array([float(r["loss"]) for r in rows])
+    fig, ax = plt.subplots(figsize=(7, 3.5), dpi=100)
+    ax.plot(steps, loss, alpha=0.3, label="loss")
+    if len(loss) >= 20:
+        k = max(5, len(loss) // 50)
+        smooth = np.convolve(loss, np.ones(k) / k, mode="valid")
+        ax.plot(steps[k - 1 :], smooth, label=f"mean of {k}")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_yscale("log")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(png_path)
+    plt.close(fig)
+    return png_path
