@@ -1,4 +1,7 @@
 """Imports every command module; each registers itself on the app with `vfxgen.cli.app.register`."""
 
-# ruff: noqa: F401
-from vfxgen.cli import animate, generate
+# ruff: noqa: F401, I001
+from vfxgen.cli import animate
+from vfxgen.cli import dataset
+from vfxgen.cli import generate
+from vfxgen.cli import train

@@ -27,6 +27,9 @@ from vfxgen.clip import Clip
 from vfxgen.errors import ModelError, UsageError
 from vfxgen.models.transpixar import ATTENTION_MODES, apply_transpixar, load_rgba_lora
 from vfxgen.pipelines.registry import ModelInfo, file_sha256, resolve_lora, resolve_model
+from vfxgen.quiet import quiet_libraries
+
+quiet_libraries()
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 OFFLOAD_MODES = ("none", "model", "sequential")
@@ -72,9 +75,7 @@ class GenerationRequest:
         if req.alpha_reduce not in ALPHA_REDUCE:
             raise UsageError(f"unknown --alpha-reduce {req.alpha_reduce!r}", "use mean or max")
         if not 0 <= req.seed < 2**63:
-            raise UsageError(
-                f"--seed must be in [0, 2^63), got {req.seed}", "pass a non-negative integer seed"
-            )
+            raise UsageError(f"--seed must be in [0, 2^63), got {req.seed}", "pass a non-negative integer seed")
         if req.fps <= 0:
             raise UsageError(f"--fps must be positive, got {req.fps}", "use e.g. --fps 8")
         return req
@@ -108,9 +109,7 @@ def parse_device(device: str | None) -> torch.device:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise UsageError("--device cuda asked for but no CUDA GPU is visible", "use --device cpu")
     if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
-        raise UsageError(
-            f"--device {name} does not exist ({torch.cuda.device_count()} GPUs)", "pick another index"
-        )
+        raise UsageError(f"--device {name} does not exist ({torch.cuda.device_count()} GPUs)", "pick another index")
     if dev.type == "mps" and not torch.backends.mps.is_available():
         raise UsageError("--device mps asked for but MPS is not available", "use --device cpu")
     return dev
@@ -190,13 +189,9 @@ class RGBAPipeline:
         try:
             with warnings.catch_warnings():  # diffusers 0.42 renames torch_dtype; older releases need it
                 warnings.simplefilter("ignore", FutureWarning)
-                pipe = pipeline_cls.from_pretrained(
-                    str(info.path), torch_dtype=DTYPES[dtype], use_safetensors=True
-                )
+                pipe = pipeline_cls.from_pretrained(str(info.path), torch_dtype=DTYPES[dtype], use_safetensors=True)
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ModelError(
-                f"cannot load {info.path}: {exc}", "check the model directory is complete"
-            ) from exc
+            raise ModelError(f"cannot load {info.path}: {exc}", "check the model directory is complete") from exc
         apply_transpixar(pipe.transformer, attention=attention, official_mask=official_mask)
         load_rgba_lora(pipe.transformer, lora_path)
         pipe.transformer.eval()
@@ -224,16 +219,12 @@ class RGBAPipeline:
         latents, generator = self._initial_latents(req)
         return self._run(req, latents, generator, progress)
 
-    def animate(
-        self, image: np.ndarray, request: GenerationRequest, progress: ProgressCallback | None = None
-    ) -> Clip:
+    def animate(self, image: np.ndarray, request: GenerationRequest, progress: ProgressCallback | None = None) -> Clip:
         """Image (straight sRGB `[H, W, 3|4]`) to RGBA; an RGBA image's alpha conditions the first alpha frame."""
         req = self.check(request)
         image = np.asarray(image, dtype=np.float32)
         if image.ndim != 3 or image.shape[-1] not in (3, 4):
-            raise UsageError(
-                f"the input image must be RGB or RGBA, got shape {list(image.shape)}", "pass an image"
-            )
+            raise UsageError(f"the input image must be RGB or RGBA, got shape {list(image.shape)}", "pass an image")
         if image.shape[:2] != (req.height, req.width):
             raise UsageError(
                 f"the input image is {image.shape[1]}x{image.shape[0]} but the shot is {req.width}x{req.height}",
@@ -246,9 +237,7 @@ class RGBAPipeline:
         registry = HookRegistry.check_if_exists_or_initialize(self.pipe.transformer)
         if has_alpha:
             alpha_latent = self._encode_image(np.repeat(alpha, 3, axis=-1), generator)
-            hook = AlphaFirstFrameHook(
-                alpha_latent, latents.shape[1] // 2, self.pipe.vae.config.latent_channels
-            )
+            hook = AlphaFirstFrameHook(alpha_latent, latents.shape[1] // 2, self.pipe.vae.config.latent_channels)
             registry.register_hook(hook, _ALPHA_IMAGE_HOOK)
         try:
             return self._run(req, latents, generator, progress, image=self._to_pipe_image(rgb))
@@ -299,9 +288,7 @@ class RGBAPipeline:
         )
         if image is not None:
             # The stock I2V pipeline sizes its image conditioning from num_frames: make it cover 2F latents.
-            kwargs.update(
-                image=image, num_frames=(2 * latent_frames - 1) * pipe.vae_scale_factor_temporal + 1
-            )
+            kwargs.update(image=image, num_frames=(2 * latent_frames - 1) * pipe.vae_scale_factor_temporal + 1)
         else:
             kwargs.update(num_frames=req.frames)
         with torch.inference_mode():

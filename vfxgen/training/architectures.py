@@ -12,11 +12,12 @@ from pathlib import Path
 import torch
 
 from vfxgen.errors import OutputExistsError, UsageError
+from vfxgen.quiet import quiet_libraries
 
 ARCHITECTURES = {
     "demo": {
         "size": (64, 64, 9),  # width, height, frames
-        "vae": dict(block_out_channels=(32, 64, 64), latent_channels=8, layers_per_block=1, norm_num_groups=16),
+        "vae": dict(block_out_channels=(16, 32, 64), latent_channels=8, layers_per_block=1, norm_num_groups=8),
         "transformer": dict(num_attention_heads=4, attention_head_dim=64, num_layers=8, time_embed_dim=128),
         "text": dict(d_model=128, d_ff=256, d_kv=32, num_layers=2, num_heads=4),
         "max_text_len": 64,
@@ -36,6 +37,7 @@ def init_model(output: str | os.PathLike, arch: str = "demo", seed: int = 0, ove
     from diffusers import AutoencoderKLCogVideoX, CogVideoXDPMScheduler, CogVideoXPipeline, CogVideoXTransformer3DModel
     from transformers import ByT5Tokenizer, T5Config, T5EncoderModel
 
+    quiet_libraries()
     if arch not in ARCHITECTURES:
         raise UsageError(f"unknown architecture {arch!r}", f"use one of {', '.join(ARCHITECTURES)}")
     output = Path(output)
