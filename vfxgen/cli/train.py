@@ -83,6 +83,7 @@ def train(
         train_text_encoder=train_text_encoder,
         warmup_steps=warmup_steps,
         save_dtype=save_dtype,
+        vae_crop=vae_crop,
         resume=resume,
         overwrite=overwrite,
     )
