@@ -5,3 +5,4 @@ from vfxgen.cli import animate
 from vfxgen.cli import dataset
 from vfxgen.cli import generate
 from vfxgen.cli import train
+from vfxgen.cli import eval_flow, presets

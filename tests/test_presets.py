@@ -1,0 +1,214 @@
+"""Presets: built-ins, search order and overrides, strict validation with file/line errors, CLI merge."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from vfxgen.errors import InputError, UsageError
+from vfxgen.presets import (
+    DEFAULT_KEYS,
+    ENV_VAR,
+    Preset,
+    builtin_dir,
+    list_presets,
+    load_preset,
+    merge_with_options,
+    preset_names,
+    search_path,
+)
+
+BUILTINS = {
+    "fire", "smoke", "explosion", "sparks", "dust", "magic", "lightning", "water_splash", "muzzle_flash",
+}
+
+GOOD = """\
+name = "{name}"
+description = "{description}"
+prompt = "a {{subject}} made of test pixels"
+default_subject = "blob"
+negative = "blurry"
+
+[defaults]
+guidance = 4
+"""
+
+
+@pytest.fixture(autouse=True)
+def _no_user_presets(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The developer's own $VFXGEN_PRESETS must not change what these tests see.
+    monkeypatch.delenv(ENV_VAR, raising=False)
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def good(name: str, description: str = "a test preset") -> str:
+    return GOOD.format(name=name, description=description)
+
+
+def test_all_builtins_load_and_render() -> None:
+    presets = list_presets()
+    assert {p.name for p in presets} == BUILTINS
+    assert [p.name for p in presets] == sorted(p.name for p in presets)
+    for p in presets:
+        assert p.builtin and p.description and p.negative
+        default = p.render_prompt(None)
+        assert p.default_subject in default and "{subject}" not in default
+        assert p.render_prompt("  dragon breath ") == p.prompt.replace("{subject}", "dragon breath")
+        assert p.render_prompt("") == default
+        assert set(p.defaults) == set(DEFAULT_KEYS)
+        assert (p.defaults["frames"] - 1) % 4 == 0
+        assert isinstance(p.defaults["fps"], float) and isinstance(p.defaults["guidance"], float)
+        assert all(re.fullmatch(r"#[0-9a-fA-F]{6}", c) for c in p.look["colors"])
+        assert 0 <= p.look["softness"] <= 1
+    assert load_preset("fire").render_prompt("fireball").startswith("a fireball of roaring orange fire")
+
+
+def test_builtin_dir_is_the_packaged_presets_folder() -> None:
+    folder = builtin_dir()
+    names = {e.name for e in folder.iterdir() if e.name.endswith(".toml")}
+    assert names == {f"{n}.toml" for n in BUILTINS}
+    assert preset_names() == sorted(BUILTINS)
+
+
+def test_user_dir_overrides_builtin_and_adds(tmp_path: Path) -> None:
+    write(tmp_path, "fire", good("fire", "my show's fire"))
+    write(tmp_path, "goo", good("goo"))
+    fire = load_preset("fire", [tmp_path])
+    assert fire.description == "my show's fire" and not fire.builtin
+    assert fire.source == str(tmp_path / "fire.toml")
+    assert fire.defaults == {"guidance": 4.0}  # a user preset may set only some defaults
+    listed = {p.name: p for p in list_presets([tmp_path])}
+    assert set(listed) == BUILTINS | {"goo"}
+    assert listed["fire"].description == "my show's fire"
+    assert listed["smoke"].builtin
+    assert load_preset("fire").builtin  # without the folder, the built-in again
+
+
+def test_search_order_cli_dirs_then_env_then_builtin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli_dir, env_a, env_b = (tmp_path / n for n in ("cli", "env_a", "env_b"))
+    for d in (cli_dir, env_a, env_b):
+        d.mkdir()
+    write(env_a, "smoke", good("smoke", "from env a"))
+    write(env_b, "smoke", good("smoke", "from env b"))
+    write(env_b, "dust", good("dust", "from env b"))
+    monkeypatch.setenv(ENV_VAR, os.pathsep.join([str(env_a), "", str(env_b)]))
+    assert load_preset("smoke").description == "from env a"
+    assert load_preset("dust").description == "from env b"
+    write(cli_dir, "smoke", good("smoke", "from cli"))
+    assert load_preset("smoke", [cli_dir]).description == "from cli"
+    assert [str(d) for d in search_path([cli_dir])][:3] == [str(cli_dir), str(env_a), str(env_b)]
+
+
+def test_missing_folders_are_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        load_preset("fire", [tmp_path / "nope"])
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "gone"))
+    with pytest.raises(InputError, match=ENV_VAR):
+        list_presets()
+
+
+def test_load_by_path(tmp_path: Path) -> None:
+    path = write(tmp_path, "anything", good("custom"))
+    assert load_preset(path).name == "custom"  # an explicit file may carry any valid name
+    assert load_preset(str(path)).name == "custom"
+    with pytest.raises(InputError, match="does not exist"):
+        load_preset(tmp_path / "missing.toml")
+
+
+def test_broken_toml_names_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "broken", 'name = "broken"\ndescription = "x"\nprompt = "a {subject}\n')
+    with pytest.raises(InputError) as info:
+        load_preset("broken", [tmp_path])
+    text = info.value.one_line()
+    assert str(path) in text and "line 3" in text and "\n" not in text
+    with pytest.raises(InputError, match="line 3"):
+        list_presets([tmp_path])  # a listing does not hide a broken file
+
+
+@pytest.mark.parametrize(
+    ("table", "line", "key", "expected"),
+    [
+        ("[defaults]", 'steps = "fifty"', "defaults.steps", "must be an integer"),
+        ("[defaults]", "steps = 2.5", "defaults.steps", "must be an integer"),
+        ("[defaults]", "seed = true", "defaults.seed", "must be an integer"),
+        ("[defaults]", 'fps = "8"', "defaults.fps", "must be a number"),
+        ("[defaults]", "frames = 48", "defaults.frames", "4k + 1"),
+        ("[defaults]", "stepz = 20", "defaults.stepz", "is not a default setting"),
+        ("[look]", 'colors = ["orange"]', "look.colors", "#rrggbb"),
+        ("[look]", "softness = 3", "look.softness", "[0, 1]"),
+        ("[look]", 'blend = "multiply"', "look.blend", "over, plus, screen"),
+        ("[look]", "nested = { a = 1 }", "look.nested", "string, number, boolean"),
+    ],
+)
+def test_wrong_types_and_keys_name_file_and_key(
+    tmp_path: Path, table: str, line: str, key: str, expected: str
+) -> None:
+    # GOOD ends inside [defaults]; a [look] case opens its table after it. The bad line is the last one.
+    text = good("bad") + (f"{line}\n" if table == "[defaults]" else f"\n{table}\n{line}\n")
+    path = write(tmp_path, "bad", text)
+    with pytest.raises(InputError) as info:
+        load_preset("bad", [tmp_path])
+    message = info.value.one_line()
+    assert str(path) in message and f"'{key}'" in message and expected in message
+    assert f"(line {len(text.splitlines())})" in message
+
+
+def test_top_level_problems(tmp_path: Path) -> None:
+    cases = {
+        "extra": (good("extra").replace("negative =", 'colour = "red"\nnegative ='), "'colour'"),
+        "nosubj": (good("nosubj").replace("{subject} ", ""), "{subject}"),
+        "missing": ("\n".join(good("missing").splitlines()[1:]), "'name' is missing"),
+        "mismatch": (good("other"), "is 'other' but the file is mismatch.toml"),
+        "typed": (good("typed").replace('"blurry"', "3"), "'negative'"),
+    }
+    for name, (text, expected) in cases.items():
+        write(tmp_path, name, text)
+        with pytest.raises(InputError, match=re.escape(expected)):
+            load_preset(name, [tmp_path])
+
+
+def test_unknown_name_lists_available(tmp_path: Path) -> None:
+    write(tmp_path, "goo", good("goo"))
+    with pytest.raises(UsageError) as info:
+        load_preset("nope", [tmp_path])
+    message = info.value.one_line()
+    assert "nope" in message and "fire, " in message and "goo" in message and "water_splash" in message
+    with pytest.raises(UsageError, match="invalid preset name"):
+        load_preset("Fire!")
+
+
+def test_render_keeps_other_braces_literal() -> None:
+    preset = Preset("x", "d", "a {subject} in {braces}", "thing")
+    assert preset.render_prompt("{odd} name") == "a {odd} name in {braces}"
+    assert preset.render_prompt(None) == "a thing in {braces}"
+
+
+def test_merge_explicit_cli_values_win() -> None:
+    fire = load_preset("fire")
+    merged = merge_with_options(fire, subject="dragon breath", steps=20, seed=None, guidance=None, width=720)
+    assert merged["steps"] == 20  # explicit CLI value wins
+    assert merged["seed"] == fire.defaults["seed"]  # None = not given: preset default stays
+    assert merged["guidance"] == fire.defaults["guidance"]
+    assert merged["frames"] == fire.defaults["frames"]
+    assert merged["width"] == 720  # other options pass through
+    assert merged["prompt"] == fire.render_prompt("dragon breath")
+    assert merged["negative"] == fire.negative and merged["preset"] == "fire"
+
+    explicit = merge_with_options(fire, prompt="exact prompt", negative="", height=None)
+    assert explicit["prompt"] == "exact prompt" and explicit["negative"] == "" and explicit["height"] is None
+    assert merge_with_options(fire)["prompt"] == fire.render_prompt(None)
+
+
+def test_merge_without_preset() -> None:
+    merged = merge_with_options(None, subject="burning fireball", steps=None, fps=12.0)
+    assert merged["prompt"] == "burning fireball"
+    assert merged["steps"] is None and merged["fps"] == 12.0 and merged["preset"] is None
+    assert set(DEFAULT_KEYS) <= set(merged)

@@ -1,0 +1,81 @@
+"""`vfxgen presets list|show`: see which presets exist (built-in, `$VFXGEN_PRESETS`, --presets-dir)
+and exactly what a preset will do before spending GPU time on it.
+
+vfxgen presets list
+vfxgen presets list --presets-dir ~/show/presets
+vfxgen presets show fire
+vfxgen presets show fire --subject "dragon breath" --json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from vfxgen.cli import options as opt
+from vfxgen.cli.app import app, handles_errors
+
+presets_app = typer.Typer(
+    name="presets",
+    help="List and inspect presets: prompt templates with generation defaults and look hints (TOML).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def list_cmd(
+    presets_dir: opt.PresetsDir = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print every preset's settings as JSON.")] = False,
+) -> None:
+    """List presets: name and description (a table on a terminal, plain lines otherwise)."""
+    from vfxgen.presets import list_presets
+
+    presets = list_presets(presets_dir)
+    if json_out:
+        typer.echo(json.dumps([p.to_dict() for p in presets], indent=2))
+        return
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("name", "description", "source", box=None, header_style="bold")
+        for p in presets:
+            table.add_row(p.name, p.description, "built-in" if p.builtin else p.source)
+        Console(highlight=False).print(table)
+        return
+    width = max((len(p.name) for p in presets), default=0)
+    for p in presets:
+        typer.echo(f"{p.name:<{width}}  {p.description}")
+
+
+def show_cmd(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Preset name, or a path to a .toml file.")],
+    presets_dir: opt.PresetsDir = None,
+    subject: Annotated[
+        str | None, typer.Option("--subject", help="Render the prompt with this subject (default: the preset's).")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the settings as JSON.")] = False,
+) -> None:
+    """Show a preset's settings: where it comes from, its prompt (rendered), negative, defaults and look."""
+    from vfxgen.presets import describe, load_preset
+
+    preset = load_preset(name, presets_dir)
+    if json_out:
+        typer.echo(json.dumps({**preset.to_dict(), "rendered_prompt": preset.render_prompt(subject)}, indent=2))
+        return
+    rows = describe(preset)
+    if subject:
+        rows = [("example", preset.render_prompt(subject)) if k == "example" else (k, v) for k, v in rows]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        typer.echo(f"{key:<{width}}  {value}")
+
+
+presets_app.command("list")(handles_errors(list_cmd))
+presets_app.command("show")(handles_errors(show_cmd))
+app.add_typer(presets_app, name="presets")
