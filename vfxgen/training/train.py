@@ -105,6 +105,8 @@ def train(config: TrainConfig, on_step: StepCallback | None = None) -> Path:
         start = _load_latest_checkpoint(run, accelerator)
     per_process = max(1, config.batch // accelerator.num_processes)
     log_path = run / "loss.csv"
+    if accelerator.is_main_process:
+        _truncate_log(log_path, start)  # steps after the checkpoint are redone: drop their old rows
     with open(log_path, "a", newline="") as log_file:
         writer = csv.writer(log_file)
         if log_path.stat().st_size == 0:
@@ -372,6 +374,17 @@ def _load_latest_checkpoint(run: Path, accelerator) -> int:
         return 0
     accelerator.load_state(str(checkpoints[-1]))
     return int(checkpoints[-1].name.split("-")[1])
+
+
+def _truncate_log(log_path: Path, step: int) -> None:
+    if not log_path.is_file():
+        return
+    with open(log_path, newline="") as handle:
+        rows = list(csv.reader(handle))
+    kept = [row for row in rows[1:] if int(row[0]) <= step]
+    with open(log_path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerows(rows[:1] + kept)
 
 
 def latest_step(run: str | os.PathLike) -> int:
