@@ -1,0 +1,177 @@
+"""`vfxgen generate` / `vfxgen animate` driven as a user would, on tiny offline model directories."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import OpenImageIO as oiio
+import pytest
+from typer.testing import CliRunner
+
+from tests.tiny_models import save_tiny_model_dir
+from vfxgen.cli.app import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def t2v_dir(tmp_path_factory):
+    return save_tiny_model_dir(tmp_path_factory.mktemp("models") / "t2v")
+
+
+@pytest.fixture(scope="module")
+def i2v_dir(tmp_path_factory):
+    return save_tiny_model_dir(tmp_path_factory.mktemp("models") / "i2v", kind="i2v")
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def read_exr(path):
+    image = oiio.ImageInput.open(str(path))
+    pixels = image.read_image(format=oiio.FLOAT)
+    image.close()
+    return pixels
+
+
+def assert_one_line_error(result, code):
+    assert result.exit_code == code, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    assert "Traceback" not in result.output
+
+
+def test_generate_writes_a_reproducible_shot(tmp_path, t2v_dir):
+    for name in ("a", "b"):
+        result = invoke(
+            "generate", "burning fireball", "-o", tmp_path / name, "--model", t2v_dir, "--steps", 2, "--seed", 7
+        )
+        assert result.exit_code == 0, result.output
+    shot = tmp_path / "a"
+    frames = sorted((shot / "rgba").glob("a.*.exr"))
+    assert [f.name for f in frames][:2] == ["a.1001.exr", "a.1002.exr"] and len(frames) == 9
+    assert (shot / "preview.mp4").is_file() and (shot / "contact.png").is_file()
+    manifest = json.loads((shot / "shot.json").read_text())
+    assert manifest["generation"]["prompt"] == "burning fireball" and manifest["generation"]["seed"] == 7
+    assert manifest["files"]["exr"][0] == "rgba/a.1001.exr"
+    for fa, fb in zip(frames, sorted((tmp_path / "b" / "rgba").glob("*.exr")), strict=True):
+        assert np.array_equal(read_exr(fa), read_exr(fb))
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_existing_shot_needs_overwrite_and_resume_skips(tmp_path, t2v_dir):
+    shot = tmp_path / "shot"
+    args = ["generate", "fire", "-o", shot, "--model", t2v_dir, "--steps", 1, "--format", "exr"]
+    assert invoke(*args).exit_code == 0
+    before = (shot / "shot.json").read_text()
+    assert_one_line_error(invoke(*args), 4)
+    assert (shot / "shot.json").read_text() == before
+    result = invoke(*args, "--resume", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout.strip().splitlines()[-1])["shots"][0]["status"] == "skipped"
+    assert invoke(*args, "--overwrite", "--seed", 3).exit_code == 0
+    assert json.loads((shot / "shot.json").read_text())["generation"]["seed"] == 3
+
+
+def test_prompts_file_makes_one_shot_per_line(tmp_path, t2v_dir):
+    prompts = tmp_path / "shots.txt"
+    prompts.write_text("burning fireball\n# a comment\n\nthick grey smoke\n")
+    result = invoke(
+        "generate",
+        "--prompts",
+        prompts,
+        "-o",
+        tmp_path / "out",
+        "--model",
+        t2v_dir,
+        "--steps",
+        1,
+        "--format",
+        "exr",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["0001_burning_fireball", "0002_thick_grey_smoke"]
+
+
+def test_preset_fills_prompt_and_is_recorded(tmp_path, t2v_dir):
+    result = invoke(
+        "generate",
+        "--preset",
+        "smoke",
+        "-o",
+        tmp_path / "s",
+        "--model",
+        t2v_dir,
+        "--steps",
+        1,
+        "--frames",
+        9,
+        "--format",
+        "exr",
+    )
+    assert result.exit_code == 0, result.output
+    generation = json.loads((tmp_path / "s" / "shot.json").read_text())["generation"]
+    assert generation["preset"] == "smoke" and "smoke" in generation["prompt"]
+
+
+@pytest.mark.parametrize(
+    "extra,code,needle",
+    [
+        (["--frames", "10"], 2, "4k+1"),
+        (["--height", "30"], 2, "multiple of 8"),
+        (["--attention", "sideways"], 2, "attention"),
+        (["--device", "quantum"], 2, "device"),
+        (["--format", "gif"], 2, "format"),
+        (["--preset", "nope"], 2, "preset"),
+        (["--lora", "weights.bin"], 6, "pickle"),
+    ],
+)
+def test_bad_generate_arguments(tmp_path, t2v_dir, extra, code, needle):
+    result = invoke("generate", "fire", "-o", tmp_path / "x", "--model", t2v_dir, "--steps", 1, *extra)
+    assert_one_line_error(result, code)
+    assert needle in result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_model_that_is_not_cogvideox(tmp_path):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "model_index.json").write_text('{"_class_name": "FluxPipeline"}')
+    assert_one_line_error(invoke("generate", "fire", "-o", tmp_path / "x", "--model", tmp_path / "m"), 6)
+    assert_one_line_error(invoke("generate", "fire", "-o", tmp_path / "x", "--model", tmp_path / "nowhere"), 6)
+
+
+def test_animate_rgba_png_end_to_end(tmp_path, i2v_dir, t2v_dir):
+    from vfxgen.io.images import write_png
+
+    rng = np.random.default_rng(0)
+    still = rng.random((32, 48, 4)).astype(np.float32)
+    write_png(tmp_path / "element.png", still, bits=16)
+    for name in ("a", "b"):
+        result = invoke(
+            "animate",
+            tmp_path / "element.png",
+            "flames flicker",
+            "-o",
+            tmp_path / name,
+            "--model",
+            i2v_dir,
+            "--steps",
+            2,
+            "--seed",
+            1,
+            "--format",
+            "exr",
+        )
+        assert result.exit_code == 0, result.output
+    a = sorted((tmp_path / "a" / "rgba").glob("*.exr"))
+    assert len(a) == 9
+    for fa, fb in zip(a, sorted((tmp_path / "b" / "rgba").glob("*.exr")), strict=True):
+        assert np.array_equal(read_exr(fa), read_exr(fb))
+    result = invoke("animate", tmp_path / "element.png", "-o", tmp_path / "c", "--model", t2v_dir)
+    assert_one_line_error(result, 6)
+    assert_one_line_error(invoke("animate", tmp_path / "missing.png", "-o", tmp_path / "d", "--model", i2v_dir), 3)
