@@ -78,7 +78,7 @@ def test_presets_show_fire() -> None:
     assert "a fireball of roaring orange fire" in out
     data = json.loads(run("presets", "show", "fire", "--subject", "torch", "--json").stdout)
     assert data["rendered_prompt"].startswith("a torch of roaring orange fire")
-    assert data["defaults"]["frames"] == 49
+    assert "frames" not in data["defaults"] and data["defaults"]["steps"] == 50
 
 
 def test_presets_show_unknown_is_usage_error() -> None:
