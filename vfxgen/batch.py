@@ -18,7 +18,7 @@ import numpy as np
 from vfxgen.errors import UsageError
 from vfxgen.pipelines.registry import resolve_lora, resolve_model
 from vfxgen.pipelines.rgba import GenerationRequest, RGBAPipeline
-from vfxgen.shot import ShotOptions, check_output_free, write_shot
+from vfxgen.shot import ShotOptions, check_output_free, shot_lock, write_shot
 
 
 @dataclass
@@ -98,13 +98,19 @@ def run_jobs(
         if action == "skip":
             results.append(ShotResult(job.output, "skipped"))
             continue
-        if on_shot:
-            on_shot(index, job)
-        start = time.perf_counter()
-        if job.image is not None:
-            clip = pipeline.animate(job.image, job.request, progress=on_step)
-        else:
-            clip = pipeline.generate(job.request, progress=on_step)
-        manifest = write_shot(clip, job.output, shot, overwrite=overwrite)
+        # Hold the shot's lock from before generation until it is in place: a second job on the same
+        # shot refuses at once instead of computing it twice.
+        with shot_lock(job.output):
+            if check_output_free(job.output, overwrite=overwrite, resume=resume) == "skip":
+                results.append(ShotResult(job.output, "skipped"))  # another job finished it meanwhile
+                continue
+            if on_shot:
+                on_shot(index, job)
+            start = time.perf_counter()
+            if job.image is not None:
+                clip = pipeline.animate(job.image, job.request, progress=on_step)
+            else:
+                clip = pipeline.generate(job.request, progress=on_step)
+            manifest = write_shot(clip, job.output, shot, overwrite=overwrite, lock=False)
         results.append(ShotResult(job.output, "written", time.perf_counter() - start, manifest))
     return results

@@ -55,9 +55,7 @@ class ShotOptions:
                 f"unknown output format {unknown[0] if unknown else '(none)'!r}", f"use {', '.join(FORMATS)}"
             )
         if self.start_frame < 0:
-            raise UsageError(
-                f"--start-frame must be >= 0, got {self.start_frame}", "use e.g. --start-frame 1001"
-            )
+            raise UsageError(f"--start-frame must be >= 0, got {self.start_frame}", "use e.g. --start-frame 1001")
         if self.prores_alpha not in ("straight", "premultiplied"):
             raise UsageError(f"unknown --alpha {self.prores_alpha!r}", "use straight or premultiplied")
         return self
@@ -90,9 +88,7 @@ def check_output_free(path: Path, overwrite: bool = False, resume: bool = False)
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(
-            f"cannot create {parent}: {exc.strerror}", "choose a writable output directory"
-        ) from exc
+        raise OutputError(f"cannot create {parent}: {exc.strerror}", "choose a writable output directory") from exc
     if not os.access(parent, os.W_OK):
         raise OutputError(f"cannot write into {parent}", "choose a writable output directory")
     return "write"
@@ -155,55 +151,65 @@ def write_shot(
     options: ShotOptions = ShotOptions(),
     overwrite: bool = False,
     progress: Callable[[str], None] | None = None,
+    lock: bool = True,
 ) -> dict:
-    """Write every requested deliverable of `clip` into the shot directory `path`; returns the manifest."""
+    """Write every requested deliverable of `clip` into the shot directory `path`; returns the manifest.
+
+    `lock=False` is for callers that already hold `shot_lock(path)` (a farm job holds it from before
+    generation until the shot is in place, so a second job on the same shot refuses early).
+    """
+    options = options.checked()
+    path = Path(path)
+    check_output_free(path, overwrite=overwrite)
+    if not lock:
+        return _write_locked(clip, path, options, overwrite, progress)
+    with shot_lock(path):
+        return _write_locked(clip, path, options, overwrite, progress)
+
+
+def _write_locked(clip: Clip, path: Path, options: ShotOptions, overwrite: bool, progress) -> dict:
     from vfxgen.io.contact import write_contact_sheet
     from vfxgen.io.exr import write_exr_sequence
     from vfxgen.io.images import write_png_sequence
     from vfxgen.io.video import write_preview, write_prores, write_webm
 
-    options = options.checked()
-    path = Path(path)
     name = options.name or path.name or "shot"
-    check_output_free(path, overwrite=overwrite)
-    with shot_lock(path):
-        clean_stale_temporaries(path)
-        tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir(parents=True)
-        try:
-            files: dict[str, object] = {}
-            meta = {k: v for k, v in clip.metadata.items() if isinstance(v, str | int | float | bool)}
-            for fmt in options.formats:
-                if progress:
-                    progress(fmt)
-                if fmt == "exr":
-                    frames = write_exr_sequence(
-                        clip, tmp / "rgba", name, options.start_frame, options.exr_compression, meta
-                    )
-                    files["exr"] = [str(p.relative_to(tmp)) for p in frames]
-                elif fmt == "png":
-                    frames = write_png_sequence(clip, tmp / "png", name, options.start_frame)
-                    files["png"] = [str(p.relative_to(tmp)) for p in frames]
-                elif fmt == "prores":
-                    out = write_prores(clip, tmp / f"{name}_prores4444.mov", alpha=options.prores_alpha)
-                    files["prores"] = out.name
-                elif fmt == "webm":
-                    files["webm"] = write_webm(clip, tmp / f"{name}.webm").name
-                elif fmt == "preview":
-                    files["preview"] = write_preview(clip, tmp / "preview.mp4").name
-                elif fmt == "contact":
-                    files["contact"] = write_contact_sheet(clip, tmp / "contact.png").name
-            manifest = build_manifest(clip, name, options, files)
-            _write_json(tmp / MANIFEST, manifest)
-            _replace_dir(tmp, path, overwrite)
-        except OSError as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise OutputError(
-                f"cannot write shot {path}: {exc.strerror or exc}", "check free disk space and permissions"
-            ) from exc
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+    clean_stale_temporaries(path)
+    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir(parents=True)
+    try:
+        files: dict[str, object] = {}
+        meta = {k: v for k, v in clip.metadata.items() if isinstance(v, str | int | float | bool)}
+        for fmt in options.formats:
+            if progress:
+                progress(fmt)
+            if fmt == "exr":
+                frames = write_exr_sequence(
+                    clip, tmp / "rgba", name, options.start_frame, options.exr_compression, meta
+                )
+                files["exr"] = [str(p.relative_to(tmp)) for p in frames]
+            elif fmt == "png":
+                frames = write_png_sequence(clip, tmp / "png", name, options.start_frame)
+                files["png"] = [str(p.relative_to(tmp)) for p in frames]
+            elif fmt == "prores":
+                files["prores"] = write_prores(clip, tmp / f"{name}_prores4444.mov", alpha=options.prores_alpha).name
+            elif fmt == "webm":
+                files["webm"] = write_webm(clip, tmp / f"{name}.webm").name
+            elif fmt == "preview":
+                files["preview"] = write_preview(clip, tmp / "preview.mp4").name
+            elif fmt == "contact":
+                files["contact"] = write_contact_sheet(clip, tmp / "contact.png").name
+        manifest = build_manifest(clip, name, options, files)
+        _write_json(tmp / MANIFEST, manifest)
+        _replace_dir(tmp, path, overwrite)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(
+            f"cannot write shot {path}: {exc.strerror or exc}", "check free disk space and permissions"
+        ) from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return manifest
 
 
