@@ -175,3 +175,36 @@ def test_animate_rgba_png_end_to_end(tmp_path, i2v_dir, t2v_dir):
     result = invoke("animate", tmp_path / "element.png", "-o", tmp_path / "c", "--model", t2v_dir)
     assert_one_line_error(result, 6)
     assert_one_line_error(invoke("animate", tmp_path / "missing.png", "-o", tmp_path / "d", "--model", i2v_dir), 3)
+
+
+def test_seed_wedge_and_shards_cover_the_batch_once(tmp_path, t2v_dir):
+    prompts = tmp_path / "shots.txt"
+    prompts.write_text("fire\nsmoke\nsparks\n")
+    common = [
+        "generate",
+        "--prompts",
+        prompts,
+        "-o",
+        tmp_path / "out",
+        "--model",
+        t2v_dir,
+        "--steps",
+        1,
+        "--format",
+        "exr",
+        "--seeds",
+        "1-2",
+        "--json",
+    ]
+    written = []
+    for shard in ("1/2", "2/2"):
+        result = invoke(*common, "--shard", shard)
+        assert result.exit_code == 0, result.output
+        written += [s["output"] for s in json.loads(result.stdout.strip().splitlines()[-1])["shots"]]
+    names = sorted(p.rsplit("/", 1)[-1] for p in written)
+    assert names == sorted(
+        f"{i:04d}_{p}_seed{s:04d}" for i, p in ((1, "fire"), (2, "smoke"), (3, "sparks")) for s in (1, 2)
+    )
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == names
+    seed = json.loads((tmp_path / "out" / "0002_smoke_seed0002" / "shot.json").read_text())["generation"]["seed"]
+    assert seed == 2

@@ -95,7 +95,7 @@ def save_tiny_model_dir(path, kind: str = "t2v", lora_seed: int | None = 5):
         apply_transpixar(transformer, rank=4)
         g = torch.Generator().manual_seed(lora_seed)
         with torch.no_grad():
-            for name, p in transformer.named_parameters():
+            for p in transformer.parameters():
                 if p.requires_grad:
                     p.copy_(torch.randn(p.shape, generator=g) * 0.3)
         save_rgba_lora(transformer, path / "transpixar_lora.safetensors")

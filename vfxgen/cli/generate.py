@@ -22,7 +22,16 @@ def generate(
     output: Annotated[Path, typer.Option("-o", "--output", help="Shot directory (with --prompts: a root).")] = Path(
         "shot"
     ),
-    prompts: Annotated[Path | None, typer.Option("--prompts", help="Text file: one prompt per line.")] = None,
+    prompts: Annotated[
+        Path | None,
+        typer.Option("--prompts", help="Shot list: .txt (one prompt per line), .toml ([[shot]]) or .json."),
+    ] = None,
+    seeds: Annotated[
+        str | None, typer.Option("--seeds", help="Seed wedge, e.g. 1-8: one shot per seed, named NAME_seedNNNN.")
+    ] = None,
+    shard: Annotated[
+        str | None, typer.Option("--shard", help="I/N: this farm task makes shard I of N of the shot list.")
+    ] = None,
     preset: opt.Preset = None,
     presets_dir: opt.PresetsDir = None,
     model: opt.Model = None,
@@ -75,6 +84,8 @@ def generate(
             alpha_reduce=alpha_reduce,
             dynamic_cfg=dynamic_cfg,
         ),
+        seeds=seeds,
+        shard=shard,
     )
     run_and_report(
         jobs,

@@ -9,32 +9,9 @@ import numpy as np
 import typer
 
 from vfxgen.cli.console import interactive, log
-from vfxgen.errors import InputError, UsageError
+from vfxgen.errors import UsageError
 
 DEFAULTS = {"steps": 50, "guidance": 6.0, "seed": 0, "fps": 8.0, "negative_prompt": ""}
-
-
-def read_prompts_file(path: Path) -> list[str]:
-    """One prompt per non-empty line; lines starting with # are comments."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError as exc:
-        raise InputError(f"prompt file {path} does not exist", "check the --prompts path") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(
-            f"cannot read prompt file {path}: {exc}", "pass a UTF-8 text file, one prompt per line"
-        ) from exc
-    prompts = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-    if not prompts:
-        raise InputError(f"prompt file {path} has no prompts", "write one prompt per line")
-    return prompts
-
-
-def shot_name(index: int, prompt: str) -> str:
-    """`0001_burning_fireball`: sortable, filesystem-safe, recognisable."""
-    slug = "".join(c if c.isalnum() else "_" for c in prompt.lower()).strip("_")
-    slug = "_".join(part for part in slug.split("_") if part)[:48] or "shot"
-    return f"{index + 1:04d}_{slug}"
 
 
 def build_jobs(
@@ -45,37 +22,52 @@ def build_jobs(
     presets_dir: list[Path] | None,
     settings: dict,
     image: np.ndarray | None = None,
+    seeds: str | None = None,
+    shard: str | None = None,
 ):
-    """Resolve preset + CLI values (explicit CLI values win) into one job per prompt."""
+    """One job per shot (and per seed with --seeds), then this task's shard of them.
+
+    Precedence per setting: shot-list entry, CLI option, preset, vfxgen default.
+    """
     from vfxgen.batch import ShotJob
     from vfxgen.pipelines.rgba import GenerationRequest
+    from vfxgen.presets import load_preset
+    from vfxgen.shotlist import ShotSpec, parse_seeds, parse_shard, read_shot_list, shard_from_environment, take_shard
 
-    values = {k: v for k, v in settings.items() if v is not None}
-    loaded = None
-    if preset is not None:
-        from vfxgen.presets import load_preset
-
-        loaded = load_preset(preset, search_dirs=presets_dir)
-        for key, value in loaded.defaults.items():
-            values.setdefault("negative_prompt" if key == "negative" else key, value)
-        if loaded.negative and "negative_prompt" not in values:
-            values["negative_prompt"] = loaded.negative
-    for key, value in DEFAULTS.items():
-        values.setdefault(key, value)
-    extra = {"preset": loaded.name} if loaded else {}
-
-    def render(text: str | None) -> str:
-        return loaded.render_prompt(text) if loaded else (text or "")
-
-    if prompts_file is not None:
-        if prompt:
-            raise UsageError("give either a PROMPT or --prompts FILE, not both", "drop one of them")
-        texts = read_prompts_file(prompts_file)
-        return [
-            ShotJob(output / shot_name(i, text), GenerationRequest(prompt=render(text), extra=extra, **values), image)
-            for i, text in enumerate(texts)
-        ]
-    return [ShotJob(output, GenerationRequest(prompt=render(prompt), extra=extra, **values), image)]
+    if prompts_file is not None and prompt:
+        raise UsageError("give either a PROMPT or --prompts FILE, not both", "drop one of them")
+    cli_values = {k: v for k, v in settings.items() if v is not None}
+    seed_list = parse_seeds(seeds) if seeds else None
+    if seed_list and "seed" in cli_values:
+        raise UsageError("--seed and --seeds contradict each other", "pass only one of them")
+    batch = prompts_file is not None
+    specs = read_shot_list(prompts_file) if batch else [ShotSpec(name=output.name, prompt=prompt)]
+    presets: dict[str, object] = {}
+    jobs = []
+    for spec in specs:
+        preset_name = spec.preset or preset
+        loaded = None
+        if preset_name is not None:
+            if preset_name not in presets:
+                presets[preset_name] = load_preset(preset_name, search_dirs=presets_dir)
+            loaded = presets[preset_name]
+        values = dict(DEFAULTS)
+        if loaded is not None:
+            values.update(loaded.defaults)
+            values["negative_prompt"] = loaded.negative or values["negative_prompt"]
+        values.update(cli_values)
+        values.update({("negative_prompt" if k == "negative" else k): v for k, v in spec.settings.items()})
+        text = loaded.render_prompt(spec.prompt) if loaded is not None else (spec.prompt or "")
+        extra = {"preset": loaded.name} if loaded is not None else {}
+        base = output / spec.name if batch else output
+        for seed in seed_list or [values["seed"]]:
+            target = base.with_name(f"{base.name}_seed{seed:04d}") if seed_list else base
+            request = GenerationRequest(prompt=text, extra=dict(extra), **{**values, "seed": seed})
+            jobs.append(ShotJob(target, request, image))
+    chosen = parse_shard(shard) if shard else shard_from_environment()
+    if chosen is not None:
+        jobs = take_shard(jobs, *chosen)
+    return jobs
 
 
 def run_and_report(jobs, load: dict, shot: dict, overwrite: bool, resume: bool, json_out: bool, image_to_video: bool):
