@@ -2,7 +2,9 @@
 
 # ruff: noqa: F401, I001
 from vfxgen.cli import animate
+from vfxgen.cli import composite
 from vfxgen.cli import dataset
+from vfxgen.cli import export
 from vfxgen.cli import generate
 from vfxgen.cli import train
 from vfxgen.cli import eval_flow, presets
