@@ -98,3 +98,7 @@ _register_all()
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":  # `python -m vfxgen.cli.app ...`, e.g. under `accelerate launch -m`
+    main()
