@@ -135,3 +135,15 @@ def test_lora_for_another_model_size_is_refused(tmp_path, t2v_dir):
 def test_unknown_device_is_a_usage_error(t2v_dir):
     with pytest.raises(UsageError, match="device"):
         RGBAPipeline.from_pretrained(t2v_dir, device="tpu")
+
+
+@pytest.mark.parametrize("cache", ["fbc", "pab", "faster"])
+def test_step_caches_run_with_the_rgba_processor(t2v_dir, t2v, cache):
+    cached = RGBAPipeline.from_pretrained(t2v_dir, device="cpu", cache=cache)
+    assert cached.pipe.transformer.is_cache_enabled
+    request = GenerationRequest("fire", steps=8, seed=5)
+    a, b = cached.generate(request), cached.generate(request)
+    assert np.array_equal(a.frames, b.frames)  # cache state is reset between shots
+    reference = t2v.generate(request)
+    assert a.frames.shape == reference.frames.shape
+    assert np.abs(a.frames - reference.frames).mean() < 0.2  # an approximation of the same shot

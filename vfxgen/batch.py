@@ -43,6 +43,8 @@ class LoadOptions:
     vae_tiling: bool = False
     vae_slicing: bool = False
     official_mask: bool = False
+    cache: str = "none"
+    compile: bool = False
 
 
 @dataclass
@@ -93,6 +95,8 @@ def run_jobs(
             vae_slicing=load.vae_slicing,
             image_to_video=image_to_video,
             official_mask=load.official_mask,
+            cache=load.cache,
+            compile=load.compile,
         )
     for index, (job, action) in enumerate(plan):
         if action == "skip":

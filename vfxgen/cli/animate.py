@@ -1,6 +1,6 @@
 """`vfxgen animate`: an image (its alpha too, if it has one) to an RGBA shot, with an image-to-video model.
 
-    vfxgen animate element.png -o shots/element "gentle flicker" --model CogVideoX-5b-I2V --lora i2v.safetensors
+vfxgen animate element.png -o shots/element "gentle flicker" --model CogVideoX-5b-I2V --lora i2v.safetensors
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ def animate(
     offload: opt.Offload = "none",
     vae_tiling: opt.VaeTiling = False,
     vae_slicing: opt.VaeSlicing = False,
+    cache: opt.Cache = "none",
+    compile_model: opt.Compile = False,
     formats: opt.Formats = "exr,preview,contact",
     start_frame: opt.StartFrame = 1001,
     compression: opt.Compression = "zip",
@@ -81,6 +83,8 @@ def animate(
             offload=offload,
             vae_tiling=vae_tiling,
             vae_slicing=vae_slicing,
+            cache=cache,
+            compile=compile_model,
         ),
         shot=dict(formats=formats, start_frame=start_frame, exr_compression=compression, prores_alpha=alpha),
         overwrite=overwrite,

@@ -48,3 +48,8 @@ DynamicCfg = Annotated[
     bool, typer.Option("--dynamic-cfg/--no-dynamic-cfg", help="Cosine-ramped CFG as in the release.")
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print a JSON result on stdout.")]
+Cache = Annotated[
+    str,
+    typer.Option("--cache", help="Step caching with diffusers' hooks: none, fbc, pab or faster (faster, approximate)."),
+]
+Compile = Annotated[bool, typer.Option("--compile", help="torch.compile the transformer (pays off over many shots).")]

@@ -34,6 +34,7 @@ quiet_libraries()
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 OFFLOAD_MODES = ("none", "model", "sequential")
 ALPHA_REDUCE = ("mean", "max")
+CACHE_MODES = ("none", "fbc", "pab", "faster")
 _ALPHA_IMAGE_HOOK = "vfxgen_alpha_first_frame"
 
 ProgressCallback = Callable[[int, int], None]
@@ -115,6 +116,31 @@ def parse_device(device: str | None) -> torch.device:
     return dev
 
 
+def step_cache_config(mode: str, pipe):
+    """diffusers' own step-cache hooks, configured for CogVideoX (they wrap blocks / attention modules,
+    so the RGBA processor inside runs unchanged whenever a step is actually computed)."""
+    from diffusers import FasterCacheConfig, FirstBlockCacheConfig, PyramidAttentionBroadcastConfig
+
+    if mode == "fbc":
+        return FirstBlockCacheConfig(threshold=0.05)
+    if mode == "pab":
+        return PyramidAttentionBroadcastConfig(
+            spatial_attention_block_skip_range=2,
+            spatial_attention_timestep_skip_range=(100, 800),
+            current_timestep_callback=lambda: pipe.current_timestep,
+        )
+    return FasterCacheConfig(
+        spatial_attention_block_skip_range=2,
+        spatial_attention_timestep_skip_range=(-1, 681),
+        low_frequency_weight_update_timestep_range=(99, 901),
+        high_frequency_weight_update_timestep_range=(-1, 301),
+        attention_weight_callback=lambda _: 0.3,
+        current_timestep_callback=lambda: pipe.current_timestep,
+        tensor_format="BFCHW",
+        is_guidance_distilled=False,
+    )
+
+
 class AlphaFirstFrameHook(ModelHook):
     """Puts the alpha image's latent into the image-conditioning channels of the alpha half's first frame.
 
@@ -163,6 +189,8 @@ class RGBAPipeline:
         vae_slicing: bool = False,
         image_to_video: bool | None = None,
         official_mask: bool = False,
+        cache: str = "none",
+        compile: bool = False,
     ) -> RGBAPipeline:
         """Load a CogVideoX model dir (default: the bundled model) and its TransPixar LoRA."""
         from diffusers import CogVideoXImageToVideoPipeline, CogVideoXPipeline
@@ -171,6 +199,8 @@ class RGBAPipeline:
         lora_path = resolve_lora(lora, info)
         if attention not in ATTENTION_MODES:
             raise UsageError(f"unknown --attention {attention!r}", f"use one of {', '.join(ATTENTION_MODES)}")
+        if cache not in CACHE_MODES:
+            raise UsageError(f"unknown --cache {cache!r}", f"use one of {', '.join(CACHE_MODES)}")
         if offload not in OFFLOAD_MODES:
             raise UsageError(f"unknown --offload {offload!r}", f"use one of {', '.join(OFFLOAD_MODES)}")
         dev = parse_device(device)
@@ -196,6 +226,10 @@ class RGBAPipeline:
         load_rgba_lora(pipe.transformer, lora_path)
         pipe.transformer.eval()
         pipe.set_progress_bar_config(disable=True)
+        if cache != "none":
+            pipe.transformer.enable_cache(step_cache_config(cache, pipe))
+        if compile:
+            pipe.transformer.compile(dynamic=False)
         if vae_tiling:
             pipe.vae.enable_tiling()
         if vae_slicing:
