@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-import vfxgen.io
+import vfxgen.io.registry
 from vfxgen.clip import Clip
 from vfxgen.errors import InputError, UsageError
 from vfxgen.io import (
@@ -185,7 +185,7 @@ def test_missing_file_and_unknown_suffix(tmp_path: Path) -> None:
 
 
 def test_registry_dispatches_by_suffix(tmp_path: Path, clip: Clip, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(vfxgen.io, "_READERS", dict(vfxgen.io._READERS))  # leave the real registry alone
+    monkeypatch.setattr(vfxgen.io.registry, "_READERS", dict(vfxgen.io.registry._READERS))  # leave the real one alone
     assert reader_for("a/b.EXR").name == "exr"
     assert reader_for(".webm").kind == "movie"
     seen = []

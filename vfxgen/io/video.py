@@ -621,8 +621,8 @@ def read_movie(
     if not decoded.has_alpha and require_alpha:
         raise InputError(
             f"movie {path} has no alpha channel",
-            "for a TransPixar rgb.mp4/alpha.mp4 pair pass the matte with --alpha-video "
-            "(read_transpixar_pair); to read it as opaque use require_alpha=False",
+            "for a TransPixar rgb.mp4/alpha.mp4 pair pass the matte as --alpha-video FILE; "
+            "otherwise export the movie with an alpha channel (ProRes 4444, WebM VP9 with alpha)",
         )
     mode = alpha
     if mode == "auto":
