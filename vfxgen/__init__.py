@@ -41,6 +41,7 @@ def __getattr__(name: str):
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'vfxgen' has no attribute {name!r}")
 
+
 __all__ = [
     *_LAZY,
     "Clip",

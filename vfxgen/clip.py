@@ -94,9 +94,7 @@ class Clip:
         return cls(straight, fps, dict(metadata or {}))
 
     @classmethod
-    def from_premultiplied(
-        cls, rgba: np.ndarray, fps: float = 8.0, metadata: dict[str, Any] | None = None
-    ) -> Clip:
+    def from_premultiplied(cls, rgba: np.ndarray, fps: float = 8.0, metadata: dict[str, Any] | None = None) -> Clip:
         """Build a clip from display-encoded premultiplied RGBA (TransPixar's rgb.mp4, premult ProRes)."""
         return cls(unpremultiply(rgba), fps, dict(metadata or {}))
 

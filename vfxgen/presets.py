@@ -248,9 +248,7 @@ def _type_name(value: Any) -> str:
     )
 
 
-def _validate(
-    data: dict[str, Any], text: str, label: str, expected_name: str | None, builtin: bool
-) -> Preset:
+def _validate(data: dict[str, Any], text: str, label: str, expected_name: str | None, builtin: bool) -> Preset:
     def bad(key: str, problem: str, hint: str, table: str | None = None) -> InputError:
         line = _line_of(text, table, key)
         dotted = f"{table}.{key}" if table else key
@@ -267,7 +265,7 @@ def _validate(
             raise bad(key, "is not a preset setting", f"allowed keys: {', '.join(_TOP_KEYS)}")
     for key in _REQUIRED:
         if key not in data:
-            raise InputError(f"preset {label}: required key '{key}' is missing", f"add {key} = \"...\"")
+            raise InputError(f"preset {label}: required key '{key}' is missing", f'add {key} = "..."')
 
     name = want_str("name", data["name"])
     if not _NAME_RE.match(name):
@@ -276,14 +274,14 @@ def _validate(
         raise bad(
             "name",
             f"is {name!r} but the file is {expected_name}.toml",
-            f"rename the file or set name = \"{expected_name}\"",
+            f'rename the file or set name = "{expected_name}"',
         )
     prompt = want_str("prompt", data["prompt"])
     if "{subject}" not in prompt:
         raise bad("prompt", "has no {subject} placeholder", "add {subject} where the element's subject goes")
     default_subject = want_str("default_subject", data["default_subject"])
     if not default_subject.strip():
-        raise bad("default_subject", "is empty", "give a default subject, e.g. \"fireball\"")
+        raise bad("default_subject", "is empty", 'give a default subject, e.g. "fireball"')
 
     return Preset(
         name=name,
@@ -311,8 +309,9 @@ def _validate_defaults(table: Any, bad: Any) -> dict[str, Any]:
             raise bad(key, "is not a default setting", f"allowed: {', '.join(DEFAULT_KEYS)}", "defaults")
         if DEFAULT_KEYS[key] is int:
             if not isinstance(value, int) or isinstance(value, bool):
-                raise bad(key, f"must be an integer, got {_type_name(value)} {value!r}", "write a whole number",
-                          "defaults")
+                raise bad(
+                    key, f"must be an integer, got {_type_name(value)} {value!r}", "write a whole number", "defaults"
+                )
         elif not _is_number(value):
             raise bad(key, f"must be a number, got {_type_name(value)} {value!r}", "write a number", "defaults")
         if key == "frames" and (value < 1 or (value - 1) % 4):
@@ -337,21 +336,30 @@ def _validate_look(table: Any, bad: Any) -> dict[str, Any]:
     for key, value in table.items():
         if key == "colors":
             if not (isinstance(value, list) and all(isinstance(c, str) and _COLOR_RE.match(c) for c in value)):
-                raise bad(key, f"must be a list of \"#rrggbb\" strings, got {value!r}",
-                          "e.g. colors = [\"#ff6a00\"]", "look")
+                raise bad(
+                    key, f'must be a list of "#rrggbb" strings, got {value!r}', 'e.g. colors = ["#ff6a00"]', "look"
+                )
         elif key in ("softness", "glow"):
             if not _is_number(value) or not 0 <= value <= 1:
                 raise bad(key, f"must be a number in [0, 1], got {value!r}", "e.g. 0.5", "look")
         elif key == "blend":
             if value not in _BLENDS:
-                raise bad(key, f"must be one of {', '.join(_BLENDS)}, got {value!r}", "plus for light, over for"
-                          " smoke and dust", "look")
+                raise bad(
+                    key,
+                    f"must be one of {', '.join(_BLENDS)}, got {value!r}",
+                    "plus for light, over for smoke and dust",
+                    "look",
+                )
         elif key == "motion":
             if not isinstance(value, str):
                 raise bad(key, f"must be a string, got {_type_name(value)}", "describe it in words", "look")
         elif not (scalar(value) or (isinstance(value, list) and all(scalar(v) for v in value))):
-            raise bad(key, f"must be a string, number, boolean or a list of those, got {_type_name(value)}",
-                      "flatten it", "look")
+            raise bad(
+                key,
+                f"must be a string, number, boolean or a list of those, got {_type_name(value)}",
+                "flatten it",
+                "look",
+            )
     return dict(table)
 
 

@@ -80,9 +80,7 @@ def write_exr_sequence(
     def write(index: int) -> Path:
         frame = sequence.frames[index]
         pixels = linear_premultiplied_half(clip.frames[index])
-        return write_image_atomic(
-            sequence.path(frame), pixels, _exr_spec(clip, compression, attributes), frame
-        )
+        return write_image_atomic(sequence.path(frame), pixels, _exr_spec(clip, compression, attributes), frame)
 
     return map_frames(write, range(clip.num_frames), threads)
 

@@ -82,15 +82,11 @@ def open_input(path: os.PathLike[str] | str, frame: int | None = None) -> oiio.I
     config.attribute("oiio:UnassociatedAlpha", 1)
     inp = oiio.ImageInput.open(os.fspath(path), config)
     if inp is None:
-        raise InputError(
-            f"cannot read {where(path, frame)}: {oiio_error()}", "the file is corrupt or not an image"
-        )
+        raise InputError(f"cannot read {where(path, frame)}: {oiio_error()}", "the file is corrupt or not an image")
     return inp
 
 
-def read_pixels(
-    path: os.PathLike[str] | str, frame: int | None = None
-) -> tuple[np.ndarray, oiio.ImageSpec, str]:
+def read_pixels(path: os.PathLike[str] | str, frame: int | None = None) -> tuple[np.ndarray, oiio.ImageSpec, str]:
     """All channels of the first subimage as float32 `[H, W, C]` over the display window.
 
     Integer files are scaled by numpy (`/255`, `/65535`); alpha is returned exactly as stored.
@@ -104,9 +100,7 @@ def read_pixels(
         read_as = native if native in _INTEGER_MAX else "float"
         pixels = inp.read_image(0, 0, 0, spec.nchannels, read_as)
         if pixels is None or (isinstance(pixels, np.ndarray) and pixels.size == 0):
-            raise InputError(
-                f"cannot read pixels of {where(path, frame)}: {oiio_error(inp)}", "the file is corrupt"
-            )
+            raise InputError(f"cannot read pixels of {where(path, frame)}: {oiio_error(inp)}", "the file is corrupt")
     finally:
         inp.close()
     pixels = np.asarray(pixels).reshape(spec.height, spec.width, spec.nchannels)
@@ -140,9 +134,7 @@ def write_image_atomic(
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}{path.suffix}")
     out = oiio.ImageOutput.create(str(path))
     if out is None:
-        raise OutputError(
-            f"cannot write {where(path, frame)}: {oiio_error()}", "use a .exr or .png file name"
-        )
+        raise OutputError(f"cannot write {where(path, frame)}: {oiio_error()}", "use a .exr or .png file name")
     try:
         _checked_write(out, tmp, pixels, spec, where(path, frame))
         os.replace(tmp, path)
@@ -156,9 +148,7 @@ def write_image_atomic(
 _WRITE_HINT = "check that the directory is writable and the disk has space"
 
 
-def _checked_write(
-    out: oiio.ImageOutput, tmp: Path, pixels: np.ndarray, spec: oiio.ImageSpec, name: str
-) -> None:
+def _checked_write(out: oiio.ImageOutput, tmp: Path, pixels: np.ndarray, spec: oiio.ImageSpec, name: str) -> None:
     if not out.open(str(tmp), spec):
         raise OutputError(f"cannot write {name}: {oiio_error(out)}", _WRITE_HINT)
     written = out.write_image(pixels)
@@ -175,9 +165,7 @@ def ensure_directory(directory: os.PathLike[str] | str) -> Path:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        raise OutputError(
-            f"{directory} exists and is not a directory", "choose another output path"
-        ) from None
+        raise OutputError(f"{directory} exists and is not a directory", "choose another output path") from None
     except OSError as exc:
         raise OutputError(f"cannot create directory {directory}: {exc.strerror}", _WRITE_HINT) from None
     return directory
@@ -233,9 +221,7 @@ def rgb_or_rgba(
     )
 
 
-def _with_alpha(
-    rgb_a: np.ndarray, path: os.PathLike[str] | str, frame: int | None, require_alpha: bool
-) -> np.ndarray:
+def _with_alpha(rgb_a: np.ndarray, path: os.PathLike[str] | str, frame: int | None, require_alpha: bool) -> np.ndarray:
     if rgb_a.shape[-1] == 4:
         return rgb_a
     if require_alpha:
@@ -258,15 +244,11 @@ def read_image(path: os.PathLike[str] | str) -> np.ndarray:
     """
     pixels, spec, fmt = read_pixels(path)
     image = rgb_or_rgba(pixels, spec, path)
-    premultiplied = fmt == "openexr" or (
-        fmt == "tiff" and not spec.get_int_attribute("tiff:UnassociatedAlpha")
-    )
+    premultiplied = fmt == "openexr" or (fmt == "tiff" and not spec.get_int_attribute("tiff:UnassociatedAlpha"))
     if image.shape[-1] == 4 and premultiplied:
         image = unpremultiply(image)
     try:
-        linear = colorspace_is_linear(
-            colorspace_of(spec), fmt, str(spec.format) in ("half", "float", "double")
-        )
+        linear = colorspace_is_linear(colorspace_of(spec), fmt, str(spec.format) in ("half", "float", "double"))
     except InputError as exc:
         raise InputError(f"{path}: {exc.message}", exc.hint) from None
     if linear:
@@ -368,9 +350,7 @@ def select_sequence(
     frame_range = check_frame_range(frame_range)
     wanted = [f for f in pattern.frames if frame_range[0] <= f <= frame_range[1]]
     if not wanted:
-        raise InputError(
-            f"{pattern} has no frames in {frame_range[0]}-{frame_range[1]}", "choose a range inside it"
-        )
+        raise InputError(f"{pattern} has no frames in {frame_range[0]}-{frame_range[1]}", "choose a range inside it")
     return FrameSequence(pattern.directory, pattern.prefix, pattern.suffix, pattern.padding, wanted)
 
 

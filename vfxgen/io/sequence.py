@@ -105,9 +105,7 @@ def parse_frame_range(text: str) -> tuple[int, int]:
     """`"1001-1010"` -> `(1001, 1010)`; `"1001"` -> `(1001, 1001)`. Checked like `check_frame_range`."""
     match = re.fullmatch(r"\s*(-?\d+)\s*(?:-\s*(-?\d+)\s*)?", text)
     if not match:
-        raise InputError(
-            f"cannot read frame range {text!r}", "write it as FIRST-LAST, e.g. 1001-1049, or one frame"
-        )
+        raise InputError(f"cannot read frame range {text!r}", "write it as FIRST-LAST, e.g. 1001-1049, or one frame")
     first = int(match.group(1))
     last = int(match.group(2)) if match.group(2) is not None else first
     return check_frame_range((first, last))
@@ -119,9 +117,7 @@ def check_frame_range(frame_range: Sequence[int]) -> tuple[int, int]:
         raise InputError(f"a frame range needs (first, last), got {tuple(frame_range)}", "give two frames")
     first, last = (int(f) for f in frame_range)
     if first < 0 or last < 0:
-        raise InputError(
-            f"negative frame in range {first}-{last}", "frame numbers start at 0; use e.g. 1001-1049"
-        )
+        raise InputError(f"negative frame in range {first}-{last}", "frame numbers start at 0; use e.g. 1001-1049")
     if first > last:
         raise InputError(f"reversed frame range {first}-{last}", f"write it first-last: {last}-{first}")
     return first, last
@@ -283,9 +279,7 @@ def _single_sequence_in(directory: Path, extensions: Sequence[str] | None) -> Pa
         return ParsedPattern(directory, prefix, suffix, ANY_PADDING, None)
     kinds = f" {'/'.join(sorted(allowed))}" if allowed else ""
     if not groups:
-        raise InputError(
-            f"no{kinds} frame sequence in directory {directory}", "give a pattern like shot.####.exr"
-        )
+        raise InputError(f"no{kinds} frame sequence in directory {directory}", "give a pattern like shot.####.exr")
     listed = ", ".join(f"{p}#{s}" for p, s in sorted(groups)[:4])
     raise InputError(
         f"directory {directory} holds {len(groups)} sequences ({listed})",

@@ -65,9 +65,7 @@ def rgba_attention(
         return F.scaled_dot_product_attention(query, key, value)
     # Queries [0, split) see keys [0, alpha_start); queries [split, end) see everything.
     split = text_len if mode == "transpixar" else alpha_start
-    head = F.scaled_dot_product_attention(
-        query[:, :, :split], key[:, :, :alpha_start], value[:, :, :alpha_start]
-    )
+    head = F.scaled_dot_product_attention(query[:, :, :split], key[:, :, :alpha_start], value[:, :, :alpha_start])
     tail = F.scaled_dot_product_attention(query[:, :, split:], key, value)
     return torch.cat([head, tail], dim=2)
 
@@ -244,12 +242,8 @@ def apply_transpixar(
     patch_embed = transformer.patch_embed
     weight = patch_embed.text_proj.weight
     if not hasattr(patch_embed, "domain_emb"):
-        patch_embed.domain_emb = nn.Parameter(
-            torch.zeros(1, weight.shape[0], dtype=weight.dtype, device=weight.device)
-        )
-        HookRegistry.check_if_exists_or_initialize(patch_embed).register_hook(
-            RGBAPatchEmbedHook(), _PATCH_HOOK
-        )
+        patch_embed.domain_emb = nn.Parameter(torch.zeros(1, weight.shape[0], dtype=weight.dtype, device=weight.device))
+        HookRegistry.check_if_exists_or_initialize(patch_embed).register_hook(RGBAPatchEmbedHook(), _PATCH_HOOK)
     patch_embed.domain_emb.requires_grad_(True)
     for block in transformer.transformer_blocks:
         attn = block.attn1
@@ -260,9 +254,7 @@ def apply_transpixar(
     return transformer
 
 
-def set_attention_mode(
-    transformer: nn.Module, attention: str = "transpixar", official_mask: bool = False
-) -> None:
+def set_attention_mode(transformer: nn.Module, attention: str = "transpixar", official_mask: bool = False) -> None:
     """Swap the RGBA processor on every block (`transpixar`, `full`, `rgb-isolated`)."""
     processor = RGBAAttnProcessor(attention, official_mask)
     for block in transformer.transformer_blocks:
@@ -350,9 +342,7 @@ def load_rgba_lora(
     current = transformer.transformer_blocks[0].attn1.processor
     if isinstance(current, RGBAAttnProcessor):
         attention, official = current.mode, current.official_mask
-    apply_transpixar(
-        transformer, rank=rank, lora_alpha=lora_alpha, attention=attention, official_mask=official
-    )
+    apply_transpixar(transformer, rank=rank, lora_alpha=lora_alpha, attention=attention, official_mask=official)
     with torch.no_grad():
         for i, block in enumerate(transformer.transformer_blocks):
             for target in LORA_TARGETS:
@@ -414,11 +404,7 @@ def _validate_lora_state(transformer: nn.Module, state: Mapping[str, torch.Tenso
     if "domain_emb" not in state:
         raise ModelError("the LoRA has no 'domain_emb' tensor", size_hint)
     domain = state["domain_emb"]
-    if (
-        domain.ndim not in (1, 2, 3)
-        or domain.shape[-1] != inner
-        or (domain.ndim == 3 and domain.shape[0] != 1)
-    ):
+    if domain.ndim not in (1, 2, 3) or domain.shape[-1] != inner or (domain.ndim == 3 and domain.shape[0] != 1):
         raise ModelError(f"'domain_emb' has shape {list(domain.shape)}, expected [..., {inner}]", size_hint)
     if domain.ndim == 2 and domain.shape[0] != 1:
         raise ModelError(f"'domain_emb' has shape {list(domain.shape)}, expected [1, {inner}]", size_hint)
@@ -438,9 +424,7 @@ def _validate_lora_state(transformer: nn.Module, state: Mapping[str, torch.Tenso
                     rank = shape[0] if part == "lora_A" else shape[-1]
                 want = (rank, linear.in_features) if part == "lora_A" else (linear.out_features, rank)
                 if shape != want:
-                    raise ModelError(
-                        f"LoRA tensor {key!r} has shape {list(shape)}, expected {list(want)}", size_hint
-                    )
+                    raise ModelError(f"LoRA tensor {key!r} has shape {list(shape)}, expected {list(want)}", size_hint)
     extra = sorted(set(state) - expected)
     if extra:
         raise ModelError(f"the LoRA has an unexpected tensor {extra[0]!r}", size_hint)

@@ -50,9 +50,7 @@ def resolve_model(model: str | os.PathLike | None) -> ModelInfo:
     else:
         path = Path(model).expanduser()
     if not path.is_dir():
-        raise ModelError(
-            f"model directory {path} does not exist", "pass --model DIR of a diffusers CogVideoX model"
-        )
+        raise ModelError(f"model directory {path} does not exist", "pass --model DIR of a diffusers CogVideoX model")
     index = _read_json(path / "model_index.json", "model_index.json")
     pipeline_class = str(index.get("_class_name", ""))
     if not pipeline_class.startswith("CogVideoX"):
@@ -62,9 +60,7 @@ def resolve_model(model: str | os.PathLike | None) -> ModelInfo:
         )
     config = _read_json(path / "transformer" / "config.json", "transformer/config.json")
     if config.get("_class_name") != "CogVideoXTransformer3DModel":
-        raise ModelError(
-            f"{path}/transformer is not a CogVideoXTransformer3DModel", "check the model directory"
-        )
+        raise ModelError(f"{path}/transformer is not a CogVideoXTransformer3DModel", "check the model directory")
     for component in ("transformer", "vae", "text_encoder"):
         check_safetensors_dir(path / component)
     vae_config = _read_json(path / "vae" / "config.json", "vae/config.json")
@@ -86,9 +82,7 @@ def resolve_model(model: str | os.PathLike | None) -> ModelInfo:
 def check_safetensors_dir(directory: Path) -> None:
     """Refuse components whose weights exist only as pickles (`.bin`/`.pt`): loading those can run code."""
     if not directory.is_dir():
-        raise ModelError(
-            f"the model has no {directory.name}/ folder", "use a complete diffusers model directory"
-        )
+        raise ModelError(f"the model has no {directory.name}/ folder", "use a complete diffusers model directory")
     files = [p.name for p in directory.iterdir()]
     if any(name.endswith(".safetensors") for name in files):
         return
@@ -141,6 +135,4 @@ def _read_json(path: Path, what: str) -> dict:
     try:
         return json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        raise ModelError(
-            f"cannot read {path}: {exc}", "the model directory is damaged; re-download it"
-        ) from exc
+        raise ModelError(f"cannot read {path}: {exc}", "the model directory is damaged; re-download it") from exc
