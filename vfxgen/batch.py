@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vfxgen.errors import UsageError
+from vfxgen.errors import LockedError, UsageError
 from vfxgen.pipelines.registry import resolve_lora, resolve_model
 from vfxgen.pipelines.rgba import GenerationRequest, RGBAPipeline
 from vfxgen.shot import ShotOptions, check_output_free, shot_lock, write_shot
@@ -50,7 +50,7 @@ class LoadOptions:
 @dataclass
 class ShotResult:
     output: Path
-    status: str  # "written" | "skipped"
+    status: str  # "written" | "skipped" | "locked" (another live job holds it)
     seconds: float = 0.0
     manifest: dict = field(default_factory=dict)
 
@@ -64,6 +64,7 @@ def run_jobs(
     on_step: Callable[[int, int], None] | None = None,
     on_shot: Callable[[int, ShotJob], None] | None = None,
     image_to_video: bool = False,
+    on_done: Callable[[ShotResult], None] | None = None,
 ) -> list[ShotResult]:
     """Generate and write every job; everything checkable is checked before the model loads."""
     if overwrite and resume:
@@ -99,22 +100,32 @@ def run_jobs(
             compile=load.compile,
         )
     for index, (job, action) in enumerate(plan):
-        if action == "skip":
-            results.append(ShotResult(job.output, "skipped"))
-            continue
-        # Hold the shot's lock from before generation until it is in place: a second job on the same
-        # shot refuses at once instead of computing it twice.
-        with shot_lock(job.output):
-            if check_output_free(job.output, overwrite=overwrite, resume=resume) == "skip":
-                results.append(ShotResult(job.output, "skipped"))  # another job finished it meanwhile
-                continue
-            if on_shot:
-                on_shot(index, job)
-            start = time.perf_counter()
-            if job.image is not None:
-                clip = pipeline.animate(job.image, job.request, progress=on_step)
-            else:
-                clip = pipeline.generate(job.request, progress=on_step)
-            manifest = write_shot(clip, job.output, shot, overwrite=overwrite, lock=False)
-        results.append(ShotResult(job.output, "written", time.perf_counter() - start, manifest))
+        result = ShotResult(job.output, "skipped") if action == "skip" else None
+        if result is None:
+            try:
+                result = _run_one(index, job, pipeline, shot, overwrite, resume, on_step, on_shot)
+            except LockedError:
+                if len(plan) == 1:
+                    raise
+                result = ShotResult(job.output, "locked")  # another live job makes it; go on with the rest
+        results.append(result)
+        if on_done:
+            on_done(result)
     return results
+
+
+def _run_one(index, job, pipeline, shot, overwrite, resume, on_step, on_shot) -> ShotResult:
+    # Hold the shot's lock from before generation until it is in place: a second job on the same
+    # shot refuses at once instead of computing it twice.
+    with shot_lock(job.output):
+        if check_output_free(job.output, overwrite=overwrite, resume=resume) == "skip":
+            return ShotResult(job.output, "skipped")  # another job finished it meanwhile
+        if on_shot:
+            on_shot(index, job)
+        start = time.perf_counter()
+        if job.image is not None:
+            clip = pipeline.animate(job.image, job.request, progress=on_step)
+        else:
+            clip = pipeline.generate(job.request, progress=on_step)
+        manifest = write_shot(clip, job.output, shot, overwrite=overwrite, lock=False)
+    return ShotResult(job.output, "written", time.perf_counter() - start, manifest)

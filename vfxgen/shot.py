@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -94,9 +95,17 @@ def check_output_free(path: Path, overwrite: bool = False, resume: bool = False)
     return "write"
 
 
+LOCK_HEARTBEAT_S = 30.0
+LOCK_STALE_S = 300.0
+
+
 @contextmanager
 def shot_lock(path: Path) -> Iterator[Path]:
-    """Hold `.NAME.lock` beside the shot for the duration; a lock whose process is dead is taken over."""
+    """Hold `.NAME.lock` beside the shot for the duration.
+
+    The holder touches the lock every 30 s. A lock is stale (and taken over) when its process is dead
+    on this host, or when nobody has touched it for 5 minutes (a job killed on another farm host).
+    """
     path = Path(path)
     lock = path.parent / f".{path.name}.lock"
     me = f"{socket.gethostname()} {os.getpid()}"
@@ -117,17 +126,34 @@ def shot_lock(path: Path) -> Iterator[Path]:
         break
     else:
         raise LockedError(f"cannot take the lock {lock}", "retry the job")
+    stop = threading.Event()
+    beat = threading.Thread(target=_heartbeat, args=(lock, stop), daemon=True)
+    beat.start()
     try:
         yield lock
     finally:
+        stop.set()
         lock.unlink(missing_ok=True)
+
+
+def _heartbeat(lock: Path, stop: threading.Event) -> None:
+    while not stop.wait(LOCK_HEARTBEAT_S):
+        try:
+            os.utime(lock)
+        except OSError:
+            return
 
 
 def _lock_is_stale(lock: Path) -> bool:
     try:
+        age = time.time() - lock.stat().st_mtime
         host, pid = lock.read_text().split()
+    except FileNotFoundError:
+        return True
     except (OSError, ValueError):
         return time.time() - lock.stat().st_mtime > 60 if lock.exists() else True
+    if age > LOCK_STALE_S:
+        return True
     if host != socket.gethostname():
         return False
     try:

@@ -8,6 +8,7 @@ the traceback only shows with `--debug`.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -49,6 +50,9 @@ def handles_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             _fail(exc.one_line(), exc.exit_code)
         except KeyboardInterrupt:
             _fail("interrupted; finished shots are kept, rerun with --resume to continue", 130)
+        except BrokenPipeError:  # `vfxgen presets list | head`: the reader left, nothing to report
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            raise typer.Exit(0) from None
         except MemoryError:
             exc = OutOfMemoryError("out of host memory", "use a smaller size, fewer frames or --offload")
             _fail(exc.one_line(), exc.exit_code)
@@ -95,10 +99,22 @@ def _register_all() -> None:
 _register_all()
 
 
+def _raise_interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. SIGTERM (a farm cancelling or pre-empting the task) is handled like
+    Ctrl-C: temporaries are removed, locks released, finished shots kept, exit code 130."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     app()
 
 
 if __name__ == "__main__":  # `python -m vfxgen.cli.app ...`, e.g. under `accelerate launch -m`
-    main()
+    # This file then runs as `__main__`, a second copy of the module: the commands registered themselves on
+    # the real `vfxgen.cli.app`, so run that one.
+    from vfxgen.cli.app import main as _main
+
+    _main()

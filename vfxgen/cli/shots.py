@@ -64,7 +64,8 @@ def build_jobs(
             target = base.with_name(f"{base.name}_seed{seed:04d}") if seed_list else base
             request = GenerationRequest(prompt=text, extra=dict(extra), **{**values, "seed": seed})
             jobs.append(ShotJob(target, request, image))
-    chosen = parse_shard(shard) if shard else shard_from_environment()
+    # Launchers (torchrun / accelerate launch) shard batches automatically; a single shot is never sharded.
+    chosen = parse_shard(shard) if shard else (shard_from_environment() if batch or seed_list else None)
     if chosen is not None:
         jobs = take_shard(jobs, *chosen)
     return jobs
@@ -95,6 +96,14 @@ def run_and_report(jobs, load: dict, shot: dict, overwrite: bool, resume: bool, 
         def on_step(step, total):
             bar.update(task, completed=step, total=total)
 
+        def on_done(result):  # one line per shot as it finishes, so a later failure loses nothing
+            if result.status == "skipped":
+                log(f"skipped {result.output} (complete; --resume)")
+            elif result.status == "locked":
+                log(f"skipped {result.output}: another job is writing it")
+            else:
+                log(f"wrote {result.output} in {result.seconds:.1f} s")
+
         results = run_jobs(
             jobs,
             LoadOptions(**load),
@@ -104,12 +113,18 @@ def run_and_report(jobs, load: dict, shot: dict, overwrite: bool, resume: bool, 
             on_step=on_step,
             on_shot=on_shot,
             image_to_video=image_to_video,
+            on_done=on_done,
         )
-    for result in results:
-        if result.status == "skipped":
-            log(f"skipped {result.output} (complete; --resume)")
-        else:
-            log(f"wrote {result.output} in {result.seconds:.1f} s")
+    if not jobs:
+        log("nothing to do: this shard of the shot list is empty")
     if json_out:
         payload = [{"output": str(r.output), "status": r.status, "seconds": round(r.seconds, 3)} for r in results]
         typer.echo(json.dumps({"shots": payload}))
+    locked = [r for r in results if r.status == "locked"]
+    if locked:
+        from vfxgen.errors import LockedError
+
+        raise LockedError(
+            f"{len(locked)} shot(s) were being written by other jobs (first: {locked[0].output})",
+            "rerun with --resume once those jobs have finished",
+        )

@@ -1,7 +1,7 @@
 """`vfxgen train`: fine-tune the TransPixar alpha LoRA (or, for the demo model, the VAE / RGB transformer).
 
 vfxgen train --model CogVideoX-5b --data my_dataset -o runs/alpha --stage alpha --steps 5000
-accelerate launch -m vfxgen.cli.app train --model ... --data ... -o runs/alpha     # multi-GPU
+accelerate launch -m vfxgen train --model ... --data ... -o runs/alpha     # multi-GPU
 vfxgen train init -o models/demo --arch demo                                        # random demo model
 """
 

@@ -99,8 +99,14 @@ def check_size(frames: int, height: int, width: int, spatial_multiple: int = 16)
 
 
 def parse_device(device: str | None) -> torch.device:
-    """`cpu`, `cuda`, `cuda:N`, `mps`; a clear error for anything else or an absent accelerator."""
-    name = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    """`cpu`, `cuda`, `cuda:N`, `mps`; a clear error for anything else or an absent accelerator.
+
+    Default: `cuda:$LOCAL_RANK` under a multi-process launcher, else `cuda` if present, else `cpu`.
+    """
+    if device is None and torch.cuda.is_available():
+        # Under torchrun / accelerate launch each process takes its own GPU.
+        device = f"cuda:{os.environ['LOCAL_RANK']}" if "LOCAL_RANK" in os.environ else "cuda"
+    name = device or "cpu"
     try:
         dev = torch.device(name)
     except (RuntimeError, ValueError) as exc:

@@ -82,34 +82,40 @@ StepCallback = Callable[[int, int, float], None]
 
 
 def train(config: TrainConfig, on_step: StepCallback | None = None) -> Path:
-    """Run (or resume) a training stage; returns the run directory."""
+    """Run (or resume) a training stage; returns the run directory.
+
+    Under `accelerate launch` / `torchrun` every process runs this; only the main process prepares the
+    run directory, writes the loss log, reports progress and exports the result.
+    """
     from accelerate import Accelerator
     from accelerate.utils import set_seed
 
     config.check()
     run = Path(config.output)
-    _prepare_run_dir(run, config)
-    accelerator = Accelerator(mixed_precision=config.mixed_precision)
+    # One optimiser step = one scheduler step, whatever the number of processes.
+    accelerator = Accelerator(mixed_precision=config.mixed_precision, step_scheduler_with_optimizer=False)
+    main = accelerator.is_main_process
+    if main:
+        _prepare_run_dir(run, config)
+    accelerator.wait_for_everyone()
     set_seed(config.seed)
     data = RGBAClipDataset(config.data)
     pipe = _load_components(config)
-    trainer = _make_stage(config, pipe, data, accelerator.device)
+    trainer = _make_stage(config, pipe, data, accelerator)
     params = [p for p in trainer.module.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_cosine(config.warmup_steps, config.steps))
     trainer.module, optimizer, schedule = accelerator.prepare(trainer.module, optimizer, schedule)
     accelerator.register_for_checkpointing(_StepCounter())
 
-    start = 0
-    if config.resume:
-        start = _load_latest_checkpoint(run, accelerator)
+    start = _load_latest_checkpoint(run, accelerator) if config.resume else 0
     per_process = max(1, config.batch // accelerator.num_processes)
     log_path = run / "loss.csv"
-    if accelerator.is_main_process:
+    if main:
         _truncate_log(log_path, start)  # steps after the checkpoint are redone: drop their old rows
-    with open(log_path, "a", newline="") as log_file:
+    with open(log_path if main else os.devnull, "a", newline="") as log_file:
         writer = csv.writer(log_file)
-        if log_path.stat().st_size == 0:
+        if main and log_path.stat().st_size == 0:
             writer.writerow(["step", "loss", "lr", "seconds"])
         t0 = time.perf_counter()
         for step in range(start, config.steps):
@@ -126,18 +132,16 @@ def train(config: TrainConfig, on_step: StepCallback | None = None) -> Path:
             value = accelerator.gather(loss.detach()[None]).mean().item()
             if not math.isfinite(value):
                 raise InputError(f"the loss became {value} at step {step + 1}", "lower --lr or check the dataset")
-            if accelerator.is_main_process:
-                writer.writerow(
-                    [step + 1, f"{value:.6f}", f"{schedule.get_last_lr()[0]:.3e}", f"{time.perf_counter() - t0:.2f}"]
-                )
+            if main:
+                lr = schedule.get_last_lr()[0]
+                writer.writerow([step + 1, f"{value:.6f}", f"{lr:.3e}", f"{time.perf_counter() - t0:.2f}"])
                 log_file.flush()
-            if on_step:
-                on_step(step + 1, config.steps, value)
-            done = step + 1 == config.steps
-            if (step + 1) % config.checkpoint_every == 0 or done:
+                if on_step:
+                    on_step(step + 1, config.steps, value)
+            if (step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps:
                 _save_checkpoint(run, accelerator, step + 1, config.keep_checkpoints)
     accelerator.wait_for_everyone()
-    if accelerator.is_main_process:
+    if main:
         trainer.module = accelerator.unwrap_model(trainer.module)
         trainer.export(run)
         plot_loss(log_path, run / "loss.png")
@@ -282,8 +286,15 @@ class _AlphaStage(_DiffusionStage):
         save_rgba_lora(self.module, run / "transpixar_lora.safetensors")
 
 
-def _make_stage(config: TrainConfig, pipe, data, device) -> _Stage:
-    return {"vae": _VaeStage, "rgb": _RgbStage, "alpha": _AlphaStage}[config.stage](config, pipe, data, device)
+def _make_stage(config: TrainConfig, pipe, data, accelerator) -> _Stage:
+    """`accelerator` may be an `Accelerator` or, for single-process use and tests, a `torch.device`."""
+    stage = {"vae": _VaeStage, "rgb": _RgbStage, "alpha": _AlphaStage}[config.stage]
+    if isinstance(accelerator, torch.device):
+        return stage(config, pipe, data, accelerator)
+    if config.stage != "vae":  # the VAE latents are encoded once, by the main process, and shared via the cache
+        with accelerator.main_process_first():
+            return stage(config, pipe, data, accelerator.device)
+    return stage(config, pipe, data, accelerator.device)
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
