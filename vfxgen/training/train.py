@@ -92,6 +92,10 @@ def train(config: TrainConfig, on_step: StepCallback | None = None) -> Path:
 
     config.check()
     run = Path(config.output)
+    data = RGBAClipDataset(config.data)  # inputs are checked before anything is written
+    from vfxgen.pipelines.registry import resolve_model
+
+    resolve_model(config.model)
     # One optimiser step = one scheduler step, whatever the number of processes.
     accelerator = Accelerator(mixed_precision=config.mixed_precision, step_scheduler_with_optimizer=False)
     main = accelerator.is_main_process
@@ -99,7 +103,6 @@ def train(config: TrainConfig, on_step: StepCallback | None = None) -> Path:
         _prepare_run_dir(run, config)
     accelerator.wait_for_everyone()
     set_seed(config.seed)
-    data = RGBAClipDataset(config.data)
     pipe = _load_components(config)
     trainer = _make_stage(config, pipe, data, accelerator)
     params = [p for p in trainer.module.parameters() if p.requires_grad]
