@@ -114,3 +114,23 @@ def test_existing_run_is_not_overwritten(workdir):
     with pytest.raises(OutputExistsError):
         train(config(workdir, "busy", stage="alpha"))
     assert (workdir / "busy" / "keep.txt").read_text() == "x"
+
+
+def test_dataset_synth_command_writes_usable_clips(tmp_path):
+    from typer.testing import CliRunner
+
+    from vfxgen.cli.app import app
+
+    result = CliRunner().invoke(app, ["dataset", "synth", "-o", str(tmp_path / "d"), "--count", "9", "--size", "32"])
+    assert result.exit_code == 0, result.output
+    data = RGBAClipDataset(tmp_path / "d")
+    assert len(data) == 9 and data.info.frames == 9
+    elements = {entry["element"] for entry in data.entries}
+    assert len(elements) == 9  # every element once in the first nine items
+    for i in range(len(data)):
+        rgba, caption = data[i]
+        alpha = rgba[..., 3]
+        assert caption
+        assert (alpha > 0.05).mean() > 0.005 and alpha.max() > 0.5  # a visible element
+        assert (alpha == 0).mean() > 0.2  # transparent background
+        assert np.all(rgba[..., :3][alpha == 0] == 0)  # premultiplication-consistent: no colour without alpha
