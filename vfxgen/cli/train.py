@@ -7,6 +7,7 @@ vfxgen train init -o models/demo --arch demo                                    
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -102,7 +103,8 @@ def train(
                 log(f"step {step}/{total} loss {loss:.4f}")
 
         run = run_training(config, on_step=on_step)
-    log(f"wrote {run}")
+    if os.environ.get("RANK", "0") == "0":  # one line per run, not per launcher process
+        log(f"wrote {run}")
 
 
 @train_app.command("init")

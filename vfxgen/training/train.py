@@ -369,17 +369,22 @@ class _StepCounter:
 
 
 def _save_checkpoint(run: Path, accelerator, step: int, keep: int) -> None:
+    """Every process writes its part into one hidden directory; the main process renames it into place."""
     root = run / CHECKPOINTS
     final = root / f"step-{step:07d}"
     tmp = root / f".step-{step:07d}.tmp"
     if accelerator.is_main_process:
         shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+    accelerator.wait_for_everyone()
     accelerator.save_state(str(tmp))
+    accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         shutil.rmtree(final, ignore_errors=True)
         os.replace(tmp, final)
         for old in sorted(root.glob("step-*"))[:-keep]:
             shutil.rmtree(old, ignore_errors=True)
+    accelerator.wait_for_everyone()
 
 
 def _load_latest_checkpoint(run: Path, accelerator) -> int:
