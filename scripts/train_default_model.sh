@@ -5,7 +5,7 @@
 #   bash scripts/train_default_model.sh [WORKDIR] [--ablation]
 #
 # Stages: synthetic dataset -> random demo model -> VAE -> RGB transformer (+ T5) -> TransPixar alpha LoRA
-# -> bundle. With --ablation it also trains the alpha LoRA with attention `full` and `rgb-isolated`
+# -> VAE decoder polish -> bundle. With --ablation it also trains the alpha LoRA with attention `full` and `rgb-isolated`
 # (a shorter recipe, same for all three, same seed) for the model card's eval-flow table.
 set -euo pipefail
 WORK=${1:-runs/default-model}
@@ -30,10 +30,14 @@ ALPHA_ARGS=(--model "$WORK/rgb/model" --stage alpha --rank 32 --lora-alpha 32 --
   --warmup-steps 50 --caption-dropout 0.1)
 stage alpha "${ALPHA_ARGS[@]}" --attention transpixar
 
-# Bundle: the RGB model (fp16 safetensors) plus the alpha LoRA, renamed into place atomically.
+# Polish the VAE decoder (encoder frozen: the latent space the transformer and LoRA learnt stays the same).
+stage vae-polish --model "$WORK/rgb/model" --stage vae --vae-decoder-only --steps 1000 --batch 4 --lr 3e-4 \
+  --warmup-steps 20 --vae-crop 32 --save-dtype fp16
+
+# Bundle: the model (fp16 safetensors) plus the alpha LoRA, renamed into place atomically.
 DEST=vfxgen/default_model
 rm -rf "$DEST.tmp"
-cp -r "$WORK/rgb/model" "$DEST.tmp"
+cp -r "$WORK/vae-polish/model" "$DEST.tmp"
 cp "$WORK/alpha/transpixar_lora.safetensors" "$DEST.tmp/"
 rm -rf "$DEST" && mv "$DEST.tmp" "$DEST"
 du -sh "$DEST"

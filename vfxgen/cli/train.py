@@ -52,6 +52,9 @@ def train(
         str, typer.Option("--save-dtype", help="Weights dtype of saved models: fp32, fp16, bf16.")
     ] = "fp32",
     vae_crop: Annotated[int, typer.Option("--vae-crop", help="Stage vae: random square crop size (0 = full).")] = 32,
+    vae_decoder_only: Annotated[
+        bool, typer.Option("--vae-decoder-only", help="Stage vae: train the decoder only (keeps the latent space).")
+    ] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the run's last checkpoint.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing run directory.")] = False,
 ) -> None:
@@ -85,6 +88,7 @@ def train(
         warmup_steps=warmup_steps,
         save_dtype=save_dtype,
         vae_crop=vae_crop,
+        vae_decoder_only=vae_decoder_only,
         resume=resume,
         overwrite=overwrite,
     )

@@ -67,6 +67,7 @@ class TrainConfig:
     overwrite: bool = False
     save_dtype: str = "fp32"
     vae_crop: int = 32
+    vae_decoder_only: bool = False
 
     def check(self) -> TrainConfig:
         if self.stage not in STAGES:
@@ -179,6 +180,12 @@ class _VaeStage(_Stage):
         self.config, self.pipe, self.data, self.device = config, pipe, data, device
         self.module = pipe.vae.to(device).train()
         self.module.requires_grad_(True)
+        if config.vae_decoder_only:
+            # Polishing the decoder keeps the latent space (encoder, scaling factor) exactly as the
+            # transformer and the LoRA were trained on, so they stay valid.
+            self.module.encoder.requires_grad_(False)
+            if self.module.quant_conv is not None:
+                self.module.quant_conv.requires_grad_(False)
         if config.gradient_checkpointing:
             self.module.enable_gradient_checkpointing()
 
@@ -190,13 +197,19 @@ class _VaeStage(_Stage):
             top, left = (int(rng.integers(0, s - crop + 1)) for s in x.shape[-2:])
             x = x[..., top : top + crop, left : left + crop]
         x = x.contiguous().to(self.device)
-        posterior = self.module.encode(x).latent_dist
+        with torch.set_grad_enabled(not self.config.vae_decoder_only):
+            posterior = self.module.encode(x).latent_dist
         recon = self.module.decode(posterior.sample()).sample
-        kl = posterior.kl().mean() / x[0].numel()
-        return F.l1_loss(recon, x) + 0.5 * F.mse_loss(recon, x) + 1e-3 * kl
+        loss = F.l1_loss(recon, x) + 0.5 * F.mse_loss(recon, x)
+        if not self.config.vae_decoder_only:
+            loss = loss + 1e-3 * posterior.kl().mean() / x[0].numel()
+        return loss
 
     def export(self, run: Path) -> None:
         vae = self.module.eval()
+        if self.config.vae_decoder_only:  # same latent space: keep the scaling factor
+            _save_model_dir(self.pipe, run / "model", self.config)
+            return
         stds = []
         with torch.no_grad():
             for start in range(0, min(len(self.data), 256), 16):
