@@ -39,6 +39,13 @@ DEST=vfxgen/default_model
 rm -rf "$DEST.tmp"
 cp -r "$WORK/vae-polish/model" "$DEST.tmp"
 cp "$WORK/alpha/transpixar_lora.safetensors" "$DEST.tmp/"
+cat > "$DEST.tmp/vfxgen.json" <<'JSON'
+{
+  "description": "vfxgen demo model: 64x64, 9 frames, trained on short procedural-element captions",
+  "prompt_style": "caption",
+  "preset_negative_prompts": false
+}
+JSON
 rm -rf "$DEST" && mv "$DEST.tmp" "$DEST"
 du -sh "$DEST"
 

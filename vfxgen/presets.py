@@ -53,7 +53,7 @@ _COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 _LINE_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 
 _REQUIRED = ("name", "description", "prompt", "default_subject")
-_TOP_KEYS = (*_REQUIRED, "negative", "defaults", "look")
+_TOP_KEYS = (*_REQUIRED, "negative", "caption", "defaults", "look")
 #: Settings a preset may default; the value is the type after normalisation.
 DEFAULT_KEYS: dict[str, type] = {"frames": int, "fps": float, "guidance": float, "steps": int, "seed": int}
 _BLENDS = ("over", "plus", "screen")
@@ -68,10 +68,19 @@ class Preset:
     prompt: str
     default_subject: str
     negative: str = ""
+    caption: str = ""
     defaults: dict[str, Any] = field(default_factory=dict)
     look: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     builtin: bool = False
+
+    def prompt_for(self, subject: str | None, style: str = "full") -> str:
+        """The prompt for a model's prompt style: `full` renders the template (CogVideoX likes long,
+        descriptive prompts); `caption` is for models trained on short element captions (the bundled
+        demo model): the user's subject as given, else the preset's `caption`."""
+        if style == "caption":
+            return (subject or "").strip() or self.caption or self.default_subject
+        return self.render_prompt(subject)
 
     def render_prompt(self, subject: str | None = None) -> str:
         """The prompt with `{subject}` filled in (the preset's default subject when none is given).
@@ -90,6 +99,7 @@ class Preset:
             "prompt": self.prompt,
             "default_subject": self.default_subject,
             "negative": self.negative,
+            "caption": self.caption,
             "defaults": dict(self.defaults),
             "look": dict(self.look),
             "source": self.source,
@@ -289,6 +299,7 @@ def _validate(data: dict[str, Any], text: str, label: str, expected_name: str | 
         prompt=prompt,
         default_subject=default_subject.strip(),
         negative=want_str("negative", data.get("negative", "")),
+        caption=want_str("caption", data.get("caption", "")).strip(),
         defaults=_validate_defaults(data.get("defaults", {}), bad),
         look=_validate_look(data.get("look", {}), bad),
         source=label,

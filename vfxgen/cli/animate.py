@@ -70,6 +70,7 @@ def animate(
             dynamic_cfg=dynamic_cfg,
         ),
         image=still,
+        model=model,
     )
     jobs[0].request.extra["input_image"] = str(image)
     run_and_report(

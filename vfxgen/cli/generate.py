@@ -88,6 +88,7 @@ def generate(
         ),
         seeds=seeds,
         shard=shard,
+        model=model,
     )
     run_and_report(
         jobs,

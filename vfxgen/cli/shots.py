@@ -24,12 +24,14 @@ def build_jobs(
     image: np.ndarray | None = None,
     seeds: str | None = None,
     shard: str | None = None,
+    model: Path | None = None,
 ):
     """One job per shot (and per seed with --seeds), then this task's shard of them.
 
     Precedence per setting: shot-list entry, CLI option, preset, vfxgen default.
     """
     from vfxgen.batch import ShotJob
+    from vfxgen.pipelines.registry import resolve_model
     from vfxgen.pipelines.rgba import GenerationRequest
     from vfxgen.presets import load_preset
     from vfxgen.shotlist import ShotSpec, parse_seeds, parse_shard, read_shot_list, shard_from_environment, take_shard
@@ -40,6 +42,7 @@ def build_jobs(
     seed_list = parse_seeds(seeds) if seeds else None
     if seed_list and "seed" in cli_values:
         raise UsageError("--seed and --seeds contradict each other", "pass only one of them")
+    info = resolve_model(model)  # cheap (JSON only): how this model wants its prompts
     batch = prompts_file is not None
     specs = read_shot_list(prompts_file) if batch else [ShotSpec(name=output.name, prompt=prompt)]
     presets: dict[str, object] = {}
@@ -54,10 +57,11 @@ def build_jobs(
         values = dict(DEFAULTS)
         if loaded is not None:
             values.update(loaded.defaults)
-            values["negative_prompt"] = loaded.negative or values["negative_prompt"]
+            if info.preset_negative_prompts:
+                values["negative_prompt"] = loaded.negative or values["negative_prompt"]
         values.update(cli_values)
         values.update({("negative_prompt" if k == "negative" else k): v for k, v in spec.settings.items()})
-        text = loaded.render_prompt(spec.prompt) if loaded is not None else (spec.prompt or "")
+        text = loaded.prompt_for(spec.prompt, info.prompt_style) if loaded is not None else (spec.prompt or "")
         extra = {"preset": loaded.name} if loaded is not None else {}
         base = output / spec.name if batch else output
         for seed in seed_list or [values["seed"]]:

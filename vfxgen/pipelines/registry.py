@@ -16,6 +16,8 @@ from vfxgen.errors import ModelError
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "default_model"
 BUNDLED_LORA_NAME = "transpixar_lora.safetensors"
+#: Optional vfxgen hints in a model directory: how the model wants its prompts (see docs/presets.md).
+MODEL_HINTS = "vfxgen.json"
 _PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
 
@@ -32,6 +34,8 @@ class ModelInfo:
     sample_width: int
     use_learned_positions: bool
     spatial_multiple: int
+    prompt_style: str = "full"  # "caption": trained on short element captions (the demo model)
+    preset_negative_prompts: bool = True
 
     @property
     def name(self) -> str:
@@ -66,6 +70,7 @@ def resolve_model(model: str | os.PathLike | None) -> ModelInfo:
     vae_config = _read_json(path / "vae" / "config.json", "vae/config.json")
     spatial = 2 ** (len(vae_config.get("block_out_channels", [0, 0, 0, 0])) - 1)
     lora = path / BUNDLED_LORA_NAME
+    hints = _read_json(path / MODEL_HINTS, MODEL_HINTS) if (path / MODEL_HINTS).is_file() else {}
     return ModelInfo(
         path=path,
         pipeline_class=pipeline_class,
@@ -76,6 +81,8 @@ def resolve_model(model: str | os.PathLike | None) -> ModelInfo:
         sample_width=int(config.get("sample_width", 90)) * spatial,
         use_learned_positions=bool(config.get("use_learned_positional_embeddings", False)),
         spatial_multiple=spatial * int(config.get("patch_size", 2)),
+        prompt_style=str(hints.get("prompt_style", "full")),
+        preset_negative_prompts=bool(hints.get("preset_negative_prompts", True)),
     )
 
 
