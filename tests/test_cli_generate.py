@@ -208,3 +208,20 @@ def test_seed_wedge_and_shards_cover_the_batch_once(tmp_path, t2v_dir):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == names
     seed = json.loads((tmp_path / "out" / "0002_smoke_seed0002" / "shot.json").read_text())["generation"]["seed"]
     assert seed == 2
+
+
+def test_caption_style_model_gets_the_preset_caption_and_no_preset_negative(tmp_path, t2v_dir):
+    import shutil
+
+    model = tmp_path / "m"
+    shutil.copytree(t2v_dir, model)
+    (model / "vfxgen.json").write_text('{"prompt_style": "caption", "preset_negative_prompts": false}')
+    for args, prompt in (
+        (["--preset", "fire"], "burning fireball"),
+        (["torch flame", "--preset", "fire"], "torch flame"),
+    ):
+        out = tmp_path / prompt.replace(" ", "_")
+        result = invoke("generate", *args, "-o", out, "--model", model, "--steps", 1, "--format", "exr")
+        assert result.exit_code == 0, result.output
+        generation = json.loads((out / "shot.json").read_text())["generation"]
+        assert generation["prompt"] == prompt and generation["negative_prompt"] == ""
