@@ -55,10 +55,11 @@ def wait_for(predicate, timeout=120.0):
     return False
 
 
-def test_sigkill_mid_batch_then_resume_matches_uninterrupted(tmp_path, model_dir):
+def test_sigkill_mid_batch_then_resume_matches_uninterrupted(tmp_path):
+    """The bundled model, tiny settings (few steps): SIGKILL after the first shot, then --resume."""
     prompts = tmp_path / "shots.txt"
     prompts.write_text("burning fireball\nthick smoke\nbright sparks\nwater splash\n")
-    common = ["generate", "--prompts", prompts, "--model", model_dir, "--steps", 25, "--format", "exr,preview"]
+    common = ["generate", "--prompts", prompts, "--steps", 8, "--format", "exr,preview"]
     reference = run(*common, "-o", tmp_path / "ref")
     assert reference.returncode == 0, reference.stderr
 
@@ -104,6 +105,17 @@ def test_lock_of_a_dead_job_does_not_block(tmp_path, model_dir):
     result = run("generate", "fire", "-o", tmp_path / "shot", "--model", model_dir, "--steps", 1, "--format", "exr")
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["shot"]
+
+
+def test_sigterm_abandons_the_shot_cleanly(tmp_path, model_dir):
+    """A farm cancel (SIGTERM) mid-shot: exit 130, one error line, no lock, no temporary, no shot."""
+    job = vfxgen("generate", "fire", "-o", tmp_path / "shot", "--model", model_dir, "--steps", 400, "--format", "exr")
+    assert wait_for((tmp_path / ".shot.lock").exists)
+    job.send_signal(signal.SIGTERM)
+    _, err = job.communicate(timeout=120)
+    assert job.returncode == 130, err
+    assert [line for line in err.splitlines() if line.startswith("error: ")][0].startswith("error: interrupted")
+    assert list(tmp_path.iterdir()) == []
 
 
 def _limit_file_size():
