@@ -22,6 +22,7 @@ import math
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -322,7 +323,9 @@ def _load_components(config: TrainConfig):
     info = resolve_model(config.model)
     if info.image_to_video:
         raise UsageError("training an image-to-video model is not supported yet", "train on a text-to-video model")
-    pipe = CogVideoXPipeline.from_pretrained(str(info.path), torch_dtype=torch.float32, use_safetensors=True)
+    with warnings.catch_warnings():  # diffusers 0.42 renames torch_dtype; older releases need it
+        warnings.simplefilter("ignore", FutureWarning)
+        pipe = CogVideoXPipeline.from_pretrained(str(info.path), torch_dtype=torch.float32, use_safetensors=True)
     pipe.set_progress_bar_config(disable=True)
     return pipe
 
