@@ -89,8 +89,12 @@ def test_second_job_on_the_same_shot_refuses_while_the_first_runs(tmp_path, mode
     lock = tmp_path / ".shot.lock"
     first = vfxgen("generate", "fire", "-o", shot, "--model", model_dir, "--steps", 400, "--format", "exr")
     assert wait_for(lock.exists)
-    second = run("generate", "fire", "-o", shot, "--model", model_dir, "--steps", 1, "--format", "exr")
-    assert first.poll() is None, "the first job should still be running"
+    first.send_signal(signal.SIGSTOP)  # hold the first job inside its shot, alive, whatever the machine's speed
+    try:
+        assert lock.exists()
+        second = run("generate", "fire", "-o", shot, "--model", model_dir, "--steps", 1, "--format", "exr")
+    finally:
+        first.send_signal(signal.SIGCONT)
     assert second.returncode == 8, second.stderr
     assert second.stderr.strip().startswith("error: shot") and "being written by" in second.stderr
     assert first.wait(timeout=300) == 0
@@ -111,7 +115,9 @@ def test_sigterm_abandons_the_shot_cleanly(tmp_path, model_dir):
     """A farm cancel (SIGTERM) mid-shot: exit 130, one error line, no lock, no temporary, no shot."""
     job = vfxgen("generate", "fire", "-o", tmp_path / "shot", "--model", model_dir, "--steps", 400, "--format", "exr")
     assert wait_for((tmp_path / ".shot.lock").exists)
+    job.send_signal(signal.SIGSTOP)  # stopped inside the shot: the SIGTERM is delivered there on SIGCONT
     job.send_signal(signal.SIGTERM)
+    job.send_signal(signal.SIGCONT)
     _, err = job.communicate(timeout=120)
     assert job.returncode == 130, err
     assert [line for line in err.splitlines() if line.startswith("error: ")][0].startswith("error: interrupted")
