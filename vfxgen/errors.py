@@ -74,6 +74,13 @@ class LockedError(VfxgenError):
     kind = "locked"
 
 
+class QCFailedError(VfxgenError):
+    """`vfxgen qc`: the element failed one or more checks (the report says which); a farm can gate on it."""
+
+    exit_code = 9
+    kind = "qc-failed"
+
+
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "internal error (a bug: rerun with --debug and report the traceback)",
@@ -84,5 +91,6 @@ EXIT_CODES: dict[int, str] = {
     ModelError.exit_code: "model: model directory or weights unusable",
     OutOfMemoryError.exit_code: "out of memory on the device",
     LockedError.exit_code: "locked: another job is writing this output",
+    QCFailedError.exit_code: "qc failed: the element failed a `vfxgen qc` check",
     130: "interrupted (SIGINT/SIGTERM); rerun with --resume",
 }

@@ -8,3 +8,4 @@ from vfxgen.cli import export
 from vfxgen.cli import generate
 from vfxgen.cli import train
 from vfxgen.cli import eval_flow, presets
+from vfxgen.cli import qc

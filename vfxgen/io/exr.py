@@ -262,6 +262,15 @@ def _read_rgba_frame(path: Path, frame: int) -> np.ndarray:
     return pixels[..., [names.index(c) for c in "RGBA"]]
 
 
+def read_raw_rgba(path: os.PathLike[str] | str, frame: int | None = None) -> np.ndarray:
+    """R,G,B,A of one EXR frame as stored (premultiplied; NaN/inf kept), float32 `[H, W, 4]`, for QC."""
+    pixels, spec, fmt = read_pixels(path, frame)
+    names = list(spec.channelnames)
+    if fmt != "openexr" or any(c not in names for c in "RGBA"):
+        raise InputError(f"{where(path, frame)} is not an RGBA OpenEXR ({','.join(names)})", "give an RGBA .exr")
+    return pixels[..., [names.index(c) for c in "RGBA"]]
+
+
 def header_fps(header: dict[str, Any]) -> float | None:
     """Frame rate stored in a header: `vfxgen/fps` (exact) else `FramesPerSecond`, else None."""
     text = header.get(METADATA_PREFIX + "fps")
