@@ -7,11 +7,14 @@ Each case must give exactly one `error:` line that names the problem and the fix
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
 import OpenImageIO as oiio
 import pytest
+import torch
+from safetensors.torch import load_file, save_file
 from typer.testing import CliRunner
 
 from tests.tiny_models import save_tiny_model_dir, tiny_transformer
@@ -21,6 +24,7 @@ from vfxgen.io.exr import write_exr_sequence
 from vfxgen.io.images import write_png
 from vfxgen.io.video import write_preview, write_prores
 from vfxgen.models.transpixar import apply_transpixar, save_rgba_lora
+from vfxgen.shot import ShotOptions, write_shot
 
 
 def _clip(frames: int = 5, h: int = 32, w: int = 48) -> Clip:
@@ -93,7 +97,43 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     d["existing_out"].write_bytes(b"yesterday's render")
     d["a_file"] = root / "a_file"
     d["a_file"].write_text("x")
+    # An ordinary project folder: --overwrite / --resume must never turn it into a shot.
+    d["project"] = root / "proj"
+    (d["project"] / "sub").mkdir(parents=True)
+    (d["project"] / "comp.nk").write_text("Root {}\n")
+    _write_raw_exr(d["project"] / "sub" / "plate.exr", np.full((16, 16, 4), 0.5))
+    # A real vfxgen shot to which the user added a file of their own.
+    d["shot_plus"] = root / "shot_plus"
+    write_shot(_clip(), d["shot_plus"], ShotOptions(formats=("exr",)))
+    (d["shot_plus"] / "comp.nk").write_text("Root {}\n")
+    d["cwd"] = root / "cwd"
+    d["cwd"].mkdir()
+    d["no_alpha_seq"] = root / "empty_alpha"
+    empty = _clip()
+    empty.frames[..., 3] = 0.0
+    write_exr_sequence(empty, d["no_alpha_seq"], "el")
+    d["loop_presets"] = root / "loop_presets"
+    d["loop_presets"].mkdir()
+    (d["loop_presets"] / "loop.toml").symlink_to("loop.toml")
+    d["nan_model"] = _poisoned_copy(d["model"], root / "nan_model")
+    state = load_file(d["model"] / "transpixar_lora.safetensors")
+    first = sorted(state)[0]
+    state[first] = torch.full_like(state[first], float("nan"))
+    d["nan_lora"] = root / "nan_lora.safetensors"
+    save_file(state, d["nan_lora"])
     return d
+
+
+def _poisoned_copy(model: Path, dest: Path) -> Path:
+    """The model with one inf in the transformer weights (a damaged download)."""
+    shutil.copytree(model, dest)
+    weights = dest / "transformer" / "diffusion_pytorch_model.safetensors"
+    state = load_file(weights)
+    name = sorted(state)[-1]
+    state[name] = state[name].clone()
+    state[name].view(-1)[0] = float("inf")
+    save_file(state, weights, metadata={"format": "pt"})
+    return dest
 
 
 # (case id, argv with {placeholders} from `inputs` and {out}, expected exit code, words the message must contain)
@@ -139,15 +179,66 @@ MATRIX = [
     ("animate with a text-to-video model", "animate {png8_rgb} -o {out}/g --model {model}", 6, "image-to-video"),
     ("train on a missing dataset", "train --model {model} --data {root}/nodata -o {out}/r", 3, "dataset"),
     ("dataset frames not 4k+1", "dataset synth -o {out}/d --frames 10", 2, "4k+1"),
+    # --- data safety: only directories vfxgen wrote are ever replaced -----------------------------------
+    ("overwrite a project folder", "generate fire -o {project} --model {model} --overwrite", 4, "not a vfxgen"),
+    ("resume into a project folder", "generate fire -o {project} --model {model} --resume", 4, "not a vfxgen"),
+    ("overwrite a shot holding user files", "generate fire -o {shot_plus} --model {model} --overwrite", 4, "comp.nk"),
+    ("export over a project folder", "export {seq} -o {project} --format exr --overwrite", 4, "not a vfxgen"),
+    (
+        "composite over a project folder",
+        "composite {seq} --over {plate_big} --fit fill -o {project} --overwrite",
+        4,
+        "not a vfxgen",
+    ),
+    ("output is the current dir", "generate fire -o . --model {model}", 2, "current directory"),
+    ("output is empty", "generate fire -o {empty_arg} --model {model}", 2, "empty"),
+    ("output is the root", "generate fire -o / --model {model} --overwrite", 2, "root"),
+    ("output is ~", "generate fire -o ~ --model {model} --overwrite", 2, "home"),
+    ("output is a parent of the cwd", "generate fire -o .. --model {model} --overwrite", 2, "current directory"),
+    (
+        "export output above its input",
+        "export {project}/sub/plate.exr -o {project} --format exr --overwrite",
+        5,
+        "input",
+    ),
+    ("output under /proc", "generate fire -o /proc/vfxgen-shot --model {model}", 5, "system"),
+    ("output under /sys", "export {seq} -o /sys/vfxgen/out --format exr", 5, "system"),
+    # --- checked before any weights load -----------------------------------------------------------------
+    ("unknown EXR compression", "generate fire -o {out}/g --model {model} --compression bogus", 2, "compression"),
+    ("lossy EXR on generate", "generate fire -o {out}/g --model {model} --compression dwaa", 2, "--allow-lossy"),
+    ("guidance NaN", "generate fire -o {out}/g --model {model} --guidance nan", 2, "finite"),
+    ("guidance inf", "generate fire -o {out}/g --model {model} --guidance inf", 2, "finite"),
+    ("fps NaN", "generate fire -o {out}/g --model {model} --fps nan", 2, "finite"),
+    ("fps inf", "export {seq} -o {out}/a --format exr --fps inf", 2, "finite"),
+    ("steps beyond the scheduler", "generate fire -o {out}/g --model {model} --steps 5000", 2, "1000"),
+    ("inf in the model weights", "generate fire -o {out}/g --model {nan_model}", 6, "transformer"),
+    ("NaN in the LoRA", "generate fire -o {out}/g --model {model} --lora {nan_lora}", 6, "nan_lora.safetensors"),
+    # --- silent wrong results ---------------------------------------------------------------------------
+    ("zero frames", "generate fire -o {out}/g --model {model} --frames 0", 2, "leave --frames out"),
+    ("zero width", "generate fire -o {out}/g --model {model} --width 0", 2, "leave --width out"),
+    ("zero height", "generate fire -o {out}/g --model {model} --height 0", 2, "leave --height out"),
+    ("prompt of spaces", "generate {spaces} -o {out}/g --model {model}", 2, "empty"),
+    ("export fps zero", "export {seq} -o {out}/a --format exr --fps 0", 2, "--fps"),
+    ("eval-flow on an empty matte", "eval-flow {no_alpha_seq}", 3, "not measurable"),
+    # --- messages -----------------------------------------------------------------------------------------
+    ("emoji codes printed as typed", "export {root}/nope:smile:.exr -o {out}/a --format exr", 3, "nope:smile:.exr"),
+    ("seed not a number", "generate fire -o {out}/g --seed abc", 2, "--seed"),
+    ("unknown option", "generate fire -o {out}/g --bogus", 2, "--bogus"),
+    ("unknown command", "generat fire", 2, "generat"),
+    ("prompt starting with -", "generate -fire -o {out}/g", 2, "--"),
+    ("model is a file", "generate fire -o {out}/g --model {a_file}", 6, "is a file"),
+    ("preset symlink loop", "presets list --presets-dir {loop_presets}", 3, "loop.toml"),
 ]
 
 runner = CliRunner()
 
 
 @pytest.mark.parametrize("case,argv,code,needle", MATRIX, ids=[m[0] for m in MATRIX])
-def test_bad_input(case, argv, code, needle, inputs, tmp_path):
+def test_bad_input(case, argv, code, needle, inputs, tmp_path, monkeypatch):
+    monkeypatch.chdir(inputs["cwd"])  # `-o .` and `-o ..` aim at a scratch folder, never at the repository
     before = {p: p.stat().st_mtime_ns for p in inputs["root"].rglob("*") if p.is_file()}
-    args = [part.format(**{k: str(v) for k, v in inputs.items()}, out=tmp_path) for part in argv.split()]
+    names = {k: str(v) for k, v in inputs.items()} | {"empty_arg": "", "spaces": "   "}
+    args = [part.format(**names, out=tmp_path) for part in argv.split()]
     result = runner.invoke(app, args)
     lines = [line for line in result.output.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("error: ")]
@@ -157,4 +248,5 @@ def test_bad_input(case, argv, code, needle, inputs, tmp_path):
     assert "Traceback" not in result.output
     after = {p: p.stat().st_mtime_ns for p in inputs["root"].rglob("*") if p.is_file()}
     assert after == before, f"{case}: inputs changed"
+    assert not list(inputs["cwd"].iterdir()), f"{case}: wrote into the current directory"
     assert not [p for p in tmp_path.rglob("*") if p.is_file()], f"{case}: left files behind"

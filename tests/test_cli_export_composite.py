@@ -123,6 +123,12 @@ def test_overwrite(tmp_path: Path, sources: dict[str, Path]) -> None:
     line = one_error_line(run("export", sources["sequence"], "-o", out), 4)
     assert "--overwrite" in line
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    # --overwrite replaces only a directory vfxgen wrote: a user's file in it stops the export.
+    line = one_error_line(run("export", sources["sequence"], "-o", out, "--overwrite"), 4)
+    assert "keep.txt" in line
+    assert (out / "keep.txt").read_text() == "precious"
+    (out / "keep.txt").unlink()
+    one_log_line(run("export", sources["sequence"], "-o", out))
     one_log_line(run("export", sources["sequence"], "-o", out, "--overwrite"))
     assert sorted(p.name for p in out.iterdir()) == [f"out.{1001 + i}.exr" for i in range(T)]
 

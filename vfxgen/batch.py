@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from vfxgen.errors import LockedError, UsageError
-from vfxgen.pipelines.registry import resolve_lora, resolve_model
+from vfxgen.pipelines.registry import file_sha256, resolve_lora, resolve_model
 from vfxgen.pipelines.rgba import GenerationRequest, RGBAPipeline
 from vfxgen.shot import ShotOptions, check_output_free, shot_lock, write_shot
 
@@ -28,6 +28,7 @@ class ShotJob:
     output: Path
     request: GenerationRequest
     image: np.ndarray | None = None
+    expected: dict | None = None  # settings a finished shot must match for --resume to skip it
 
 
 @dataclass
@@ -70,17 +71,19 @@ def run_jobs(
     if overwrite and resume:
         raise UsageError("--overwrite and --resume contradict each other", "pass only one of them")
     info = resolve_model(load.model)
-    resolve_lora(load.lora, info)
     shot.checked()
+    lora_path = resolve_lora(load.lora, info)
+    lora_hash = file_sha256(lora_path, 16) if resume else ""  # resume compares it with finished shots
     seen: set[Path] = set()
     plan = []
     for job in jobs:
-        job.request = job.request.resolved(info)
+        job.request = job.request.resolved(info, text_required=job.image is None)
         out = job.output.resolve()
         if out in seen:
             raise UsageError(f"two shots write to {job.output}", "give each shot its own name or seed")
         seen.add(out)
-        plan.append((job, check_output_free(job.output, overwrite=overwrite, resume=resume)))
+        job.expected = expected_settings(job.request, load, info.name, lora_hash) if resume else None
+        plan.append((job, check_output_free(job.output, overwrite=overwrite, resume=resume, expected=job.expected)))
     results: list[ShotResult] = []
     todo = [job for job, action in plan if action == "write"]
     pipeline = None
@@ -114,11 +117,31 @@ def run_jobs(
     return results
 
 
+def expected_settings(request: GenerationRequest, load: LoadOptions, model_name: str, lora_hash: str) -> dict:
+    """What a finished shot's manifest must say for `--resume` to skip it: every setting that changes its
+    pixels (compared with the manifest's `generation` block)."""
+    return {
+        "prompt": request.prompt,
+        "negative_prompt": request.negative_prompt,
+        "seed": request.seed,
+        "steps": request.steps,
+        "guidance": float(request.guidance),
+        "dynamic_cfg": request.dynamic_cfg,
+        "frames": request.frames,
+        "height": request.height,
+        "width": request.width,
+        "alpha_reduce": request.alpha_reduce,
+        "attention": load.attention,
+        "model": model_name,
+        "lora_sha256": lora_hash,
+    }
+
+
 def _run_one(index, job, pipeline, shot, overwrite, resume, on_step, on_shot) -> ShotResult:
     # Hold the shot's lock from before generation until it is in place: a second job on the same
     # shot refuses at once instead of computing it twice.
     with shot_lock(job.output):
-        if check_output_free(job.output, overwrite=overwrite, resume=resume) == "skip":
+        if check_output_free(job.output, overwrite=overwrite, resume=resume, expected=job.expected) == "skip":
             return ShotResult(job.output, "skipped")  # another job finished it meanwhile
         if on_shot:
             on_shot(index, job)

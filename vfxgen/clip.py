@@ -8,13 +8,14 @@ writer can premultiply twice by accident.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from vfxgen.color import linear_to_srgb, premultiply, srgb_to_linear, unpremultiply
-from vfxgen.errors import InputError
+from vfxgen.errors import InputError, UsageError
 
 
 @dataclass
@@ -105,3 +106,16 @@ class Clip:
     def with_metadata(self, **items: Any) -> Clip:
         """A clip sharing frames, with metadata updated."""
         return Clip(self.frames, self.fps, {**self.metadata, **items})
+
+
+def check_finite(option: str, value: float, hint: str) -> None:
+    """NaN and inf pass every `<`/`>` test: refuse them by name."""
+    if not math.isfinite(value):
+        raise UsageError(f"{option} must be a finite number, got {value}", hint)
+
+
+def check_fps(fps: float) -> None:
+    """A frame rate a movie container and Nuke can carry: finite and positive."""
+    check_finite("--fps", fps, "use e.g. --fps 24")
+    if fps <= 0:
+        raise UsageError(f"--fps must be positive, got {fps:g}", "use e.g. --fps 24")

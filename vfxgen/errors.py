@@ -74,6 +74,13 @@ class LockedError(VfxgenError):
     kind = "locked"
 
 
+class VfxgenWarning(UserWarning):
+    """Something the user should know that does not stop the work (a prompt cut to the model's length).
+
+    Library code warns with `warnings.warn(..., VfxgenWarning)`; the CLI prints it as one `warning:` line.
+    """
+
+
 class QCFailedError(VfxgenError):
     """`vfxgen qc`: the element failed one or more checks (the report says which); a farm can gate on it."""
 

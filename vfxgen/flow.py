@@ -117,6 +117,14 @@ def flow_difference(
         )
     if workers is not None and workers < 1:
         raise UsageError(f"workers must be at least 1, got {workers}", "pass a positive worker count")
+    alpha_8bit = to_uint8(clip.frames[..., 3])
+    if alpha_8bit.min() == alpha_8bit.max():
+        # A matte with no edge anywhere has no flow to compare: 0.0 would read as "perfectly aligned".
+        state = "empty" if alpha_8bit.max() == 0 else "full" if alpha_8bit.min() == 255 else "constant"
+        raise InputError(
+            f"alignment is not measurable: the alpha is {state} ({alpha_8bit.max() / 255:.3g}) in every frame",
+            "eval-flow needs a matte with edges; check the source has the right alpha channel",
+        )
     n_workers = min(workers or default_workers(), clip.num_frames - 1)
 
     # Each frame's 8-bit planes are computed once (a frame belongs to two pairs) and are small

@@ -155,7 +155,8 @@ def _toml_files(folder: Traversable) -> dict[str, Traversable]:
         entries = list(folder.iterdir())
     except (FileNotFoundError, NotADirectoryError):
         return {}
-    return {e.name[: -len(".toml")]: e for e in entries if e.name.endswith(".toml") and e.is_file()}
+    # Not `is_file()`: a broken link or a symlink loop named x.toml must show up as broken, not vanish.
+    return {e.name[: -len(".toml")]: e for e in entries if e.name.endswith(".toml") and not e.is_dir()}
 
 
 def preset_names(search_dirs: Iterable[str | os.PathLike[str]] | None = None) -> list[str]:

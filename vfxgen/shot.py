@@ -32,6 +32,7 @@ from pathlib import Path
 from vfxgen import __version__
 from vfxgen.clip import Clip
 from vfxgen.errors import LockedError, OutputError, OutputExistsError, UsageError
+from vfxgen.io.safety import check_replaceable, foreign_entries, refuse_unsafe_output
 
 FORMATS = ("exr", "prores", "png", "webm", "preview", "contact")
 DEFAULT_FORMATS = ("exr", "preview", "contact")
@@ -46,6 +47,7 @@ class ShotOptions:
     formats: tuple[str, ...] = DEFAULT_FORMATS
     start_frame: int = 1001
     exr_compression: str = "zip"
+    allow_lossy: bool = False
     prores_alpha: str = "straight"
     name: str | None = None
 
@@ -59,6 +61,9 @@ class ShotOptions:
             raise UsageError(f"--start-frame must be >= 0, got {self.start_frame}", "use e.g. --start-frame 1001")
         if self.prores_alpha not in ("straight", "premultiplied"):
             raise UsageError(f"unknown --alpha {self.prores_alpha!r}", "use straight or premultiplied")
+        from vfxgen.io.exr import check_compression
+
+        check_compression(self.exr_compression, self.allow_lossy)
         return self
 
 
@@ -73,26 +78,83 @@ def is_complete_shot(path: Path) -> bool:
     return (Path(path) / MANIFEST).is_file()
 
 
-def check_output_free(path: Path, overwrite: bool = False, resume: bool = False) -> str:
-    """Decide before any heavy work: 'write', or 'skip' (resume and complete). Raises if it would clobber."""
+def shot_foreign_entry(path: Path) -> str | None:
+    """None when `path` is a vfxgen shot holding only what its manifest lists; else what is not ours.
+
+    `--overwrite` and `--resume` may replace or skip only such a directory: a folder without our
+    `shot.json` (a project folder, a plate folder) or a shot with a user's own files added (a `comp.nk`)
+    is never touched.
+    """
     path = Path(path)
+    entries = foreign_entries(path, lambda name: False)
+    if not entries:
+        return None  # empty, or only our own temporaries
+    try:
+        manifest = json.loads((path / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return f"it has no vfxgen {MANIFEST} and holds {entries[0]}"
+    if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA:
+        return f"its {MANIFEST} is not a vfxgen shot manifest"
+    ours = {MANIFEST, *_manifest_top_names(manifest.get("files", {}))}
+    strangers = foreign_entries(path, lambda name: name in ours)
+    return f"it holds {strangers[0]}, which vfxgen did not write" if strangers else None
+
+
+def _manifest_top_names(files: object) -> set[str]:
+    names: set[str] = set()
+    values = files.values() if isinstance(files, dict) else []
+    for value in values:
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and item:
+                names.add(Path(item).parts[0])
+    return names
+
+
+def check_output_free(path: Path, overwrite: bool = False, resume: bool = False, expected: dict | None = None) -> str:
+    """Decide before any heavy work: 'write', or 'skip' (resume and complete). Raises if it would clobber.
+
+    `expected`: the generation settings the shot must have been made with for `--resume` to skip it
+    (prompt, seed, model, LoRA hash, sizes, steps, ...); a complete shot made otherwise is refused, never
+    skipped silently.
+    """
+    path = Path(path)
+    refuse_unsafe_output(path)
     if path.exists() and not path.is_dir():
         raise OutputExistsError(f"{path} exists and is not a shot directory", "choose another -o path")
-    if path.is_dir() and any(path.iterdir()):
+    if path.is_dir() and foreign_entries(path, lambda name: False):
+        check_replaceable(path, shot_foreign_entry, "shot")
         if resume and is_complete_shot(path):
+            differences = _settings_differences(read_manifest(path).get("generation", {}), expected or {})
+            if differences:
+                raise OutputExistsError(
+                    f"shot {path} was made with other settings ({differences})",
+                    "pass --overwrite to redo it, or choose another -o",
+                )
             return "skip"
         if not overwrite:
             raise OutputExistsError(
                 f"shot {path} already exists", "pass --overwrite to replace it or --resume to skip it"
             )
-    parent = path.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create {parent}: {exc.strerror}", "choose a writable output directory") from exc
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"cannot write into {parent}", "choose a writable output directory")
     return "write"
+
+
+def _settings_differences(made: dict, expected: dict) -> str:
+    """`"steps 40 -> 2, seed 1 -> 3"` for every expected setting the manifest does not match."""
+    changes = []
+    for key, want in expected.items():
+        have = made.get(key)
+        if isinstance(want, float) and isinstance(have, int | float):
+            same = abs(float(have) - want) <= 1e-9
+        else:
+            same = have == want or (isinstance(want, list | tuple) and list(want) == have)
+        if not same:
+            changes.append(f"{key} {_short(have)} -> {_short(want)}")
+    return ", ".join(changes)
+
+
+def _short(value: object) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 LOCK_HEARTBEAT_S = 30.0
@@ -107,6 +169,12 @@ def shot_lock(path: Path) -> Iterator[Path]:
     on this host, or when nobody has touched it for 5 minutes (a job killed on another farm host).
     """
     path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create {path.parent}: {exc.strerror or exc}", "choose a writable output path"
+        ) from None
     lock = path.parent / f".{path.name}.lock"
     me = f"{socket.gethostname()} {os.getpid()}"
     for _ in range(2):
@@ -211,7 +279,13 @@ def _write_locked(clip: Clip, path: Path, options: ShotOptions, overwrite: bool,
                 progress(fmt)
             if fmt == "exr":
                 frames = write_exr_sequence(
-                    clip, tmp / "rgba", name, options.start_frame, options.exr_compression, meta
+                    clip,
+                    tmp / "rgba",
+                    name,
+                    options.start_frame,
+                    options.exr_compression,
+                    meta,
+                    allow_lossy=options.allow_lossy,
                 )
                 files["exr"] = [str(p.relative_to(tmp)) for p in frames]
             elif fmt == "png":
@@ -287,15 +361,18 @@ def read_manifest(path: str | os.PathLike) -> dict:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    # allow_nan=False: NaN is not JSON; a non-finite setting must have been refused long before this.
+    path.write_text(json.dumps(data, indent=2, sort_keys=False, default=str, allow_nan=False) + "\n")
 
 
 def _replace_dir(tmp: Path, final: Path, overwrite: bool) -> None:
     """Rename the finished temporary into place; an overwritten shot is moved aside first, then deleted."""
     old = None
     if final.exists():
-        if not overwrite and any(final.iterdir()):
-            raise OutputExistsError(f"shot {final} appeared while writing", "pass --overwrite to replace it")
+        if foreign_entries(final, lambda name: False):
+            check_replaceable(final, shot_foreign_entry, "shot")  # it may have changed while we computed
+            if not overwrite:
+                raise OutputExistsError(f"shot {final} appeared while writing", "pass --overwrite to replace it")
         old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
         os.replace(final, old)
     os.replace(tmp, final)

@@ -11,17 +11,71 @@ import functools
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
+
+try:  # typer >= 0.2x vendors its own click; older releases use click itself
+    from typer._click import exceptions as click
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click import exceptions as click
 
 from vfxgen import __version__
 from vfxgen.cli.console import STATE, err_console
-from vfxgen.errors import OutOfMemoryError, VfxgenError
+from vfxgen.errors import OutOfMemoryError, VfxgenError, VfxgenWarning
+
+
+class OneLineErrors(TyperGroup):
+    """Click's usage errors (unknown option, `--seed abc`, unknown command) as the same one `error:` line and
+    exit code 2 as every other vfxgen error, instead of Click's three-line usage block."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # noqa: D102
+        args = list(sys.argv[1:] if args is None else args)
+        try:
+            _refuse_empty_output(args)
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            result = _report(usage_line(exc), 2)
+        except click.ClickException as exc:  # e.g. an unreadable file argument
+            result = _report(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            result = _report("interrupted", 130)
+        code = result if isinstance(result, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _refuse_empty_output(args: list[str]) -> None:
+    """`-o ""` reaches a Path option as `.` (the current directory): catch it while it is still empty."""
+    for index, arg in enumerate(args):
+        if arg == "--":
+            return
+        value = args[index + 1] if arg in ("-o", "--output") and index + 1 < len(args) else None
+        if arg.startswith("--output="):
+            value = arg.partition("=")[2]
+        if value is not None and not value.strip():
+            raise click.UsageError("-o is empty; give an output path such as -o shots/fireball")
+
+
+def usage_line(exc: click.UsageError) -> str:
+    """`No such option: -fire` -> one line naming the command's --help, and `--` for prompts that start with -."""
+    message = exc.format_message().replace("\n", " ").strip().rstrip(".")
+    command = exc.ctx.command_path if exc.ctx is not None else "vfxgen"
+    hint = f"run '{command} --help' for the options"
+    if "No such option" in message and command.split()[-1] in ("generate", "animate"):
+        hint += "; a prompt that starts with '-' goes after '--' (vfxgen generate -- \"-fire\")"
+    return f"{message}. {hint[0].upper()}{hint[1:]}"
+
+
+_python_showwarning = warnings.showwarning
 
 app = typer.Typer(
     name="vfxgen",
+    cls=OneLineErrors,
     help="Generate RGBA video (colour + matching alpha) for compositing: EXR for Nuke, ProRes 4444 for AE.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -30,9 +84,13 @@ app = typer.Typer(
 )
 
 
-def _fail(line: str, code: int) -> None:
+def _report(line: str, code: int) -> int:
     err_console.print(f"error: {line}", markup=False, highlight=False)
-    raise typer.Exit(code)
+    return code
+
+
+def _fail(line: str, code: int) -> None:
+    raise typer.Exit(_report(line, code))
 
 
 def handles_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -84,6 +142,16 @@ def main_options(
     """vfxgen: TransPixar RGBA video generation and compositing hand-off."""
     STATE["debug"] = STATE["debug"] or debug
     STATE["quiet"] = quiet
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Library warnings meant for users become one `warning:` line; others keep Python's format."""
+    if issubclass(category, VfxgenWarning):
+        if not STATE["quiet"]:
+            err_console.print(f"warning: {message}", markup=False, highlight=False)
+        return
+    _python_showwarning(message, category, filename, lineno, file, line)
 
 
 def register(name: str, func: Callable[..., Any], **kwargs: Any) -> None:

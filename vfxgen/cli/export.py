@@ -46,9 +46,6 @@ FrameRange = Annotated[
         "--frames", metavar="A-B", help="Frames to take: frame numbers of a sequence/shot, 0-based indices of a movie."
     ),
 ]
-AllowLossy = Annotated[
-    bool, typer.Option("--allow-lossy", help="Accept lossy EXR compression (dwaa/dwab: colour lossy, alpha lossless).")
-]
 
 
 def parse_range_option(text: str | None, option: str = "--frames") -> tuple[int, int] | None:
@@ -80,7 +77,7 @@ def export(
     fmt: FormatOption = None,
     start_frame: opt.StartFrame = 1001,
     compression: opt.Compression = "zip",
-    allow_lossy: AllowLossy = False,
+    allow_lossy: opt.AllowLossy = False,
     alpha: opt.AlphaMode = "straight",
     fps: opt.Fps = None,
     alpha_video: AlphaVideo = None,

@@ -40,6 +40,9 @@ Formats = Annotated[
 ]
 StartFrame = Annotated[int, typer.Option("--start-frame", help="First frame number of image sequences.")]
 Compression = Annotated[str, typer.Option("--compression", help="EXR compression: zip (lossless), piz, dwaa, none.")]
+AllowLossy = Annotated[
+    bool, typer.Option("--allow-lossy", help="Accept lossy EXR compression (dwaa/dwab: colour lossy, alpha lossless).")
+]
 AlphaMode = Annotated[
     str, typer.Option("--alpha", help="ProRes alpha: straight (AE 'Interpret as straight') or premultiplied.")
 ]

@@ -46,7 +46,7 @@ def list_cmd(
         table = Table("name", "description", "source", box=None, header_style="bold")
         for p in presets:
             table.add_row(p.name, p.description, "built-in" if p.builtin else p.source)
-        Console(highlight=False).print(table)
+        Console(highlight=False, emoji=False, markup=False).print(table)
         return
     width = max((len(p.name) for p in presets), default=0)
     for p in presets:

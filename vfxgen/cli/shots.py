@@ -80,25 +80,29 @@ def run_and_report(jobs, load: dict, shot: dict, overwrite: bool, resume: bool, 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from vfxgen.batch import LoadOptions, run_jobs
-    from vfxgen.cli.console import err_console
+    from vfxgen.cli.console import StepLines, err_console
     from vfxgen.shot import ShotOptions, parse_formats
 
     shot_options = ShotOptions(
         formats=parse_formats(shot["formats"]),
         start_frame=shot["start_frame"],
         exr_compression=shot["exr_compression"],
+        allow_lossy=shot["allow_lossy"],
         prores_alpha=shot["prores_alpha"],
     )
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err_console, disable=not interactive(), transient=True) as bar:
         task = bar.add_task("loading model", total=None)
+        step_lines = StepLines()  # farm logs: a progress line every N steps or 30 s where no bar is drawn
 
         def on_shot(index, job):
             bar.update(task, description=f"shot {index + 1}/{len(jobs)} {job.output.name}", completed=0)
             log(f"generating {job.output} ({job.request.prompt!r}, seed {job.request.seed})")
+            step_lines.start(str(job.output))
 
         def on_step(step, total):
             bar.update(task, completed=step, total=total)
+            step_lines(step, total)
 
         def on_done(result):  # one line per shot as it finishes, so a later failure loses nothing
             if result.status == "skipped":

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from vfxgen.clip import Clip
+from vfxgen.clip import Clip, check_fps
 from vfxgen.errors import InputError, UsageError
 from vfxgen.io import registry as _registry
 from vfxgen.io.registry import DEFAULT_FPS, PLATE_STILL_SUFFIXES, _read_movie, _suffix_key, reader_for
@@ -66,6 +66,8 @@ def read_clip(
     `fps` overrides the frame rate the source carries. `require_alpha=False` reads colour-only PNG
     sequences and movies with alpha 1 (EXR always needs an A channel).
     """
+    if fps is not None:
+        check_fps(fps)  # 0 is not "the source's rate": leaving --fps out is
     text = os.fspath(src)
     if frame_range is not None:
         frame_range = check_frame_range(frame_range)

@@ -301,23 +301,35 @@ def _nearby_hint(parsed: ParsedPattern) -> str:
 
 
 # --- output ------------------------------------------------------------------------------------
+def output_padding(start_frame: int, count: int) -> int:
+    """Digits for frame numbers of a written sequence: 4 (`shot.1001.exr`), or enough for the last frame."""
+    return max(4, len(str(start_frame + max(count, 1) - 1)))
+
+
 def sequence_for_output(
     directory: str | os.PathLike[str],
     name: str,
     suffix: str,
     start_frame: int,
     count: int,
-    padding: int = 4,
+    padding: int | None = None,
 ) -> FrameSequence:
-    """The frames a writer will create: `{name}.{frame:0{padding}d}{suffix}` from `start_frame` on."""
+    """The frames a writer will create: `{name}.{frame:0{padding}d}{suffix}` from `start_frame` on.
+
+    The padding (default `output_padding`: 4, or more when the last frame needs it) is the same for every
+    frame, so `--start-frame 9998` never mixes `out.9999.exr` with `out.10000.exr`.
+    """
     if not name or os.sep in name or (os.altsep and os.altsep in name):
         raise UsageError(f"invalid sequence name {name!r}", "use a plain file name such as 'shot'")
     if start_frame < 0:
         raise UsageError(f"start frame must be >= 0, got {start_frame}", "use e.g. --start-frame 1001")
     if count < 1:
         raise UsageError(f"a sequence needs at least one frame, got {count}", "give a clip with frames")
-    if padding < 1:
-        raise UsageError(f"padding must be >= 1, got {padding}", "use 4 (shot.1001.exr)")
+    padding = output_padding(start_frame, count) if padding is None else padding
+    if padding < len(str(start_frame + count - 1)):
+        raise UsageError(
+            f"padding {padding} cannot spell frame {start_frame + count - 1}", "use a smaller --start-frame"
+        )
     suffix = suffix if suffix.startswith(".") else "." + suffix
     frames = list(range(start_frame, start_frame + count))
     return FrameSequence(Path(directory), f"{name}.", suffix, padding, frames)

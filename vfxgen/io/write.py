@@ -1,10 +1,10 @@
 """Planning and writing one deliverable: `write_clip(clip, out, fmt)`.
 
-    format_for_output(out)   the format OUT's name implies (exr, png, prores, webm, preview, contact)
-    plan_output(out, fmt)    an `OutputTarget`: how OUT will be laid out (no file-system changes)
-    check_output(target)     refuse, before any heavy work, clobbering or writing into an input
-    write_clip(clip, out)    write it: EXR/PNG sequence or still, ProRes, WebM, preview, contact sheet,
-                             atomically (temporary sibling + rename); codecs load on first use
+format_for_output(out)   the format OUT's name implies (exr, png, prores, webm, preview, contact)
+plan_output(out, fmt)    an `OutputTarget`: how OUT will be laid out (no file-system changes)
+check_output(target)     refuse, before any heavy work, clobbering or writing into an input
+write_clip(clip, out)    write it: EXR/PNG sequence or still, ProRes, WebM, preview, contact sheet,
+                         atomically (temporary sibling + rename); codecs load on first use
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 from vfxgen.clip import Clip
 from vfxgen.errors import OutputError, OutputExistsError, UsageError
 from vfxgen.io.registry import PLATE_STILL_SUFFIXES
+from vfxgen.io.safety import check_replaceable, foreign_entries, refuse_unsafe_output
 from vfxgen.io.sequence import is_pattern, parse_pattern
 
 __all__ = ["OUTPUT_FORMATS", "OutputTarget", "check_output", "format_for_output", "plan_output", "write_clip"]
@@ -133,12 +134,21 @@ def _existing_frames(target: OutputTarget) -> list[Path]:
         return []
 
 
+def _foreign_in_sequence_dir(target: OutputTarget) -> str | None:
+    frame = re.compile(re.escape(f"{target.name}.") + r"\d+" + re.escape(target.suffix))
+    strangers = foreign_entries(target.path, lambda name: frame.fullmatch(name) is not None)
+    return f"it holds {strangers[0]}, which is not a frame of {target.describe()}" if strangers else None
+
+
 def check_output(target: OutputTarget, overwrite: bool = False, inputs: Iterable[str | os.PathLike[str]] = ()) -> None:
     """Refuse, before any heavy work, an output that is (inside) an input or would clobber without --overwrite.
 
     `OutputError` (exit 5) when OUT equals or lies inside an input, or would replace a directory holding
     an input; `OutputExistsError` (exit 4) when OUT exists and `overwrite` is false. Creates OUT's parent.
     """
+    inputs = list(inputs)
+    # A pattern adds named frames into an existing folder (even `.`); every other layout creates OUT itself.
+    refuse_unsafe_output(target.path / "frame" if target.layout == "pattern" else target.path, inputs)
     out = target.path.resolve()
     replaces = target.layout == "directory"
     for source in inputs:
@@ -163,8 +173,11 @@ def check_output(target: OutputTarget, overwrite: bool = False, inputs: Iterable
     elif path.exists():
         if not path.is_dir():
             raise OutputExistsError(f"{path} exists and is not a directory", "choose another output path")
-        if target.layout == "directory" and any(path.iterdir()) and not overwrite:
-            raise OutputExistsError(f"{path} already exists", "pass --overwrite to replace it")
+        if target.layout == "directory" and foreign_entries(path, lambda name: False):
+            # Even with --overwrite, only a directory holding nothing but this sequence's frames is replaced.
+            check_replaceable(path, lambda p: _foreign_in_sequence_dir(target), "sequence directory")
+            if not overwrite:
+                raise OutputExistsError(f"{path} already exists", "pass --overwrite to replace it")
         if target.layout == "pattern" and not overwrite and (frames := _existing_frames(target)):
             raise OutputExistsError(
                 f"{target.describe()} already exists ({len(frames)} frames)", "pass --overwrite to replace them"

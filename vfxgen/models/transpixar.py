@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import torch
@@ -333,6 +333,7 @@ def load_rgba_lora(
         state = dict(path_or_state_dict)
     else:
         state, metadata = read_rgba_lora(path_or_state_dict)
+    check_finite_tensors(state.items(), "LoRA" if isinstance(path_or_state_dict, Mapping) else path_or_state_dict)
     _check_is_cogvideox(transformer)
     rank = _validate_lora_state(transformer, state)
     if lora_alpha is None:
@@ -357,6 +358,17 @@ def load_rgba_lora(
         else:
             patch_embed.domain_emb.copy_(domain)
     return transformer
+
+
+def check_finite_tensors(named: Iterable[tuple[str, torch.Tensor]], source: str | os.PathLike) -> None:
+    """Refuse weights holding NaN or inf (a broken download, a diverged training run): they would only
+    produce black or NaN frames after a whole generation. Checked tensor by tensor (no big temporaries)."""
+    for name, tensor in named:
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ModelError(
+                f"{source} holds NaN or inf values (first in {name})",
+                "the weights are damaged: re-download them or use an earlier checkpoint",
+            )
 
 
 # --- helpers ----------------------------------------------------------------------------------------

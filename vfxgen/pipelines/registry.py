@@ -34,6 +34,7 @@ class ModelInfo:
     sample_width: int
     use_learned_positions: bool
     spatial_multiple: int
+    train_timesteps: int = 1000  # the scheduler's num_train_timesteps: the most denoising steps it can take
     prompt_style: str = "full"  # "caption": trained on short element captions (the demo model)
     preset_negative_prompts: bool = True
 
@@ -53,6 +54,11 @@ def resolve_model(model: str | os.PathLike | None) -> ModelInfo:
         path = DEFAULT_MODEL_DIR
     else:
         path = Path(model).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ModelError(
+            f"--model {path} is a file, not a model directory",
+            "pass the diffusers CogVideoX directory (the one holding model_index.json); a LoRA file goes to --lora",
+        )
     if not path.is_dir():
         raise ModelError(f"model directory {path} does not exist", "pass --model DIR of a diffusers CogVideoX model")
     index = _read_json(path / "model_index.json", "model_index.json")
@@ -70,6 +76,8 @@ def resolve_model(model: str | os.PathLike | None) -> ModelInfo:
     vae_config = _read_json(path / "vae" / "config.json", "vae/config.json")
     spatial = 2 ** (len(vae_config.get("block_out_channels", [0, 0, 0, 0])) - 1)
     lora = path / BUNDLED_LORA_NAME
+    scheduler_file = path / "scheduler" / "scheduler_config.json"
+    scheduler = _read_json(scheduler_file, "scheduler/scheduler_config.json") if scheduler_file.is_file() else {}
     hints = _read_json(path / MODEL_HINTS, MODEL_HINTS) if (path / MODEL_HINTS).is_file() else {}
     return ModelInfo(
         path=path,
@@ -81,6 +89,7 @@ def resolve_model(model: str | os.PathLike | None) -> ModelInfo:
         sample_width=int(config.get("sample_width", 90)) * spatial,
         use_learned_positions=bool(config.get("use_learned_positional_embeddings", False)),
         spatial_multiple=spatial * int(config.get("patch_size", 2)),
+        train_timesteps=int(scheduler.get("num_train_timesteps", 1000)),
         prompt_style=str(hints.get("prompt_style", "full")),
         preset_negative_prompts=bool(hints.get("preset_negative_prompts", True)),
     )

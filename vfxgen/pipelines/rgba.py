@@ -23,9 +23,9 @@ import torch
 from diffusers.hooks import HookRegistry, ModelHook
 
 from vfxgen import __version__
-from vfxgen.clip import Clip
-from vfxgen.errors import ModelError, UsageError
-from vfxgen.models.transpixar import ATTENTION_MODES, apply_transpixar, load_rgba_lora
+from vfxgen.clip import Clip, check_finite, check_fps
+from vfxgen.errors import ModelError, UsageError, VfxgenWarning
+from vfxgen.models.transpixar import ATTENTION_MODES, apply_transpixar, check_finite_tensors, load_rgba_lora
 from vfxgen.pipelines.registry import ModelInfo, file_sha256, resolve_lora, resolve_model
 from vfxgen.quiet import quiet_libraries
 
@@ -57,28 +57,45 @@ class GenerationRequest:
     alpha_reduce: str = "mean"
     extra: dict = field(default_factory=dict)
 
-    def resolved(self, info: ModelInfo) -> GenerationRequest:
-        """Fill native sizes from the model and validate every field; raises UsageError in one line."""
+    def resolved(self, info: ModelInfo, text_required: bool = True) -> GenerationRequest:
+        """Fill native sizes from the model and validate every field; raises UsageError in one line.
+
+        `text_required=False` for image-to-video, where the image alone may drive the shot.
+        """
         req = GenerationRequest(**{**self.__dict__})
-        req.frames = req.frames or info.sample_frames
-        req.height = req.height or info.sample_height
-        req.width = req.width or info.sample_width
+        if text_required and not req.prompt.strip():
+            raise UsageError(
+                "the prompt is empty", 'pass a prompt ("burning fireball"), --preset NAME or --prompts FILE'
+            )
+        for name in ("frames", "height", "width"):  # 0 is not "native": leaving the option out is
+            value = getattr(req, name)
+            if value is not None and value < 1:
+                raise UsageError(
+                    f"--{name} must be positive, got {value}", f"leave --{name} out for the model's native value"
+                )
+        req.frames = info.sample_frames if req.frames is None else req.frames
+        req.height = info.sample_height if req.height is None else req.height
+        req.width = info.sample_width if req.width is None else req.width
         check_size(req.frames, req.height, req.width, info.spatial_multiple)
         if info.use_learned_positions and (req.height, req.width) != (info.sample_height, info.sample_width):
             raise UsageError(
                 f"this model has learned positions for {info.sample_width}x{info.sample_height} only",
                 f"use --width {info.sample_width} --height {info.sample_height}",
             )
-        if req.steps < 1:
-            raise UsageError(f"--steps must be at least 1, got {req.steps}", "use e.g. --steps 50")
+        if not 1 <= req.steps <= info.train_timesteps:
+            raise UsageError(
+                f"--steps must be between 1 and {info.train_timesteps} (the scheduler's training steps), "
+                f"got {req.steps}",
+                "use e.g. --steps 50",
+            )
+        check_finite("--guidance", req.guidance, "use e.g. --guidance 6")
         if req.guidance < 0:
             raise UsageError(f"--guidance must be >= 0, got {req.guidance}", "use e.g. --guidance 6")
         if req.alpha_reduce not in ALPHA_REDUCE:
             raise UsageError(f"unknown --alpha-reduce {req.alpha_reduce!r}", "use mean or max")
         if not 0 <= req.seed < 2**63:
             raise UsageError(f"--seed must be in [0, 2^63), got {req.seed}", "pass a non-negative integer seed")
-        if req.fps <= 0:
-            raise UsageError(f"--fps must be positive, got {req.fps}", "use e.g. --fps 8")
+        check_fps(req.fps)
         return req
 
 
@@ -228,6 +245,8 @@ class RGBAPipeline:
                 pipe = pipeline_cls.from_pretrained(str(info.path), torch_dtype=DTYPES[dtype], use_safetensors=True)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelError(f"cannot load {info.path}: {exc}", "check the model directory is complete") from exc
+        for component in ("transformer", "vae", "text_encoder"):
+            check_finite_tensors(getattr(pipe, component).state_dict().items(), info.path / component)
         apply_transpixar(pipe.transformer, attention=attention, official_mask=official_mask)
         load_rgba_lora(pipe.transformer, lora_path)
         pipe.transformer.eval()
@@ -249,9 +268,9 @@ class RGBAPipeline:
         return cls(pipe, info, lora_path, attention, dev)
 
     # --- public -------------------------------------------------------------------------------------
-    def check(self, request: GenerationRequest) -> GenerationRequest:
+    def check(self, request: GenerationRequest, text_required: bool = True) -> GenerationRequest:
         """Validate and fill a request for this model (cheap)."""
-        return request.resolved(self.info)
+        return request.resolved(self.info, text_required)
 
     def generate(self, request: GenerationRequest, progress: ProgressCallback | None = None) -> Clip:
         """Text to RGBA."""
@@ -261,7 +280,7 @@ class RGBAPipeline:
 
     def animate(self, image: np.ndarray, request: GenerationRequest, progress: ProgressCallback | None = None) -> Clip:
         """Image (straight sRGB `[H, W, 3|4]`) to RGBA; an RGBA image's alpha conditions the first alpha frame."""
-        req = self.check(request)
+        req = self.check(request, text_required=False)
         image = np.asarray(image, dtype=np.float32)
         if image.ndim != 3 or image.shape[-1] not in (3, 4):
             raise UsageError(f"the input image must be RGB or RGBA, got shape {list(image.shape)}", "pass an image")
@@ -302,8 +321,33 @@ class RGBAPipeline:
         generator = torch.Generator(device="cpu").manual_seed(req.seed)
         return randn_tensor(shape, generator=generator, dtype=torch.float32), generator
 
+    def text_seen(self, text: str, what: str = "prompt") -> str:
+        """The part of `text` the text encoder reads (diffusers cuts it at the model's text length, silently).
+
+        Warns (`VfxgenWarning`) with how much was dropped, so a long prompt is never cut without a word.
+        """
+        tokenizer = self.pipe.tokenizer
+        limit = self.pipe.transformer.config.max_text_seq_length
+        ids = tokenizer(text, add_special_tokens=True, truncation=False).input_ids
+        if len(ids) <= limit:
+            return text
+        # Exactly the call diffusers' CogVideoX pipelines make (the end-of-text token is kept).
+        kept = tokenizer(text, max_length=limit, truncation=True, add_special_tokens=True).input_ids
+        seen = tokenizer.decode(kept, skip_special_tokens=True)
+        unit = "bytes" if type(tokenizer).__name__.startswith("ByT5") else "tokens"
+        warnings.warn(
+            f"the {what} is {len(ids)} {unit} long but {self.info.name} reads {limit}: the last "
+            f"{len(ids) - len(kept)} were dropped; the model saw {seen!r} (shorten it, or see shot.json)",
+            VfxgenWarning,
+            stacklevel=2,
+        )
+        return seen
+
     def _run(self, req, latents, generator, progress, image=None) -> Clip:
         pipe = self.pipe
+        seen = {"prompt_seen": self.text_seen(req.prompt)}
+        if req.negative_prompt:
+            seen["negative_prompt_seen"] = self.text_seen(req.negative_prompt, "negative prompt")
         latent_frames = latents.shape[1] // 2
         dtype = pipe.transformer.dtype
 
@@ -339,7 +383,7 @@ class RGBAPipeline:
         alpha = np.clip(reduce(alpha_rgb, axis=-1, keepdims=True), 0.0, 1.0)
         rgb = np.minimum(np.clip(rgb, 0.0, 1.0), alpha)  # premultiplied colour cannot exceed its alpha
         clip = Clip.from_premultiplied(np.concatenate([rgb, alpha], axis=-1), fps=req.fps)
-        return clip.with_metadata(**self._metadata(req))
+        return clip.with_metadata(**self._metadata(req), **seen)
 
     def _decode(self, latents: torch.Tensor) -> np.ndarray:
         """VAE-decode one half -> float32 `[F, H, W, 3]` in [0, 1]."""
