@@ -70,7 +70,9 @@ class StepLines:
     Call `start(label)` as a shot starts, then the instance with `(step, total)` after every step.
     """
 
-    def __init__(self, every: int | None = None, seconds: float | None = None, clock: Callable[[], float] | None = None):
+    def __init__(
+        self, every: int | None = None, seconds: float | None = None, clock: Callable[[], float] | None = None
+    ):
         self.every = int(_env_number("VFXGEN_PROGRESS_STEPS", 10) if every is None else every)
         self.seconds = _env_number("VFXGEN_PROGRESS_SECONDS", 30.0) if seconds is None else seconds
         self.clock = clock or time.monotonic
