@@ -13,6 +13,7 @@ A user's files must never be lost. Two rules, applied by every command before an
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable
@@ -105,3 +106,19 @@ def foreign_entries(directory: Path, allowed: Callable[[str], bool]) -> list[str
     except OSError:
         return []
     return [n for n in names if not allowed(n) and not is_vfxgen_temporary(n)]
+
+
+def marked_foreign_entry(path: Path, marker: str, accept: Callable[[dict], bool]) -> str | None:
+    """None when `path` is empty or holds vfxgen's JSON `marker` file that `accept`s; else why not.
+
+    For directories vfxgen fills with many files of its own (datasets, training runs, model folders):
+    the marker written with them is what proves vfxgen made the directory.
+    """
+    entries = foreign_entries(path, lambda name: False)
+    if not entries:
+        return None
+    try:
+        data = json.loads((path / marker).read_text())
+    except (OSError, ValueError):
+        return f"it has no vfxgen {marker} and holds {entries[0]}"
+    return None if isinstance(data, dict) and accept(data) else f"its {marker} was not written by vfxgen"

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from vfxgen.errors import OutputExistsError, UsageError
+from vfxgen.io.safety import check_replaceable, foreign_entries, marked_foreign_entry, refuse_unsafe_output
 from vfxgen.quiet import quiet_libraries
 
 ARCHITECTURES = {
@@ -32,6 +33,12 @@ ARCHITECTURES = {
 }
 
 
+def _model_foreign_entry(path: Path) -> str | None:
+    return marked_foreign_entry(
+        path, "model_index.json", lambda index: str(index.get("_class_name", "")).startswith("CogVideoX")
+    )
+
+
 def init_model(output: str | os.PathLike, arch: str = "demo", seed: int = 0, overwrite: bool = False) -> Path:
     """Write a random-initialised CogVideoX text-to-video model directory (diffusers layout)."""
     from diffusers import AutoencoderKLCogVideoX, CogVideoXDPMScheduler, CogVideoXPipeline, CogVideoXTransformer3DModel
@@ -41,8 +48,11 @@ def init_model(output: str | os.PathLike, arch: str = "demo", seed: int = 0, ove
     if arch not in ARCHITECTURES:
         raise UsageError(f"unknown architecture {arch!r}", f"use one of {', '.join(ARCHITECTURES)}")
     output = Path(output)
-    if output.exists() and any(output.iterdir()) and not overwrite:
-        raise OutputExistsError(f"{output} already exists", "pass --overwrite or choose another -o")
+    refuse_unsafe_output(output)
+    if output.exists() and foreign_entries(output, lambda name: False):
+        check_replaceable(output, _model_foreign_entry, "model directory")
+        if not overwrite:
+            raise OutputExistsError(f"{output} already exists", "pass --overwrite or choose another -o")
     spec = ARCHITECTURES[arch]
     width, height, frames = spec["size"]
     torch.manual_seed(seed)

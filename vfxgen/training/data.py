@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from vfxgen.errors import InputError, OutputExistsError
+from vfxgen.io.safety import check_replaceable, foreign_entries, marked_foreign_entry, refuse_unsafe_output
 
 SCHEMA = "vfxgen.dataset/1"
 
@@ -32,6 +33,10 @@ class DatasetInfo:
     height: int
     width: int
     count: int
+
+
+def _dataset_foreign_entry(path: Path) -> str | None:
+    return marked_foreign_entry(path, "dataset.json", lambda meta: meta.get("schema") == SCHEMA)
 
 
 def write_dataset(
@@ -46,8 +51,11 @@ def write_dataset(
     import uuid
 
     output = Path(output)
-    if output.exists() and any(output.iterdir()) and not overwrite:
-        raise OutputExistsError(f"dataset {output} already exists", "pass --overwrite or choose another -o")
+    refuse_unsafe_output(output)
+    if output.exists() and foreign_entries(output, lambda name: False):
+        check_replaceable(output, _dataset_foreign_entry, "dataset")
+        if not overwrite:
+            raise OutputExistsError(f"dataset {output} already exists", "pass --overwrite or choose another -o")
     tmp = output.parent / f".{output.name}.tmp-{uuid.uuid4().hex[:8]}"
     (tmp / "clips").mkdir(parents=True)
     shape = None
@@ -75,8 +83,12 @@ def write_dataset(
         meta = {"schema": SCHEMA, "frames": frames, "height": height, "width": width, "count": count, "source": source}
         (tmp / "dataset.json").write_text(json.dumps(meta, indent=2) + "\n")
         if output.exists():
-            shutil.rmtree(output)
-        os.replace(tmp, output)
+            old = output.parent / f".{output.name}.old-{uuid.uuid4().hex[:8]}"
+            os.replace(output, old)
+            os.replace(tmp, output)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, output)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from vfxgen.errors import InputError, OutputExistsError, UsageError
+from vfxgen.io.safety import check_replaceable, foreign_entries, marked_foreign_entry, refuse_unsafe_output
 from vfxgen.quiet import quiet_libraries
 from vfxgen.training.data import RGBAClipDataset
 
@@ -98,6 +99,7 @@ def train(config: TrainConfig, on_step: StepCallback | None = None) -> Path:
     from vfxgen.pipelines.registry import resolve_model
 
     resolve_model(config.model)
+    check_run_dir(run, config)  # before the model loads: never replace or resume into someone else's folder
     # One optimiser step = one scheduler step, whatever the number of processes.
     accelerator = Accelerator(mixed_precision=config.mixed_precision, step_scheduler_with_optimizer=False)
     main = accelerator.is_main_process
@@ -365,9 +367,24 @@ def _save_model_dir(pipe, directory: Path, config: TrainConfig) -> None:
     os.replace(tmp, directory)
 
 
+def _run_foreign_entry(path: Path) -> str | None:
+    return marked_foreign_entry(path, "config.json", lambda saved: {"stage", "output", "data"} <= saved.keys())
+
+
+def check_run_dir(run: Path, config: TrainConfig) -> None:
+    """Before any work: a run directory is created, resumed or (with --overwrite) replaced only if it is
+    empty or a vfxgen training run (its config.json); any other folder is never touched."""
+    refuse_unsafe_output(run)
+    if run.exists() and foreign_entries(run, lambda name: False):
+        check_replaceable(run, _run_foreign_entry, "training run")
+        if not (config.resume or config.overwrite):
+            raise OutputExistsError(
+                f"run directory {run} already exists", "pass --resume to continue it or --overwrite"
+            )
+
+
 def _prepare_run_dir(run: Path, config: TrainConfig) -> None:
-    if run.exists() and any(run.iterdir()) and not (config.resume or config.overwrite):
-        raise OutputExistsError(f"run directory {run} already exists", "pass --resume to continue it or --overwrite")
+    check_run_dir(run, config)
     if config.overwrite and run.exists():
         shutil.rmtree(run)
     run.mkdir(parents=True, exist_ok=True)
