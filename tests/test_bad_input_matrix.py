@@ -25,6 +25,7 @@ from vfxgen.io.images import write_png
 from vfxgen.io.video import write_preview, write_prores
 from vfxgen.models.transpixar import apply_transpixar, save_rgba_lora
 from vfxgen.shot import ShotOptions, write_shot
+from vfxgen.training.data import write_dataset
 
 
 def _clip(frames: int = 5, h: int = 32, w: int = 48) -> Clip:
@@ -115,6 +116,8 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     d["loop_presets"] = root / "loop_presets"
     d["loop_presets"].mkdir()
     (d["loop_presets"] / "loop.toml").symlink_to("loop.toml")
+    d["dataset"] = root / "dataset"
+    write_dataset([(np.full((9, 32, 48, 4), 0.5, np.float32), "fire", "fire")], d["dataset"], source="test")
     d["nan_model"] = _poisoned_copy(d["model"], root / "nan_model")
     state = load_file(d["model"] / "transpixar_lora.safetensors")
     first = sorted(state)[0]
@@ -187,6 +190,13 @@ MATRIX = [
     (
         "composite over a project folder",
         "composite {seq} --over {plate_big} --fit fill -o {project} --overwrite",
+        4,
+        "not a vfxgen",
+    ),
+    ("dataset over a project folder", "dataset synth -o {project} --count 1 --overwrite", 4, "not a vfxgen"),
+    (
+        "training run in a project folder",
+        "train --model {model} --data {dataset} -o {project} --resume",
         4,
         "not a vfxgen",
     ),
