@@ -34,8 +34,8 @@ from vfxgen.clip import Clip
 from vfxgen.errors import LockedError, OutputError, OutputExistsError, UsageError
 from vfxgen.io.safety import check_replaceable, foreign_entries, refuse_unsafe_output
 
-FORMATS = ("exr", "prores", "png", "webm", "preview", "contact")
-DEFAULT_FORMATS = ("exr", "preview", "contact")
+FORMATS = ("exr", "nk", "prores", "png", "webm", "preview", "contact")
+DEFAULT_FORMATS = ("exr", "nk", "preview", "contact")
 MANIFEST = "shot.json"
 SCHEMA = "vfxgen.shot/1"
 
@@ -50,6 +50,7 @@ class ShotOptions:
     allow_lossy: bool = False
     prores_alpha: str = "straight"
     name: str | None = None
+    colorspace: str = "lin_rec709_scene"  # of the EXR (and the .nk's Read): any scene-linear OCIO space
 
     def checked(self) -> ShotOptions:
         unknown = [f for f in self.formats if f not in FORMATS]
@@ -64,6 +65,11 @@ class ShotOptions:
         from vfxgen.io.exr import check_compression
 
         check_compression(self.exr_compression, self.allow_lossy)
+        if "nk" in self.formats and "exr" not in self.formats:
+            raise UsageError("--format nk writes a Nuke script that reads the EXR", "add exr: --format exr,nk")
+        from vfxgen.colorspaces import exr_colorspace
+
+        exr_colorspace(self.colorspace)
         return self
 
 
@@ -286,6 +292,7 @@ def _write_locked(clip: Clip, path: Path, options: ShotOptions, overwrite: bool,
                     options.exr_compression,
                     meta,
                     allow_lossy=options.allow_lossy,
+                    colorspace=options.colorspace,
                 )
                 files["exr"] = [str(p.relative_to(tmp)) for p in frames]
             elif fmt == "png":
@@ -299,6 +306,11 @@ def _write_locked(clip: Clip, path: Path, options: ShotOptions, overwrite: bool,
                 files["preview"] = write_preview(clip, tmp / "preview.mp4").name
             elif fmt == "contact":
                 files["contact"] = write_contact_sheet(clip, tmp / "contact.png").name
+        if "nk" in options.formats:  # after the EXR it reads
+            from vfxgen.io.nuke import write_shot_script
+
+            exr = files["exr"]
+            files["nk"] = write_shot_script(tmp, path, name, exr, clip, options.start_frame, options.colorspace)
         manifest = build_manifest(clip, name, options, files)
         _write_json(tmp / MANIFEST, manifest)
         _replace_dir(tmp, path, overwrite)
@@ -329,7 +341,7 @@ def build_manifest(clip: Clip, name: str, options: ShotOptions, files: dict) -> 
         "end_frame": options.start_frame + clip.num_frames - 1,
         "conventions": {
             "exr": {
-                "colorspace": "lin_rec709_scene",
+                **_exr_colorspace_entry(options.colorspace),
                 "alpha": "premultiplied",
                 "pixel_type": "half",
                 "channels": "R,G,B,A",
@@ -345,6 +357,14 @@ def build_manifest(clip: Clip, name: str, options: ShotOptions, files: dict) -> 
         },
         "files": files,
     }
+
+
+def _exr_colorspace_entry(name: str) -> dict:
+    """`colorspace` (the interop ID in the EXR header, e.g. lin_ap1_scene) and `ocio_name` (e.g. ACEScg)."""
+    from vfxgen.colorspaces import exr_colorspace
+
+    space = exr_colorspace(name)
+    return {"colorspace": space.interop_id, "ocio_name": space.name}
 
 
 def read_manifest(path: str | os.PathLike) -> dict:

@@ -59,6 +59,14 @@ def composite(
         ),
     ] = None,
     alpha_video: AlphaVideo = None,
+    plate_colorspace: Annotated[
+        str | None,
+        typer.Option("--plate-colorspace", help="The plate's OCIO colour space (ACEScg, ARRI LogC4, sRGB...)."),
+    ] = None,
+    colorspace: opt.ColorSpace = "lin_rec709_scene",
+    nk: Annotated[
+        bool, typer.Option("--nk/--no-nk", help="Also write OUT.nk: Read element, Merge over Read plate (EXR FG).")
+    ] = True,
     start_frame: opt.StartFrame = 1001,
     overwrite: opt.Overwrite = False,
     json_out: opt.JsonOut = False,
@@ -82,9 +90,17 @@ def composite(
     target = plan_output(output, fmt)
     inputs = [*source_paths(fg, alpha_video), *source_paths(plate)]
     check_output(target, overwrite, inputs)
+    if nk:
+        from vfxgen.io.nuke import check_comp_script_free
+
+        check_comp_script_free(target, overwrite)
 
     element = read_clip(fg, alpha_video=alpha_video)
-    background = read_plate(plate)
+    if plate_colorspace is not None:
+        from vfxgen.colorspaces import colorspace as lookup_colorspace
+
+        lookup_colorspace(plate_colorspace)  # unknown names refused before the read
+    background = read_plate(plate, colorspace=plate_colorspace)
     plate_size = f"{background.shape[2]}x{background.shape[1]}"
     background = fit_plate(background, element.height, element.width, fit)
     held = background.shape[0] < element.num_frames
@@ -92,7 +108,18 @@ def composite(
     rgb = over(element, background)
     frames = np.concatenate([rgb, np.ones_like(rgb[..., :1])], axis=-1)
     result = Clip(frames, element.fps, {**element.metadata, "composite_over": str(plate)})
-    written = write_clip(result, output, fmt, start_frame=start_frame, overwrite=overwrite, inputs=inputs)
+    written = write_clip(
+        result, output, fmt, start_frame=start_frame, overwrite=overwrite, inputs=inputs, colorspace=colorspace
+    )
+    script = None
+    if nk:
+        from vfxgen.io.nuke import write_comp_script
+
+        script = write_comp_script(
+            fg, plate, target, element, fit=fit, plate_colorspace=plate_colorspace, overwrite=overwrite
+        )
+        if script is not None:
+            log(f"composite: wrote Nuke script {script}")
 
     where = target.describe() if len(written) > 1 else str(written[0])
     notes = [f"plate {plate_size}"] + ([f"--fit {fit}"] if fit != "error" else []) + (["held"] if held else [])
@@ -113,6 +140,7 @@ def composite(
                     "fps": result.fps,
                     "source": fg,
                     "plate": plate,
+                    "nk": str(script) if script else None,
                 }
             )
         )

@@ -80,6 +80,7 @@ def export(
     allow_lossy: opt.AllowLossy = False,
     alpha: opt.AlphaMode = "straight",
     fps: opt.Fps = None,
+    colorspace: opt.ColorSpace = "lin_rec709_scene",
     alpha_video: AlphaVideo = None,
     frames: FrameRange = None,
     overwrite: opt.Overwrite = False,
@@ -107,6 +108,7 @@ def export(
         alpha=alpha,
         overwrite=overwrite,
         inputs=inputs,
+        colorspace=colorspace,
     )
     where = target.describe() if len(written) > 1 else str(written[0])
     log(f"export: wrote {fmt} {where} ({describe(clip.num_frames, clip.width, clip.height, clip.fps)})")

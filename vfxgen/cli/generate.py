@@ -53,7 +53,8 @@ def generate(
     vae_slicing: opt.VaeSlicing = False,
     cache: opt.Cache = "none",
     compile_model: opt.Compile = False,
-    formats: opt.Formats = "exr,preview,contact",
+    formats: opt.Formats = "exr,nk,preview,contact",
+    colorspace: opt.ColorSpace = "lin_rec709_scene",
     start_frame: opt.StartFrame = 1001,
     compression: opt.Compression = "zip",
     allow_lossy: opt.AllowLossy = False,
@@ -112,11 +113,13 @@ def generate(
             exr_compression=compression,
             allow_lossy=allow_lossy,
             prores_alpha=alpha,
+            colorspace=colorspace,
         ),
         overwrite=overwrite,
         resume=resume,
         json_out=json_out,
         image_to_video=False,
+        timeline=output if prompts is not None else None,
     )
 
 

@@ -36,7 +36,11 @@ Offload = Annotated[str, typer.Option("--offload", help="none, model or sequenti
 VaeTiling = Annotated[bool, typer.Option("--vae-tiling", help="Decode in tiles (less memory).")]
 VaeSlicing = Annotated[bool, typer.Option("--vae-slicing", help="Decode one clip at a time (less memory).")]
 Formats = Annotated[
-    str, typer.Option("--format", help="Comma list of outputs: exr, prores, png, webm, preview, contact.")
+    str,
+    typer.Option(
+        "--format",
+        help="Comma list of outputs: exr, nk (Nuke script), prores, png, webm, preview, contact.",
+    ),
 ]
 StartFrame = Annotated[int, typer.Option("--start-frame", help="First frame number of image sequences.")]
 Compression = Annotated[str, typer.Option("--compression", help="EXR compression: zip (lossless), piz, dwaa, none.")]
@@ -56,3 +60,9 @@ Cache = Annotated[
     typer.Option("--cache", help="Step caching with diffusers' hooks: none, fbc, pab or faster (faster, approximate)."),
 ]
 Compile = Annotated[bool, typer.Option("--compile", help="torch.compile the transformer (pays off over many shots).")]
+ColorSpace = Annotated[
+    str,
+    typer.Option(
+        "--colorspace", help="EXR colour space (OCIO name/alias, scene-linear): lin_rec709_scene, ACEScg, ACES2065-1..."
+    ),
+]

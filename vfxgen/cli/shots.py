@@ -75,7 +75,16 @@ def build_jobs(
     return jobs
 
 
-def run_and_report(jobs, load: dict, shot: dict, overwrite: bool, resume: bool, json_out: bool, image_to_video: bool):
+def run_and_report(
+    jobs,
+    load: dict,
+    shot: dict,
+    overwrite: bool,
+    resume: bool,
+    json_out: bool,
+    image_to_video: bool,
+    timeline: Path | None = None,
+):
     """Run jobs with a progress bar on a TTY; one log line per shot on stderr; JSON on stdout if asked."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -89,6 +98,7 @@ def run_and_report(jobs, load: dict, shot: dict, overwrite: bool, resume: bool, 
         exr_compression=shot["exr_compression"],
         allow_lossy=shot["allow_lossy"],
         prores_alpha=shot["prores_alpha"],
+        colorspace=shot.get("colorspace", "lin_rec709_scene"),
     )
     columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err_console, disable=not interactive(), transient=True) as bar:
@@ -125,6 +135,8 @@ def run_and_report(jobs, load: dict, shot: dict, overwrite: bool, resume: bool, 
         )
     if not jobs:
         log("nothing to do: this shard of the shot list is empty")
+    if timeline is not None and timeline.is_dir():
+        write_batch_timeline(timeline, [r.output for r in results])
     if json_out:
         payload = [{"output": str(r.output), "status": r.status, "seconds": round(r.seconds, 3)} for r in results]
         typer.echo(json.dumps({"shots": payload}))
@@ -136,3 +148,17 @@ def run_and_report(jobs, load: dict, shot: dict, overwrite: bool, resume: bool, 
             f"{len(locked)} shot(s) were being written by other jobs (first: {locked[0].output})",
             "rerun with --resume once those jobs have finished",
         )
+
+
+def write_batch_timeline(root: Path, outputs: list[Path]) -> Path:
+    """`root/shots.otio`: this run's shots in shot-list order, then complete shots other farm shards made
+    under `root` (by name), so whichever shard finishes last leaves the whole batch in the timeline."""
+    from vfxgen.io.otio import write_timeline
+    from vfxgen.shot import MANIFEST
+
+    mine = [Path(p) for p in outputs]
+    known = {p.resolve() for p in mine}
+    others = sorted(p for p in root.iterdir() if (p / MANIFEST).is_file() and p.resolve() not in known)
+    path = write_timeline(root, mine + others)
+    log(f"wrote {path}")
+    return path

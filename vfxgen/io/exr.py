@@ -67,8 +67,13 @@ def write_exr_sequence(
     metadata: dict[str, Any] | None = None,
     threads: int = 0,
     allow_lossy: bool = False,
+    colorspace: str = LINEAR_COLORSPACE,
 ) -> list[Path]:
     """Write `clip` as half-float, premultiplied, scene-linear RGBA EXRs; returns the frame paths.
+
+    `colorspace`: any scene-linear space of the OCIO config (`vfxgen.colorspaces`; default lin_rec709_scene,
+    `ACEScg` the common facility choice); the colour is converted by OCIO's matrix from lin_rec709 and the
+    header tagged with the space's interop ID (`colorInteropID`) and chromaticities.
 
     `compression`: zip (default), zips, piz, rle, none; dwaa/dwab (optionally `dwaa:45` with a
     level) only with `allow_lossy=True`. Frames are written in parallel on `threads` workers
@@ -79,16 +84,21 @@ def write_exr_sequence(
     sequence = sequence_for_output(directory, name, ".exr", start_frame, clip.num_frames)
     ensure_directory(sequence.directory)
     attributes = header_attributes(clip, metadata, compression)
+    from vfxgen.colorspaces import exr_colorspace, is_working, linear_matrix
+
+    space = exr_colorspace(colorspace)
+    matrix = None if is_working(space) else linear_matrix(LINEAR_COLORSPACE, space.name)
+    spec = _exr_spec(clip, compression, attributes, space)
 
     def write(index: int) -> Path:
         frame = sequence.frames[index]
-        pixels = linear_premultiplied_half(clip.frames[index])
-        return write_image_atomic(sequence.path(frame), pixels, _exr_spec(clip, compression, attributes), frame)
+        pixels = linear_premultiplied_half(clip.frames[index], matrix)
+        return write_image_atomic(sequence.path(frame), pixels, spec, frame)
 
     return map_frames(write, range(clip.num_frames), threads)
 
 
-def linear_premultiplied_half(rgba: np.ndarray) -> np.ndarray:
+def linear_premultiplied_half(rgba: np.ndarray, matrix: np.ndarray | None = None) -> np.ndarray:
     """One straight sRGB frame `[H, W, 4]` as EXR pixels: `srgb_to_linear(rgb) * a`, alpha, in half.
 
     The same float32 operations as `Clip.to_linear_premultiplied()` (a test holds them bit-identical),
@@ -97,7 +107,8 @@ def linear_premultiplied_half(rgba: np.ndarray) -> np.ndarray:
     """
     out = np.empty(rgba.shape, np.float16)
     alpha = rgba[..., 3:4]
-    out[..., :3] = srgb_to_linear(rgba[..., :3]) * alpha
+    linear = srgb_to_linear(rgba[..., :3]) * alpha
+    out[..., :3] = linear if matrix is None else linear @ matrix  # another linear space: OCIO's 3x3 matrix
     out[..., 3:] = alpha
     return out
 
@@ -168,12 +179,14 @@ def _is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 
 
-def _exr_spec(clip: Clip, compression: str, attributes: dict[str, str]) -> oiio.ImageSpec:
+def _exr_spec(clip: Clip, compression: str, attributes: dict[str, str], space=None) -> oiio.ImageSpec:
     spec = oiio.ImageSpec(clip.width, clip.height, 4, "half")
     spec.channelnames = ("R", "G", "B", "A")
     spec.alpha_channel = 3
     spec.attribute("compression", compression)
-    spec.attribute("oiio:ColorSpace", LINEAR_COLORSPACE)
+    spec.attribute("oiio:ColorSpace", space.interop_id if space is not None else LINEAR_COLORSPACE)
+    if space is not None and space.chromaticities:
+        spec.attribute("chromaticities", oiio.TypeDesc("float[8]"), space.chromaticities)
     spec.attribute("FramesPerSecond", oiio.TypeDesc("rational"), fps_rational(clip.fps))
     for name, value in attributes.items():
         spec.attribute(name, value)
@@ -250,6 +263,9 @@ def _read_rgba_frame(path: Path, frame: int) -> np.ndarray:
             "vfxgen reads RGBA EXRs: write R,G,B,A (premultiplied) from your compositor",
         )
     space = colorspace_of(spec)
+    converted = _to_working(pixels, names, space)
+    if converted is not None:
+        return converted
     try:
         linear = colorspace_is_linear(space, fmt)
     except InputError as exc:
@@ -268,7 +284,25 @@ def read_raw_rgba(path: os.PathLike[str] | str, frame: int | None = None) -> np.
     names = list(spec.channelnames)
     if fmt != "openexr" or any(c not in names for c in "RGBA"):
         raise InputError(f"{where(path, frame)} is not an RGBA OpenEXR ({','.join(names)})", "give an RGBA .exr")
-    return pixels[..., [names.index(c) for c in "RGBA"]]
+    converted = _to_working(pixels, names, colorspace_of(spec))  # ACEScg etc. -> lin_rec709, as read_exr_sequence
+    return converted if converted is not None else pixels[..., [names.index(c) for c in "RGBA"]]
+
+
+def _to_working(pixels: np.ndarray, names: list[str], space: str) -> np.ndarray | None:
+    """RGBA in lin_rec709 for an EXR tagged with another scene-linear OCIO space (ACEScg ...); else None."""
+    if not space or space.lower() in ("lin_rec709_scene", "lin_rec709", "linear", "scene_linear"):
+        return None
+    from vfxgen.colorspaces import colorspace, is_working, linear_matrix
+
+    try:
+        resolved = colorspace(space)
+    except UsageError:
+        return None  # not in the config: colorspace_is_linear decides
+    if not resolved.linear or is_working(resolved):
+        return None
+    rgba = pixels[..., [names.index(c) for c in "RGBA"]]
+    rgba[..., :3] = rgba[..., :3] @ linear_matrix(resolved.name, LINEAR_COLORSPACE)
+    return rgba
 
 
 def header_fps(header: dict[str, Any]) -> float | None:

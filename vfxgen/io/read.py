@@ -246,7 +246,9 @@ def _positive_number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else None
 
 
-def read_plate(src: str | os.PathLike[str], frame_range: tuple[int, int] | None = None) -> np.ndarray:
+def read_plate(
+    src: str | os.PathLike[str], frame_range: tuple[int, int] | None = None, colorspace: str | None = None
+) -> np.ndarray:
     """A background plate as straight sRGB float32 `[T, H, W, 3]` (a still gives T = 1).
 
     `src`: a still image (PNG, EXR, JPEG, TIFF, DPX, ...), an image sequence (pattern or directory
@@ -254,8 +256,10 @@ def read_plate(src: str | os.PathLike[str], frame_range: tuple[int, int] | None 
     (EXR and other linear files are sRGB-encoded; HDR values above 1 are kept). A plate that has alpha
     is flattened over black in scene-linear light, as a plate is the bottom of the stack.
     `frame_range`: frame numbers for sequences, 0-based indices for movies (or `src:first-last`).
+    `colorspace`: the plate's OCIO colour space (any: ACEScg, ARRI LogC4, sRGB...), overriding the file's
+    tag; the pixels are converted by OCIO to Rec.709 and sRGB-encoded (stills and sequences only).
     """
-    from vfxgen.io.images import map_frames, read_image, stack_frames
+    from vfxgen.io.images import map_frames, stack_frames
 
     text = os.fspath(src)
     if frame_range is not None:
@@ -274,13 +278,35 @@ def read_plate(src: str | os.PathLike[str], frame_range: tuple[int, int] | None 
             if kind == "movie":
                 from vfxgen.io.video import read_movie
 
+                if colorspace is not None:
+                    raise UsageError("--plate-colorspace applies to image plates", "convert the movie to images")
                 clip = _cut_movie(read_movie(path, require_alpha=False), frame_range, path)
                 return _flatten(clip.frames)
             if frame_range is not None:
                 raise UsageError(f"plate {path} is a single image; it has no frame range", "drop the range")
-            return _flatten(read_image(path))[None]
-    frames = map_frames(lambda frame: _flatten(read_image(sequence.path(frame))), sequence.frames)
+            return _flatten(_plate_image(path, colorspace))[None]
+    frames = map_frames(lambda frame: _flatten(_plate_image(sequence.path(frame), colorspace)), sequence.frames)
     return stack_frames(frames, sequence)
+
+
+def _plate_image(path: Path, colorspace: str | None) -> np.ndarray:
+    """`read_image`, or with a colour space: raw pixels converted from it by OCIO (alpha as stored)."""
+    from vfxgen.io.images import read_image
+
+    if colorspace is None:
+        return read_image(path)
+    from vfxgen.color import linear_to_srgb
+    from vfxgen.colorspaces import WORKING, convert
+    from vfxgen.io.images import read_pixels, rgb_or_rgba
+
+    pixels, spec, fmt = read_pixels(path)
+    image = rgb_or_rgba(pixels, spec, path)
+    if image.shape[-1] == 4 and fmt == "openexr":  # premultiplied: convert the straight colour
+        from vfxgen.color import unpremultiply
+
+        image = unpremultiply(image)
+    image[..., :3] = linear_to_srgb(convert(image[..., :3], colorspace, WORKING))
+    return np.ascontiguousarray(image, dtype=np.float32)
 
 
 def _check_plate_suffix(text: str, suffix: str, allow_movie: bool) -> str:

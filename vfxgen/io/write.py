@@ -199,6 +199,7 @@ def write_clip(
     start_frame: int = 1001,
     compression: str = "zip",
     allow_lossy: bool = False,
+    colorspace: str = "lin_rec709_scene",
     alpha: str = "straight",
     overwrite: bool = False,
     inputs: Iterable[str | os.PathLike[str]] = (),
@@ -222,8 +223,13 @@ def write_clip(
         from vfxgen.io.exr import check_compression
 
         check_compression(compression, allow_lossy)
+        from vfxgen.colorspaces import exr_colorspace
+
+        exr_colorspace(colorspace)
     elif compression.strip().lower() != "zip":
         raise UsageError(f"--compression applies to EXR only, not {fmt}", "drop --compression or use --format exr")
+    if fmt != "exr" and colorspace != "lin_rec709_scene":
+        raise UsageError(f"--colorspace applies to EXR only, not {fmt}", "drop --colorspace or use --format exr")
     check_output(target, overwrite, inputs)
 
     if target.layout == "file":
@@ -233,7 +239,9 @@ def write_clip(
         if fmt == "exr":
             from vfxgen.io.exr import write_exr_sequence
 
-            return write_exr_sequence(clip, directory, name, first, compression, allow_lossy=allow_lossy)
+            return write_exr_sequence(
+                clip, directory, name, first, compression, allow_lossy=allow_lossy, colorspace=colorspace
+            )
         from vfxgen.io.images import write_png_sequence
 
         return write_png_sequence(clip, directory, name, first)
