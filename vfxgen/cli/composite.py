@@ -118,11 +118,10 @@ def composite(
         script = write_comp_script(
             fg, plate, target, element, fit=fit, plate_colorspace=plate_colorspace, overwrite=overwrite
         )
-        if script is not None:
-            log(f"composite: wrote Nuke script {script}")
 
     where = target.describe() if len(written) > 1 else str(written[0])
     notes = [f"plate {plate_size}"] + ([f"--fit {fit}"] if fit != "error" else []) + (["held"] if held else [])
+    notes += [f"Nuke script {script}"] if script is not None else []
     log(
         f"composite: wrote {fmt} {where} "
         f"({describe(result.num_frames, result.width, result.height, result.fps)}; {', '.join(notes)})"

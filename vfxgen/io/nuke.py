@@ -234,7 +234,8 @@ def write_shot_script(
 
 def comp_script_path(target) -> Path:
     """Where `vfxgen composite` puts its script for an output target: `comp.mov` -> `comp.nk`, a sequence
-    directory `comp/` -> `comp.nk` beside it, a pattern `dir/comp.####.png` -> `dir/comp.nk`."""
+    directory `comp/` -> `comp.nk` beside it, a pattern `dir/comp.####.png` -> `dir/comp.nk`. Two outputs
+    of one name in one folder (`comp/` and `comp.mp4`) share the script name: the second needs --overwrite."""
     if target.layout == "pattern":
         return Path(target.path) / f"{target.name}.nk"
     if target.layout == "directory":
