@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from vfxgen.errors import LockedError, UsageError
+from vfxgen.pipelines.recipe import RGBARecipe
 from vfxgen.pipelines.registry import file_sha256, resolve_lora, resolve_model
-from vfxgen.pipelines.rgba import GenerationRequest, RGBAPipeline
+from vfxgen.pipelines.rgba import GenerationRequest, LoadOptions, RGBAPipeline
 from vfxgen.shot import ShotOptions, check_output_free, shot_lock, write_shot
 
 
@@ -32,23 +33,6 @@ class ShotJob:
 
 
 @dataclass
-class LoadOptions:
-    """How to load the model (shared by every shot of a batch)."""
-
-    model: str | os.PathLike | None = None
-    lora: str | os.PathLike | None = None
-    attention: str = "transpixar"
-    device: str | None = None
-    dtype: str | None = None
-    offload: str = "none"
-    vae_tiling: bool = False
-    vae_slicing: bool = False
-    official_mask: bool = False
-    cache: str = "none"
-    compile: bool = False
-
-
-@dataclass
 class ShotResult:
     output: Path
     status: str  # "written" | "skipped" | "locked" (another live job holds it)
@@ -58,8 +42,10 @@ class ShotResult:
 
 def run_jobs(
     jobs: Sequence[ShotJob],
-    load: LoadOptions,
     shot: ShotOptions,
+    model: str | os.PathLike | None = None,
+    lora: str | os.PathLike | None = None,
+    load: LoadOptions | None = None,
     overwrite: bool = False,
     resume: bool = False,
     on_step: Callable[[int, int], None] | None = None,
@@ -70,38 +56,27 @@ def run_jobs(
     """Generate and write every job; everything checkable is checked before the model loads."""
     if overwrite and resume:
         raise UsageError("--overwrite and --resume contradict each other", "pass only one of them")
-    info = resolve_model(load.model)
+    load = (load or LoadOptions()).checked()
+    info = resolve_model(model)
     shot.checked()
-    lora_path = resolve_lora(load.lora, info)
+    lora_path = resolve_lora(lora, info)
+    recipe = load.recipe_for(info, lora_path)
     lora_hash = file_sha256(lora_path, 16) if resume else ""  # resume compares it with finished shots
     seen: set[Path] = set()
     plan = []
     for job in jobs:
-        job.request = job.request.resolved(info, text_required=job.image is None)
+        job.request = job.request.resolved(info, recipe, text_required=job.image is None)
         out = job.output.resolve()
         if out in seen:
             raise UsageError(f"two shots write to {job.output}", "give each shot its own name or seed")
         seen.add(out)
-        job.expected = expected_settings(job.request, load, info.name, lora_hash) if resume else None
+        job.expected = expected_settings(job.request, load, recipe, info.name, lora_hash) if resume else None
         plan.append((job, check_output_free(job.output, overwrite=overwrite, resume=resume, expected=job.expected)))
     results: list[ShotResult] = []
     todo = [job for job, action in plan if action == "write"]
     pipeline = None
     if todo:
-        pipeline = RGBAPipeline.from_pretrained(
-            load.model,
-            load.lora,
-            attention=load.attention,
-            device=load.device,
-            dtype=load.dtype,
-            offload=load.offload,
-            vae_tiling=load.vae_tiling,
-            vae_slicing=load.vae_slicing,
-            image_to_video=image_to_video,
-            official_mask=load.official_mask,
-            cache=load.cache,
-            compile=load.compile,
-        )
+        pipeline = RGBAPipeline.from_pretrained(model, lora, load, image_to_video=image_to_video)
     for index, (job, action) in enumerate(plan):
         result = ShotResult(job.output, "skipped") if action == "skip" else None
         if result is None:
@@ -117,7 +92,9 @@ def run_jobs(
     return results
 
 
-def expected_settings(request: GenerationRequest, load: LoadOptions, model_name: str, lora_hash: str) -> dict:
+def expected_settings(
+    request: GenerationRequest, load: LoadOptions, recipe: RGBARecipe, model_name: str, lora_hash: str
+) -> dict:
     """What a finished shot's manifest must say for `--resume` to skip it: every setting that changes its
     pixels (compared with the manifest's `generation` block)."""
     return {
@@ -131,7 +108,10 @@ def expected_settings(request: GenerationRequest, load: LoadOptions, model_name:
         "height": request.height,
         "width": request.width,
         "alpha_reduce": request.alpha_reduce,
-        "attention": load.attention,
+        "rgb": request.rgb,
+        "noise": request.noise,
+        "timestep_spacing": recipe.timestep_spacing,
+        "attention": "official" if load.official_mask else load.attention,
         "model": model_name,
         "lora_sha256": lora_hash,
     }

@@ -21,12 +21,23 @@ PresetsDir = Annotated[list[Path] | None, typer.Option("--presets-dir", help="Ex
 Frames = Annotated[int | None, typer.Option("--frames", help="Frame count, 4k+1 (default: model's native).")]
 Height = Annotated[int | None, typer.Option("--height", help="Height in pixels, multiple of 16 for CogVideoX.")]
 Width = Annotated[int | None, typer.Option("--width", help="Width in pixels, multiple of 16 for CogVideoX.")]
-Steps = Annotated[int | None, typer.Option("--steps", help="Denoising steps (default 50, or the preset's).")]
-Guidance = Annotated[float | None, typer.Option("--guidance", help="Classifier-free guidance scale (default 6).")]
+Steps = Annotated[
+    int | None, typer.Option("--steps", help="Denoising steps (default: the preset's, else the recipe's: 50).")
+]
+Guidance = Annotated[
+    float | None, typer.Option("--guidance", help="CFG scale (default: the preset's, else the recipe's: 6).")
+]
 Seed = Annotated[int | None, typer.Option("--seed", help="Random seed; the same seed reproduces the shot.")]
 Negative = Annotated[str | None, typer.Option("--negative", help="Negative prompt.")]
 Fps = Annotated[float | None, typer.Option("--fps", help="Frame rate written to the outputs (default 8).")]
-Attention = Annotated[str, typer.Option("--attention", help="RGBA attention: transpixar (paper), full, rgb-isolated.")]
+Attention = Annotated[
+    str,
+    typer.Option(
+        "--attention",
+        help="RGBA attention: transpixar (paper Eq. 7, text never attends to alpha), full, rgb-isolated, or "
+        "official (the release's additive mask, for bit-for-bit parity with it).",
+    ),
+]
 OfficialMask = Annotated[
     bool, typer.Option("--official-mask", help="Reproduce the release's additive 0/1 mask (slower, for parity).")
 ]
@@ -50,9 +61,37 @@ AllowLossy = Annotated[
 AlphaMode = Annotated[
     str, typer.Option("--alpha", help="ProRes alpha: straight (AE 'Interpret as straight') or premultiplied.")
 ]
-AlphaReduce = Annotated[str, typer.Option("--alpha-reduce", help="Alpha from 3 decoded channels: mean or max.")]
+AlphaReduce = Annotated[
+    str | None, typer.Option("--alpha-reduce", help="Alpha from 3 decoded channels: mean or max (default: recipe's).")
+]
+RgbConvention = Annotated[
+    str | None,
+    typer.Option(
+        "--rgb",
+        help="How the model's RGB half is meant: straight (colour over a background; the release) or "
+        "premultiplied (over black). Default: the model's recipe.",
+    ),
+]
+Noise = Annotated[
+    str | None,
+    typer.Option("--noise", help="Alpha half's start noise: shared (the release) or independent. Default: recipe's."),
+]
+Scheduler = Annotated[
+    str | None, typer.Option("--scheduler", help="Sampler: dpm, ddim or model (the folder's own). Default: recipe's.")
+]
+TimestepSpacing = Annotated[
+    str | None, typer.Option("--timestep-spacing", help="trailing, leading or linspace. Default: recipe's.")
+]
+Recipe = Annotated[
+    str | None,
+    typer.Option(
+        "--recipe",
+        help="Start from a named RGBA recipe instead of the model's: release (the TransPixar release's) or vfxgen.",
+    ),
+]
 DynamicCfg = Annotated[
-    bool, typer.Option("--dynamic-cfg/--no-dynamic-cfg", help="Cosine-ramped CFG as in the release.")
+    bool | None,
+    typer.Option("--dynamic-cfg/--no-dynamic-cfg", help="Cosine-ramped CFG as in the release (default: recipe's)."),
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print a JSON result on stdout.")]
 Cache = Annotated[

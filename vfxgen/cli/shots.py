@@ -11,7 +11,8 @@ import typer
 from vfxgen.cli.console import interactive, log
 from vfxgen.errors import UsageError
 
-DEFAULTS = {"steps": 50, "guidance": 6.0, "seed": 0, "fps": 8.0, "negative_prompt": ""}
+# Steps, guidance and dynamic CFG left unset come from the model's RGBA recipe (vfxgen.pipelines.recipe).
+DEFAULTS = {"seed": 0, "fps": 8.0, "negative_prompt": ""}
 
 
 def build_jobs(
@@ -88,8 +89,9 @@ def run_and_report(
     """Run jobs with a progress bar on a TTY; one log line per shot on stderr; JSON on stdout if asked."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from vfxgen.batch import LoadOptions, run_jobs
+    from vfxgen.batch import run_jobs
     from vfxgen.cli.console import StepLines, err_console
+    from vfxgen.pipelines.rgba import LoadOptions
     from vfxgen.shot import ShotOptions, parse_formats
 
     shot_options = ShotOptions(
@@ -122,10 +124,13 @@ def run_and_report(
             else:
                 log(f"wrote {result.output} in {result.seconds:.1f} s")
 
+        model, lora = load.pop("model"), load.pop("lora")
         results = run_jobs(
             jobs,
-            LoadOptions(**load),
             shot_options,
+            model,
+            lora,
+            LoadOptions(**load),
             overwrite=overwrite,
             resume=resume,
             on_step=on_step,

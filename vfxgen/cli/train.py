@@ -36,6 +36,14 @@ def train(
     rank: Annotated[int, typer.Option("--rank", help="LoRA rank (paper: 128).")] = 128,
     lora_alpha: Annotated[float, typer.Option("--lora-alpha", help="LoRA alpha; scale = alpha / rank.")] = 1.0,
     attention: Annotated[str, typer.Option("--attention", help="transpixar, full or rgb-isolated.")] = "transpixar",
+    rgb: Annotated[
+        str,
+        typer.Option(
+            "--rgb",
+            help="RGB video trained on: premultiplied (colour x alpha over black) or straight (the stored colour). "
+            "Recorded in the LoRA's recipe.",
+        ),
+    ] = "premultiplied",
     steps: Annotated[int, typer.Option("--steps", help="Optimiser steps (paper: 5000).")] = 5000,
     lr: Annotated[float, typer.Option("--lr", help="Peak learning rate (AdamW, warm-up then cosine).")] = 1e-4,
     batch: Annotated[int, typer.Option("--batch", help="Total batch size over all processes (paper: 8).")] = 8,
@@ -76,6 +84,7 @@ def train(
         rank=rank,
         lora_alpha=lora_alpha,
         attention=attention,
+        rgb=rgb,
         steps=steps,
         lr=lr,
         batch=batch,

@@ -281,13 +281,19 @@ def rgba_lora_state_dict(transformer: nn.Module) -> dict[str, torch.Tensor]:
     return state
 
 
-def save_rgba_lora(transformer: nn.Module, path: str | os.PathLike) -> Path:
-    """Write the LoRA + domain embedding as safetensors in the release layout, with rank/alpha metadata."""
+def save_rgba_lora(transformer: nn.Module, path: str | os.PathLike, metadata: Mapping[str, str] | None = None) -> Path:
+    """Write the LoRA + domain embedding as safetensors in the release layout, with rank/alpha metadata
+    (plus `metadata`, e.g. the RGBA recipe it was trained for)."""
     from safetensors.torch import save_file
 
     state = {k: v.cpu() for k, v in rgba_lora_state_dict(transformer).items()}
     lora = transformer.transformer_blocks[0].attn1.rgba_lora["to_q"]
-    metadata = {"format": "transpixar-rgba-lora", "rank": str(lora.rank), "lora_alpha": repr(lora.lora_alpha)}
+    metadata = {
+        **(metadata or {}),
+        "format": "transpixar-rgba-lora",
+        "rank": str(lora.rank),
+        "lora_alpha": repr(lora.lora_alpha),
+    }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from vfxgen.errors import ModelError
@@ -37,6 +37,7 @@ class ModelInfo:
     train_timesteps: int = 1000  # the scheduler's num_train_timesteps: the most denoising steps it can take
     prompt_style: str = "full"  # "caption": trained on short element captions (the demo model)
     preset_negative_prompts: bool = True
+    hints: dict = field(default_factory=dict, compare=False)  # the folder's vfxgen.json (recipe, prompt style)
 
     @property
     def name(self) -> str:
@@ -92,6 +93,7 @@ def resolve_model(model: str | os.PathLike | None) -> ModelInfo:
         train_timesteps=int(scheduler.get("num_train_timesteps", 1000)),
         prompt_style=str(hints.get("prompt_style", "full")),
         preset_negative_prompts=bool(hints.get("preset_negative_prompts", True)),
+        hints=hints,
     )
 
 

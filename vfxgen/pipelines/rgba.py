@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ from vfxgen import __version__
 from vfxgen.clip import Clip, check_finite, check_fps
 from vfxgen.errors import ModelError, UsageError, VfxgenWarning
 from vfxgen.models.transpixar import ATTENTION_MODES, apply_transpixar, check_finite_tensors, load_rgba_lora
+from vfxgen.pipelines.recipe import VFXGEN_DEFAULT, RGBARecipe, resolve_recipe
 from vfxgen.pipelines.registry import ModelInfo, file_sha256, resolve_lora, resolve_model
 from vfxgen.quiet import quiet_libraries
 
@@ -33,7 +34,6 @@ quiet_libraries()
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 OFFLOAD_MODES = ("none", "model", "sequential")
-ALPHA_REDUCE = ("mean", "max")
 CACHE_MODES = ("none", "fbc", "pab", "faster")
 _ALPHA_IMAGE_HOOK = "vfxgen_alpha_first_frame"
 
@@ -41,28 +41,79 @@ ProgressCallback = Callable[[int, int], None]
 
 
 @dataclass
+class LoadOptions:
+    """How to load a model, passed whole (`RGBAPipeline.from_pretrained(model, lora, options)`): one
+    place to add a load option, shared by every shot of a batch."""
+
+    attention: str = "transpixar"
+    official_mask: bool = False
+    device: str | None = None
+    dtype: str | None = None
+    offload: str = "none"
+    vae_tiling: bool = False
+    vae_slicing: bool = False
+    cache: str = "none"
+    compile: bool = False
+    recipe: str | None = None  # "release" | "vfxgen": a named recipe instead of the model's own
+    scheduler: str | None = None  # dpm | ddim | model (None: the recipe's)
+    timestep_spacing: str | None = None
+
+    def checked(self) -> LoadOptions:
+        """Every choice valid (cheap), else one UsageError; `--attention official` = transpixar + official mask."""
+        if self.attention == "official":
+            return replace(self, attention="transpixar", official_mask=True).checked()
+        if self.attention not in ATTENTION_MODES:
+            raise UsageError(
+                f"unknown --attention {self.attention!r}", f"use one of {', '.join(ATTENTION_MODES)} or official"
+            )
+        if self.cache not in CACHE_MODES:
+            raise UsageError(f"unknown --cache {self.cache!r}", f"use one of {', '.join(CACHE_MODES)}")
+        if self.offload not in OFFLOAD_MODES:
+            raise UsageError(f"unknown --offload {self.offload!r}", f"use one of {', '.join(OFFLOAD_MODES)}")
+        if self.dtype is not None and self.dtype not in DTYPES:
+            raise UsageError(f"unknown --dtype {self.dtype!r}", "use fp32, bf16 or fp16")
+        return self
+
+    def recipe_for(self, info: ModelInfo, lora_path: Path) -> RGBARecipe:
+        """The model's RGBA recipe (LoRA metadata, release layout, model hints) with these options applied."""
+        return resolve_recipe(info.hints, lora_path, self.recipe, self.scheduler, self.timestep_spacing)
+
+
+@dataclass
 class GenerationRequest:
-    """Everything that decides a shot, checked before any weights load. None = the model's native value."""
+    """Everything that decides a shot, checked before any weights load.
+
+    None = the model's value: native size for frames/height/width, the model's RGBA recipe
+    (`vfxgen.pipelines.recipe`) for steps, guidance, dynamic_cfg, alpha_reduce, rgb and noise.
+    """
 
     prompt: str
     negative_prompt: str = ""
     frames: int | None = None
     height: int | None = None
     width: int | None = None
-    steps: int = 50
-    guidance: float = 6.0
+    steps: int | None = None
+    guidance: float | None = None
     seed: int = 0
     fps: float = 8.0
-    dynamic_cfg: bool = True
-    alpha_reduce: str = "mean"
+    dynamic_cfg: bool | None = None
+    alpha_reduce: str | None = None
+    rgb: str | None = None  # straight | premultiplied: how the model's RGB half is meant
+    noise: str | None = None  # shared | independent: the alpha half's starting noise
     extra: dict = field(default_factory=dict)
 
-    def resolved(self, info: ModelInfo, text_required: bool = True) -> GenerationRequest:
-        """Fill native sizes from the model and validate every field; raises UsageError in one line.
+    def resolved(
+        self, info: ModelInfo, recipe: RGBARecipe = VFXGEN_DEFAULT, text_required: bool = True
+    ) -> GenerationRequest:
+        """Fill native sizes and recipe defaults and validate every field; raises UsageError in one line.
 
         `text_required=False` for image-to-video, where the image alone may drive the shot.
         """
         req = GenerationRequest(**{**self.__dict__})
+        for name in ("steps", "guidance", "dynamic_cfg", "alpha_reduce", "rgb", "noise"):
+            if getattr(req, name) is None:
+                setattr(req, name, getattr(recipe, name))
+        replace(recipe, alpha_reduce=req.alpha_reduce, rgb=req.rgb, noise=req.noise).checked()
         if text_required and not req.prompt.strip():
             raise UsageError(
                 "the prompt is empty", 'pass a prompt ("burning fireball"), --preset NAME or --prompts FILE'
@@ -91,8 +142,6 @@ class GenerationRequest:
         check_finite("--guidance", req.guidance, "use e.g. --guidance 6")
         if req.guidance < 0:
             raise UsageError(f"--guidance must be >= 0, got {req.guidance}", "use e.g. --guidance 6")
-        if req.alpha_reduce not in ALPHA_REDUCE:
-            raise UsageError(f"unknown --alpha-reduce {req.alpha_reduce!r}", "use mean or max")
         if not 0 <= req.seed < 2**63:
             raise UsageError(f"--seed must be in [0, 2^63), got {req.seed}", "pass a non-negative integer seed")
         check_fps(req.fps)
@@ -164,6 +213,18 @@ def step_cache_config(mode: str, pipe):
     )
 
 
+def use_recipe_scheduler(pipe, recipe: RGBARecipe) -> None:
+    """Swap in the recipe's sampler (the release forces CogVideoXDPMScheduler, trailing spacing), built from
+    the model's own scheduler config so betas and prediction type stay the model's."""
+    import diffusers
+
+    name = recipe.scheduler_class or type(pipe.scheduler).__name__
+    config = pipe.scheduler.config
+    if type(pipe.scheduler).__name__ == name and config.get("timestep_spacing") == recipe.timestep_spacing:
+        return
+    pipe.scheduler = getattr(diffusers, name).from_config(config, timestep_spacing=recipe.timestep_spacing)
+
+
 class AlphaFirstFrameHook(ModelHook):
     """Puts the alpha image's latent into the image-conditioning channels of the alpha half's first frame.
 
@@ -190,46 +251,44 @@ class AlphaFirstFrameHook(ModelHook):
 class RGBAPipeline:
     """A loaded TransPixar model: call `generate` (text) or `animate` (image) for as many shots as needed."""
 
-    def __init__(self, pipe, info: ModelInfo, lora_path: Path, attention: str, device: torch.device) -> None:
+    def __init__(
+        self, pipe, info: ModelInfo, lora_path: Path, options: LoadOptions, recipe: RGBARecipe, device: torch.device
+    ) -> None:
         self.pipe = pipe
         self.info = info
         self.lora_path = lora_path
-        self.attention = attention
+        self.options = options
+        self.recipe = recipe
         self.device = device
         self._lora_hash = file_sha256(lora_path, 16)
+
+    @property
+    def attention(self) -> str:
+        return "official" if self.options.official_mask else self.options.attention
 
     @classmethod
     def from_pretrained(
         cls,
         model: str | os.PathLike | None = None,
         lora: str | os.PathLike | None = None,
+        options: LoadOptions | None = None,
         *,
-        attention: str = "transpixar",
-        device: str | None = None,
-        dtype: str | None = None,
-        offload: str = "none",
-        vae_tiling: bool = False,
-        vae_slicing: bool = False,
         image_to_video: bool | None = None,
-        official_mask: bool = False,
-        cache: str = "none",
-        compile: bool = False,
+        **option_fields,
     ) -> RGBAPipeline:
-        """Load a CogVideoX model dir (default: the bundled model) and its TransPixar LoRA."""
+        """Load a CogVideoX model dir (default: the bundled model) and its TransPixar LoRA.
+
+        `options` (a `LoadOptions`), or its fields as keywords for a quick script
+        (`from_pretrained(device="cpu")`). The RGBA recipe is resolved before any weights load.
+        """
         from diffusers import CogVideoXImageToVideoPipeline, CogVideoXPipeline
 
+        options = replace(options or LoadOptions(), **option_fields).checked()
         info = resolve_model(model)
         lora_path = resolve_lora(lora, info)
-        if attention not in ATTENTION_MODES:
-            raise UsageError(f"unknown --attention {attention!r}", f"use one of {', '.join(ATTENTION_MODES)}")
-        if cache not in CACHE_MODES:
-            raise UsageError(f"unknown --cache {cache!r}", f"use one of {', '.join(CACHE_MODES)}")
-        if offload not in OFFLOAD_MODES:
-            raise UsageError(f"unknown --offload {offload!r}", f"use one of {', '.join(OFFLOAD_MODES)}")
-        dev = parse_device(device)
-        dtype = dtype or ("bf16" if dev.type == "cuda" else "fp32")
-        if dtype not in DTYPES:
-            raise UsageError(f"unknown --dtype {dtype!r}", "use fp32, bf16 or fp16")
+        recipe = options.recipe_for(info, lora_path)
+        dev = parse_device(options.device)
+        dtype = options.dtype or ("bf16" if dev.type == "cuda" else "fp32")
         want_i2v = info.image_to_video if image_to_video is None else image_to_video
         if want_i2v and not info.image_to_video:
             raise ModelError(
@@ -247,36 +306,35 @@ class RGBAPipeline:
             raise ModelError(f"cannot load {info.path}: {exc}", "check the model directory is complete") from exc
         for component in ("transformer", "vae", "text_encoder"):
             check_finite_tensors(getattr(pipe, component).state_dict().items(), info.path / component)
-        apply_transpixar(pipe.transformer, attention=attention, official_mask=official_mask)
+        use_recipe_scheduler(pipe, recipe)
+        apply_transpixar(pipe.transformer, attention=options.attention, official_mask=options.official_mask)
         load_rgba_lora(pipe.transformer, lora_path)
         pipe.transformer.eval()
         pipe.set_progress_bar_config(disable=True)
-        if cache != "none":
-            pipe.transformer.enable_cache(step_cache_config(cache, pipe))
-        if compile:
+        if options.cache != "none":
+            pipe.transformer.enable_cache(step_cache_config(options.cache, pipe))
+        if options.compile:
             pipe.transformer.compile(dynamic=False)
-        if vae_tiling:
+        if options.vae_tiling:
             pipe.vae.enable_tiling()
-        if vae_slicing:
+        if options.vae_slicing:
             pipe.vae.enable_slicing()
-        if offload == "model":
+        if options.offload == "model":
             pipe.enable_model_cpu_offload(device=dev)
-        elif offload == "sequential":
+        elif options.offload == "sequential":
             pipe.enable_sequential_cpu_offload(device=dev)
         else:
             pipe.to(dev)
-        return cls(pipe, info, lora_path, attention, dev)
+        return cls(pipe, info, lora_path, options, recipe, dev)
 
     # --- public -------------------------------------------------------------------------------------
     def check(self, request: GenerationRequest, text_required: bool = True) -> GenerationRequest:
-        """Validate and fill a request for this model (cheap)."""
-        return request.resolved(self.info, text_required)
+        """Validate and fill a request for this model and its recipe (cheap)."""
+        return request.resolved(self.info, self.recipe, text_required)
 
     def generate(self, request: GenerationRequest, progress: ProgressCallback | None = None) -> Clip:
         """Text to RGBA."""
-        req = self.check(request)
-        latents, generator = self._initial_latents(req)
-        return self._run(req, latents, generator, progress)
+        return self.decode(*self.denoise(request, progress))
 
     def animate(self, image: np.ndarray, request: GenerationRequest, progress: ProgressCallback | None = None) -> Clip:
         """Image (straight sRGB `[H, W, 3|4]`) to RGBA; an RGBA image's alpha conditions the first alpha frame."""
@@ -292,7 +350,8 @@ class RGBAPipeline:
         latents, generator = self._initial_latents(req)
         has_alpha = image.shape[-1] == 4
         alpha = image[..., 3:4] if has_alpha else np.ones_like(image[..., :1])
-        rgb = np.clip(image[..., :3] * alpha, 0, 1)  # the model's RGB half is premultiplied (over black)
+        # Bring the still to the model's RGB convention: colour over black, or straight colour.
+        rgb = np.clip(image[..., :3] * alpha if req.rgb == "premultiplied" else image[..., :3], 0, 1)
         registry = HookRegistry.check_if_exists_or_initialize(self.pipe.transformer)
         if has_alpha:
             alpha_latent = self._encode_image(np.repeat(alpha, 3, axis=-1), generator)
@@ -306,20 +365,27 @@ class RGBAPipeline:
 
     # --- steps ----------------------------------------------------------------------------------------
     def _initial_latents(self, req: GenerationRequest) -> tuple[torch.Tensor, torch.Generator]:
-        """RGB and alpha noise from one seeded generator: one seed reproduces the whole RGBA shot."""
+        """RGB and alpha noise from one seeded CPU generator: one seed reproduces the whole RGBA shot.
+
+        `noise="shared"` draws the RGB half and starts the alpha half from the same noise, exactly as the
+        release does (`latents.repeat(1, 2, 1, 1, 1)`; the generator then continues into the sampler's
+        own noise as in the release); `"independent"` draws both halves at once.
+        """
         from diffusers.utils.torch_utils import randn_tensor
 
         pipe = self.pipe
         latent_frames = (req.frames - 1) // pipe.vae_scale_factor_temporal + 1
+        halves = 1 if req.noise == "shared" else 2
         shape = (
             1,
-            2 * latent_frames,
+            halves * latent_frames,
             pipe.vae.config.latent_channels,
             req.height // pipe.vae_scale_factor_spatial,
             req.width // pipe.vae_scale_factor_spatial,
         )
         generator = torch.Generator(device="cpu").manual_seed(req.seed)
-        return randn_tensor(shape, generator=generator, dtype=torch.float32), generator
+        latents = randn_tensor(shape, generator=generator, dtype=torch.float32)
+        return (latents.repeat(1, 2, 1, 1, 1) if halves == 1 else latents), generator
 
     def text_seen(self, text: str, what: str = "prompt") -> str:
         """The part of `text` the text encoder reads (diffusers cuts it at the model's text length, silently).
@@ -343,13 +409,39 @@ class RGBAPipeline:
         )
         return seen
 
+    def denoise(
+        self, request: GenerationRequest, progress: ProgressCallback | None = None
+    ) -> tuple[GenerationRequest, torch.Tensor]:
+        """Text to final latents `[1, 2F, C, h, w]` (RGB half, then alpha half), before decoding."""
+        req = self.check(request)
+        latents, generator = self._initial_latents(req)
+        return req, self._denoise(req, latents, generator, progress)
+
+    def decode(self, req: GenerationRequest, latents: torch.Tensor) -> Clip:
+        """Final latents to a clip, by the recipe: alpha = max or mean of the decoded alpha half; the RGB
+        half is straight colour (premultiplied by alpha, as the release does) or colour over black."""
+        latent_frames = latents.shape[1] // 2
+        with torch.inference_mode():
+            rgb = np.clip(self._decode(latents[:, :latent_frames]), 0.0, 1.0)
+            alpha_rgb = self._decode(latents[:, latent_frames:])
+        reduce = np.max if req.alpha_reduce == "max" else np.mean
+        alpha = np.clip(reduce(alpha_rgb, axis=-1, keepdims=True), 0.0, 1.0)
+        if req.rgb == "straight":
+            clip = Clip(np.concatenate([rgb, alpha], axis=-1), fps=req.fps)
+        else:  # colour over black: it cannot exceed its alpha
+            clip = Clip.from_premultiplied(np.concatenate([np.minimum(rgb, alpha), alpha], axis=-1), fps=req.fps)
+        return clip.with_metadata(**self._metadata(req))
+
     def _run(self, req, latents, generator, progress, image=None) -> Clip:
+        return self.decode(req, self._denoise(req, latents, generator, progress, image))
+
+    def _denoise(self, req, latents, generator, progress, image=None) -> torch.Tensor:
         pipe = self.pipe
-        seen = {"prompt_seen": self.text_seen(req.prompt)}
-        if req.negative_prompt:
-            seen["negative_prompt_seen"] = self.text_seen(req.negative_prompt, "negative prompt")
         latent_frames = latents.shape[1] // 2
         dtype = pipe.transformer.dtype
+        req.extra = {**req.extra, "prompt_seen": self.text_seen(req.prompt)}
+        if req.negative_prompt:
+            req.extra["negative_prompt_seen"] = self.text_seen(req.negative_prompt, "negative prompt")
 
         def on_step(_pipe, step, _t, _kwargs):
             if progress is not None:
@@ -376,14 +468,7 @@ class RGBAPipeline:
         else:
             kwargs.update(num_frames=req.frames)
         with torch.inference_mode():
-            out = pipe(**kwargs).frames  # [1, 2F, C, h, w]
-            rgb = self._decode(out[:, :latent_frames])
-            alpha_rgb = self._decode(out[:, latent_frames:])
-        reduce = np.max if req.alpha_reduce == "max" else np.mean
-        alpha = np.clip(reduce(alpha_rgb, axis=-1, keepdims=True), 0.0, 1.0)
-        rgb = np.minimum(np.clip(rgb, 0.0, 1.0), alpha)  # premultiplied colour cannot exceed its alpha
-        clip = Clip.from_premultiplied(np.concatenate([rgb, alpha], axis=-1), fps=req.fps)
-        return clip.with_metadata(**self._metadata(req), **seen)
+            return pipe(**kwargs).frames  # [1, 2F, C, h, w]
 
     def _decode(self, latents: torch.Tensor) -> np.ndarray:
         """VAE-decode one half -> float32 `[F, H, W, 3]` in [0, 1]."""
@@ -418,6 +503,11 @@ class RGBAPipeline:
         """`[H, W, 3]` in [0, 1] -> `[1, 3, H, W]` in [0, 1], what diffusers' video processor accepts."""
         return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))[None].float()
 
+    def effective_recipe(self, req: GenerationRequest) -> RGBARecipe:
+        """The recipe a resolved request ran with (the model's, with the shot's own choices applied)."""
+        fields_ = ("rgb", "alpha_reduce", "noise", "steps", "guidance", "dynamic_cfg")
+        return replace(self.recipe, **{name: getattr(req, name) for name in fields_})
+
     def _metadata(self, req: GenerationRequest) -> dict:
         return {
             "prompt": req.prompt,
@@ -432,12 +522,16 @@ class RGBAPipeline:
             "fps": req.fps,
             "attention": self.attention,
             "alpha_reduce": req.alpha_reduce,
+            "rgb": req.rgb,
+            "noise": req.noise,
+            "recipe": self.effective_recipe(req).to_dict(),
             "model": self.info.name,
             "model_path": str(self.info.path),
             "model_native_size": [self.info.sample_width, self.info.sample_height, self.info.sample_frames],
             "lora": self.lora_path.name,
             "lora_sha256": self._lora_hash,
             "scheduler": type(self.pipe.scheduler).__name__,
+            "timestep_spacing": self.pipe.scheduler.config.get("timestep_spacing"),
             "device": str(self.device),
             "dtype": str(self.pipe.transformer.dtype).replace("torch.", ""),
             "version": __version__,

@@ -24,7 +24,7 @@ import shutil
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,7 @@ import torch.nn.functional as F
 
 from vfxgen.errors import InputError, OutputExistsError, UsageError
 from vfxgen.io.safety import check_replaceable, foreign_entries, marked_foreign_entry, refuse_unsafe_output
+from vfxgen.pipelines.recipe import RGB_CONVENTIONS, VFXGEN_DEFAULT, RGBARecipe, recipe_metadata
 from vfxgen.quiet import quiet_libraries
 from vfxgen.training.data import RGBAClipDataset
 
@@ -70,6 +71,11 @@ class TrainConfig:
     save_dtype: str = "fp32"
     vae_crop: int = 32
     vae_decoder_only: bool = False
+    rgb: str = "premultiplied"  # the RGB video trained on: colour x alpha over black, or straight colour
+
+    def recipe(self) -> RGBARecipe:
+        """The RGBA recipe this run trains for, recorded in the LoRA's metadata and the model's vfxgen.json."""
+        return replace(VFXGEN_DEFAULT, rgb=self.rgb, source=f"vfxgen train --rgb {self.rgb}")
 
     def check(self) -> TrainConfig:
         if self.stage not in STAGES:
@@ -78,6 +84,8 @@ class TrainConfig:
             raise UsageError("--steps, --batch, --rank and --lr must be positive", "check the training options")
         if self.resume and self.overwrite:
             raise UsageError("--resume and --overwrite contradict each other", "pass only one")
+        if self.rgb not in RGB_CONVENTIONS:
+            raise UsageError(f"unknown --rgb {self.rgb!r}", f"use one of {', '.join(RGB_CONVENTIONS)}")
         return self
 
 
@@ -168,12 +176,19 @@ class _Stage:
         raise NotImplementedError
 
 
-def _batch_pixels(data: RGBAClipDataset, indices) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
-    """-> premultiplied RGB and alpha-as-grey, both `[B, 3, T, H, W]` in [-1, 1], plus captions."""
+def _batch_pixels(
+    data: RGBAClipDataset, indices, rgb_convention: str = "premultiplied"
+) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+    """-> the RGB video and alpha-as-grey, both `[B, 3, T, H, W]` in [-1, 1], plus captions.
+
+    Datasets store straight colour + alpha (`dataset synth` and `dataset prepare` alike); the RGB video the
+    model learns is made here, once, by the run's convention: `premultiplied` = colour x alpha over black,
+    `straight` = the stored colour as is.
+    """
     clips, captions = zip(*(data[int(i)] for i in indices), strict=True)
     rgba = torch.from_numpy(np.stack(clips))  # [B, T, H, W, 4]
     alpha = rgba[..., 3:4]
-    rgb = rgba[..., :3] * alpha
+    rgb = rgba[..., :3] * alpha if rgb_convention == "premultiplied" else rgba[..., :3]
     to_video = lambda x: x.permute(0, 4, 1, 2, 3) * 2.0 - 1.0  # noqa: E731
     return to_video(rgb), to_video(alpha.expand(*alpha.shape[:-1], 3)), list(captions)
 
@@ -193,7 +208,7 @@ class _VaeStage(_Stage):
             self.module.enable_gradient_checkpointing()
 
     def loss(self, indices, rng):
-        rgb, alpha, _ = _batch_pixels(self.data, indices)
+        rgb, alpha, _ = _batch_pixels(self.data, indices, self.config.rgb)
         x = torch.cat([rgb, alpha])  # the VAE must encode both colour and alpha videos
         crop = self.config.vae_crop  # convolutions are translation-equivariant: crops train it 4x cheaper
         if 0 < crop < min(x.shape[-2:]):
@@ -216,7 +231,7 @@ class _VaeStage(_Stage):
         stds = []
         with torch.no_grad():
             for start in range(0, min(len(self.data), 256), 16):
-                rgb, alpha, _ = _batch_pixels(self.data, range(start, min(start + 16, len(self.data))))
+                rgb, alpha, _ = _batch_pixels(self.data, range(start, min(start + 16, len(self.data))), self.config.rgb)
                 stds.append(vae.encode(torch.cat([rgb, alpha]).to(self.device)).latent_dist.mode().std().item())
         vae.register_to_config(scaling_factor=float(1.0 / np.mean(stds)))
         _save_model_dir(self.pipe, run / "model", self.config)
@@ -229,7 +244,7 @@ class _DiffusionStage(_Stage):
         self.config, self.pipe, self.data, self.device = config, pipe, data, device
         pipe.vae.to(device).eval().requires_grad_(False)
         pipe.text_encoder.to(device).requires_grad_(False)
-        self.latents = _encode_dataset(pipe, data, device, Path(config.output) / "latents.pt")
+        self.latents = _encode_dataset(pipe, data, device, Path(config.output) / "latents.pt", config.rgb)
         self.rope = None
         if pipe.transformer.config.use_rotary_positional_embeddings:
             frames = self.latents["rgb_mean"].shape[1]
@@ -302,7 +317,7 @@ class _AlphaStage(_DiffusionStage):
     def export(self, run: Path) -> None:
         from vfxgen.models.transpixar import save_rgba_lora
 
-        save_rgba_lora(self.module, run / "transpixar_lora.safetensors")
+        save_rgba_lora(self.module, run / "transpixar_lora.safetensors", recipe_metadata(self.config.recipe()))
 
 
 def _make_stage(config: TrainConfig, pipe, data, accelerator) -> _Stage:
@@ -333,14 +348,16 @@ def _load_components(config: TrainConfig):
 
 
 @torch.no_grad()
-def _encode_dataset(pipe, data: RGBAClipDataset, device, cache: Path) -> dict[str, torch.Tensor]:
+def _encode_dataset(
+    pipe, data: RGBAClipDataset, device, cache: Path, rgb_convention: str = "premultiplied"
+) -> dict[str, torch.Tensor]:
     """VAE posterior mean/std of every clip's RGB and alpha, `[N, F, C, h, w]`, cached in the run dir."""
     if cache.is_file():
         return torch.load(cache, weights_only=True)
     scale = pipe.vae.config.scaling_factor
     out: dict[str, list[torch.Tensor]] = {k: [] for k in ("rgb_mean", "rgb_std", "alpha_mean", "alpha_std")}
     for start in range(0, len(data), 16):
-        rgb, alpha, _ = _batch_pixels(data, range(start, min(start + 16, len(data))))
+        rgb, alpha, _ = _batch_pixels(data, range(start, min(start + 16, len(data))), rgb_convention)
         for key, video in (("rgb", rgb), ("alpha", alpha)):
             dist = pipe.vae.encode(video.to(device)).latent_dist
             out[f"{key}_mean"].append((dist.mean * scale).permute(0, 2, 1, 3, 4).cpu())
@@ -348,6 +365,16 @@ def _encode_dataset(pipe, data: RGBAClipDataset, device, cache: Path) -> dict[st
     result = {k: torch.cat(v) for k, v in out.items()}
     torch.save(result, cache)
     return result
+
+
+def _write_model_hints(directory: Path, config: TrainConfig) -> None:
+    """The trained model folder keeps its source's vfxgen.json hints and records the run's recipe."""
+    from vfxgen.pipelines.registry import MODEL_HINTS, resolve_model
+
+    hints = dict(resolve_model(config.model).hints)
+    recipe = {k: v for k, v in config.recipe().to_dict().items() if k != "source"}
+    hints.update(recipe=recipe, trained_with={"rgb": config.rgb, "stage": config.stage})
+    (directory / MODEL_HINTS).write_text(json.dumps(hints, indent=2) + "\n")
 
 
 def _save_model_dir(pipe, directory: Path, config: TrainConfig) -> None:
@@ -360,6 +387,7 @@ def _save_model_dir(pipe, directory: Path, config: TrainConfig) -> None:
     pipe.text_encoder.to(dtype)
     pipe.vae.to(dtype)
     pipe.save_pretrained(str(tmp), safe_serialization=True)
+    _write_model_hints(tmp, config)
     pipe.transformer.to(saved["transformer"])
     pipe.text_encoder.to(torch.float32)
     pipe.vae.to(saved["vae"])

@@ -1,0 +1,196 @@
+"""A model's RGBA recipe: how its RGB half is meant, how alpha is read, and how it is sampled.
+
+The same TransPixar transformer gives right or wrong pictures depending on conventions its LoRA was
+trained with, which the weights cannot tell. So they are data, resolved once per loaded model:
+
+    rgb              straight       the RGB half is colour over a background; premultiply it by alpha
+                                    (the release and the paper's training data)
+                     premultiplied  the RGB half is colour over black (vfxgen's demo model)
+    alpha_reduce     max | mean     alpha from the 3 decoded channels of the alpha half
+    scheduler        dpm | ddim | model    sampler class (`model` keeps the model folder's own)
+    timestep_spacing trailing | leading | linspace
+    noise            shared         the alpha half starts from the RGB half's noise (the release)
+                     independent    one draw for both halves
+    steps, guidance, dynamic_cfg    defaults for shots that do not set them
+
+Where a recipe comes from, first match wins for each field:
+1. CLI flags (`--rgb`, `--alpha-reduce`, `--scheduler`, `--noise`, ...; `--recipe release` starts from
+   the release's recipe whatever the files say);
+2. the LoRA's safetensors metadata `vfxgen:recipe` (written by `vfxgen train`);
+3. a LoRA without that metadata in the release's layout on a 5B-shaped transformer: `RELEASE`;
+4. the model folder's `vfxgen.json` key `"recipe"`;
+5. `VFXGEN_DEFAULT`.
+
+Cheap by design (JSON and a safetensors header only), so the whole recipe is known before any weights
+load and the manifest of every shot records exactly what was used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import struct
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from vfxgen.errors import ModelError, UsageError
+
+RECIPE_METADATA_KEY = "vfxgen:recipe"
+RGB_CONVENTIONS = ("straight", "premultiplied")
+ALPHA_REDUCTIONS = ("max", "mean")
+SCHEDULERS = {"dpm": "CogVideoXDPMScheduler", "ddim": "CogVideoXDDIMScheduler", "model": None}
+SPACINGS = ("trailing", "leading", "linspace")
+NOISE_MODES = ("shared", "independent")
+#: CogVideoX-5B's transformer: 42 blocks of width 3072 (48 heads x 64); the released LoRA targets it.
+RELEASE_TRANSFORMER = {"blocks": 42, "width": 3072}
+_RELEASE_KEY = re.compile(
+    r"transformer\.transformer_blocks\.(\d+)\.attn1\.(to_q|to_k|to_v|to_out\.0)\.lora_[AB]\.weight"
+)
+
+
+@dataclass(frozen=True)
+class RGBARecipe:
+    """See the module docstring; `source` says where the recipe came from (for the manifest)."""
+
+    rgb: str = "premultiplied"
+    alpha_reduce: str = "mean"
+    scheduler: str = "dpm"
+    timestep_spacing: str = "trailing"
+    noise: str = "independent"
+    steps: int = 50
+    guidance: float = 6.0
+    dynamic_cfg: bool = True
+    source: str = "vfxgen default"
+
+    def checked(self) -> RGBARecipe:
+        """Every field valid, else one UsageError naming the option that sets it."""
+        choices = {
+            "rgb": RGB_CONVENTIONS,
+            "alpha_reduce": ALPHA_REDUCTIONS,
+            "scheduler": tuple(SCHEDULERS),
+            "timestep_spacing": SPACINGS,
+            "noise": NOISE_MODES,
+        }
+        for name, allowed in choices.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                option = "--" + name.replace("_", "-")
+                raise UsageError(f"unknown {option} {value!r} ({self.source})", f"use one of {', '.join(allowed)}")
+        if not isinstance(self.steps, int) or self.steps < 1:
+            raise UsageError(f"recipe steps must be a positive integer, got {self.steps!r} ({self.source})", "fix it")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def scheduler_class(self) -> str | None:
+        """The diffusers scheduler class name, or None to keep the model folder's own."""
+        return SCHEDULERS[self.scheduler]
+
+
+VFXGEN_DEFAULT = RGBARecipe()
+#: What the official TransPixar release does with its CogVideoX-5B LoRA (CogVideoX/cli.py, pipeline_rgba.py).
+RELEASE = RGBARecipe(
+    rgb="straight",
+    alpha_reduce="max",
+    scheduler="dpm",
+    timestep_spacing="trailing",
+    noise="shared",
+    steps=50,
+    guidance=6.0,
+    dynamic_cfg=True,
+    source="TransPixar release",
+)
+NAMED = {"release": RELEASE, "vfxgen": VFXGEN_DEFAULT}
+_FIELDS = tuple(f.name for f in fields(RGBARecipe) if f.name != "source")
+
+
+def resolve_recipe(
+    model_hints: dict,
+    lora_path: Path | None,
+    base: str | None = None,
+    scheduler: str | None = None,
+    timestep_spacing: str | None = None,
+) -> RGBARecipe:
+    """The recipe for a model folder's `vfxgen.json` hints and a LoRA file (see the module docstring).
+
+    `base` ("release" | "vfxgen") starts from that named recipe instead; `scheduler` and
+    `timestep_spacing` override the sampler. Per-shot fields (rgb, noise, alpha_reduce, steps, guidance,
+    dynamic_cfg) are overridden by the shot's `GenerationRequest`.
+    """
+    if base is not None:
+        if base not in NAMED:
+            raise UsageError(f"unknown --recipe {base!r}", f"use one of {', '.join(NAMED)}")
+        recipe = NAMED[base]
+    else:
+        recipe = _from_lora(lora_path) if lora_path is not None else None
+        if recipe is None:
+            recipe = _from_dict(model_hints.get("recipe"), "model vfxgen.json") or VFXGEN_DEFAULT
+    changes = {k: v for k, v in (("scheduler", scheduler), ("timestep_spacing", timestep_spacing)) if v is not None}
+    if changes:
+        recipe = replace(recipe, **changes, source=f"{recipe.source} + command line")
+    return recipe.checked()
+
+
+def recipe_metadata(recipe: RGBARecipe) -> dict[str, str]:
+    """safetensors metadata that records a recipe in a LoRA file (what `vfxgen train` writes)."""
+    data = {k: v for k, v in recipe.to_dict().items() if k != "source"}
+    return {RECIPE_METADATA_KEY: json.dumps(data, sort_keys=True)}
+
+
+def _from_dict(data: Any, source: str) -> RGBARecipe | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise ModelError(f"the recipe in {source} is not a JSON object", "fix or remove it")
+    unknown = sorted(set(data) - set(_FIELDS))
+    if unknown:
+        raise ModelError(f"unknown recipe field {unknown[0]!r} in {source}", f"known fields: {', '.join(_FIELDS)}")
+    return RGBARecipe(**{**asdict(VFXGEN_DEFAULT), **data, "source": source})
+
+
+def _from_lora(path: Path) -> RGBARecipe | None:
+    header = read_safetensors_header(path)
+    metadata = header.get("__metadata__") or {}
+    if RECIPE_METADATA_KEY in metadata:
+        try:
+            data = json.loads(metadata[RECIPE_METADATA_KEY])
+        except ValueError as exc:
+            raise ModelError(f"{path} has a damaged {RECIPE_METADATA_KEY}", "re-export the LoRA") from exc
+        return _from_dict(data, f"LoRA {path.name}")
+    return RELEASE if is_release_layout(header) else None
+
+
+def is_release_layout(header: dict) -> bool:
+    """Keys of the released TransPixar LoRA (all four projections of every block + `domain_emb`) on a
+    CogVideoX-5B-shaped transformer (42 blocks, LoRA input width 3072)."""
+    blocks: set[int] = set()
+    width = None
+    for key, info in header.items():
+        match = _RELEASE_KEY.fullmatch(key)
+        if match:
+            blocks.add(int(match[1]))
+            if key.endswith(".to_q.lora_A.weight"):
+                width = info.get("shape", [None, None])[-1]
+    return (
+        "domain_emb" in header
+        and blocks == set(range(RELEASE_TRANSFORMER["blocks"]))
+        and width == RELEASE_TRANSFORMER["width"]
+    )
+
+
+def read_safetensors_header(path: str | os.PathLike) -> dict:
+    """The JSON header of a safetensors file (tensor names, dtypes, shapes and `__metadata__`), without
+    reading any tensor: 8 bytes of little-endian length, then that much JSON."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            (length,) = struct.unpack("<Q", handle.read(8))
+            if length > 100_000_000:
+                raise ValueError(f"header of {length} bytes")
+            return json.loads(handle.read(length))
+    except (OSError, ValueError, struct.error) as exc:
+        raise ModelError(f"cannot read {path} as safetensors: {exc}", "the file is damaged or not safetensors") from exc
