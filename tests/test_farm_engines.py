@@ -183,7 +183,7 @@ def test_slurm_array_makes_every_shot_once_and_resumes_after_scancel(slurm, tmp_
     )
     root = tmp_path / "clean"
     job = slurm.sbatch(farm_slurm(tmp_path, clean_list, root, *fast), cwd=tmp_path)
-    assert slurm.wait(job, 4) == {k: ("COMPLETED", "0:0") for k in range(4)}
+    assert slurm.wait(job, 4) == {k: ("COMPLETED", "0:0") for k in range(4)}, task_logs(tmp_path, job)
     assert sorted(shots_in(root)) == sorted(names) and hidden(root) == []
     logs = task_logs(tmp_path, job)
     assert {k: written(log) for k, log in logs.items()} == {k: [names[k]] for k in range(4)}  # shard k+1 = shot k
@@ -209,7 +209,7 @@ def test_slurm_array_makes_every_shot_once_and_resumes_after_scancel(slurm, tmp_
 
     # 3. Resubmit the same script (it passes --resume): only s5 is made, by task 0; the rest is skipped.
     job = slurm.sbatch(script, cwd=tmp_path)
-    assert slurm.wait(job, 4) == {k: ("COMPLETED", "0:0") for k in range(4)}
+    assert slurm.wait(job, 4) == {k: ("COMPLETED", "0:0") for k in range(4)}, task_logs(tmp_path, job)
     assert sorted(shots_in(root)) == ["s1", "s2", "s3", "s4", "s5"] and hidden(root) == []
     assert {name: (root / name / "shot.json").stat().st_mtime_ns for name in made} == made
     logs = task_logs(tmp_path, job)
@@ -279,7 +279,7 @@ def test_farm_commands_refuse_bad_generate_options_before_submission(tmp_path):
 # -- OpenJD --------------------------------------------------------------------------------------------------
 
 
-def test_openjd_template_validates_and_runs_every_shard_locally(tmp_path):
+def test_openjd_template_validates_and_runs_every_shard_locally(tmp_path, tiny_model):
     """The template passes openjd-model and `openjd check`; `openjd run` makes every shot once; a rerun of
     one shard skips its finished shots."""
     model = pytest.importorskip("openjd.model", reason="pip install -e '.[test]' installs openjd-model")
@@ -292,7 +292,7 @@ def test_openjd_template_validates_and_runs_every_shard_locally(tmp_path):
     root = tmp_path / "elements"
     result = vfxgen(
         "farm", "openjd", "--prompts", shot_list, "-o", root, "--shards", 2, "--gpus", 1,
-        "--", "--steps", 2, "--format", "exr",
+        "--", "--model", tiny_model, "--steps", 2, "--format", "exr",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     template_path = tmp_path / "vfxgen.template.yaml"
@@ -320,7 +320,12 @@ def test_openjd_template_validates_and_runs_every_shard_locally(tmp_path):
     log = ran.stdout + ran.stderr
     assert sorted(shots_in(root)) == ["0001_burning_fireball", "0002_thick_grey_smoke", "0003_bright_sparks"]
     assert hidden(root) == []
-    assert len(re.findall(r"wrote \S+ in ", log)) == 3 and "--shard 2/2" in log
+    sections = log.split("Running Task")[1:]  # openjd run's log: one section per task, Shard 1 then 2
+    assert [re.search(r"Shard\(INT\) = (\d)", sec).group(1) for sec in sections] == ["1", "2"]
+    assert [[Path(p).name for p in re.findall(r"wrote (\S+) in ", sec)] for sec in sections] == [
+        ["0001_burning_fireball", "0003_bright_sparks"],
+        ["0002_thick_grey_smoke"],
+    ]
     before = {p.name: (p / "shot.json").stat().st_mtime_ns for p in root.iterdir()}
 
     again = subprocess.run([*run, "-tp", "Shard=1"], env=ENV, capture_output=True, text=True, timeout=900)

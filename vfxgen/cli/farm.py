@@ -78,6 +78,17 @@ def _check_generate_args(job) -> None:
         )
 
 
+def _make_log_dir(path: Path) -> None:
+    from vfxgen.errors import OutputError
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create the log directory {path}: {exc.strerror}", "pass a writable --log-dir"
+        ) from exc
+
+
 def slurm(
     ctx: typer.Context,
     prompts: Prompts,
@@ -87,7 +98,8 @@ def slurm(
     partition: Annotated[str | None, typer.Option("--partition", help="Slurm partition.")] = None,
     time_limit: Annotated[str | None, typer.Option("--time", help="Time limit per task, e.g. 4:00:00.")] = None,
     log_dir: Annotated[
-        Path | None, typer.Option("--log-dir", help="Task logs go to DIR/NAME-JOBID_TASK.log (default: Slurm's).")
+        Path | None,
+        typer.Option("--log-dir", help="Task logs go to DIR/NAME-JOBID_TASK.log (created now; default: Slurm's)."),
     ] = None,
     max_running: Annotated[
         int | None, typer.Option("--max-running", help="At most this many tasks at once (--array=0-N%K).")
@@ -108,6 +120,8 @@ def slurm(
     from vfxgen.farm import slurm_script
 
     job = _job(ctx, prompts, output, array, python, job_name, resume, quiet_tasks)
+    if log_dir is not None:  # Slurm does not create it: a task whose log cannot be opened fails (ExitCode 0:53)
+        _make_log_dir(log_dir)
     script = slurm_script(
         job,
         gres=gres,
