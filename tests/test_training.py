@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import numpy as np
 import pytest
@@ -134,3 +135,18 @@ def test_dataset_synth_command_writes_usable_clips(tmp_path):
         assert (alpha > 0.05).mean() > 0.005 and alpha.max() > 0.5  # a visible element
         assert (alpha == 0).mean() > 0.2  # transparent background
         assert np.all(rgba[..., :3][alpha == 0] == 0)  # premultiplication-consistent: no colour without alpha
+
+
+def test_the_trained_lora_and_model_record_the_rgb_convention(workdir):
+    """`--rgb straight` trains on the stored colour as is; what was used travels with the weights, so
+    generation reads the RGB half the way it was taught (vfxgen.pipelines.recipe)."""
+    from vfxgen.pipelines.recipe import read_safetensors_header, resolve_recipe
+
+    run = train(config(workdir, "straight-run", stage="alpha", steps=1, rgb="straight"))
+    lora = run / "transpixar_lora.safetensors"
+    recipe = json.loads(read_safetensors_header(lora)["__metadata__"]["vfxgen:recipe"])
+    assert recipe["rgb"] == "straight"
+    assert resolve_recipe({}, lora).rgb == "straight"
+    rgb_run = train(config(workdir, "rgb-run", stage="rgb", steps=1))
+    hints = json.loads((rgb_run / "model" / "vfxgen.json").read_text())
+    assert hints["recipe"]["rgb"] == "premultiplied" and hints["trained_with"]["stage"] == "rgb"

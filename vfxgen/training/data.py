@@ -80,7 +80,17 @@ def write_dataset(
         if count == 0:
             raise InputError("no clips were produced", "check the source and the --count/--frames options")
         frames, height, width = shape[:3]
-        meta = {"schema": SCHEMA, "frames": frames, "height": height, "width": width, "count": count, "source": source}
+        # Every dataset stores straight colour + alpha (synth and prepare alike); `vfxgen train --rgb` decides
+        # once, for all of them, whether the model sees colour x alpha over black or the stored colour.
+        meta = {
+            "schema": SCHEMA,
+            "colour": "straight",
+            "frames": frames,
+            "height": height,
+            "width": width,
+            "count": count,
+            "source": source,
+        }
         (tmp / "dataset.json").write_text(json.dumps(meta, indent=2) + "\n")
         if output.exists():
             old = output.parent / f".{output.name}.old-{uuid.uuid4().hex[:8]}"
