@@ -33,3 +33,18 @@ def test_generate_without_model_uses_the_bundled_one(tmp_path):
     manifest = json.loads((tmp_path / "s" / "shot.json").read_text())
     assert manifest["generation"]["model"] == "vfxgen-default"
     assert (manifest["width"], manifest["height"], manifest["frames"]) == (64, 64, 9)
+
+
+def test_every_preset_prompt_fits_the_bundled_text_encoder():
+    """The demo model reads 64 bytes (ByT5, end token included): the caption-style prompt each preset
+    gives it must fit, so no preset is silently cut (longer user prompts warn, see test_data_safety)."""
+    import json
+
+    from vfxgen.pipelines.registry import DEFAULT_MODEL_DIR, resolve_model
+    from vfxgen.presets import list_presets
+
+    info = resolve_model(None)
+    limit = json.loads((DEFAULT_MODEL_DIR / "transformer" / "config.json").read_text())["max_text_seq_length"]
+    for preset in list_presets():
+        text = preset.prompt_for(None, info.prompt_style)
+        assert len(text.encode("utf-8")) + 1 <= limit, (preset.name, text)
