@@ -140,7 +140,8 @@ def slurm(tmp_path_factory, request):
         ["bash", str(CLUSTER), "start", str(state)], env=env, capture_output=True, text=True, timeout=1200
     )
     if started.returncode == 3:  # the script's "this machine cannot run a Slurm node"
-        reason = [line for line in started.stderr.splitlines() if line.startswith("cannot run")][-1]
+        lines = started.stderr.strip().splitlines() or ["no reason given"]
+        reason = next((line for line in reversed(lines) if line.startswith("cannot run")), lines[-1])
         _say(request, f"SKIPPED the Slurm farm test: {reason}")
         pytest.skip(reason)
     assert started.returncode == 0, started.stderr

@@ -44,6 +44,14 @@ stop_pidfile() { # stop_pidfile FILE: TERM the daemon whose pid FILE holds, KILL
 }
 
 stop() {
+    # Jobs first: slurmstepd outlives slurmd, so cancel what still runs on this cluster and let it end.
+    if [[ -f "$state/slurm.conf" && -f "$state/run/slurmctld.pid" ]] && kill -0 "$(cat "$state/run/slurmctld.pid")" 2>/dev/null; then
+        SLURM_CONF="$state/slurm.conf" scancel --partition=local >/dev/null 2>&1 || true
+        for _ in $(seq 150); do
+            [[ -z "$(SLURM_CONF="$state/slurm.conf" squeue -h -o %i 2>/dev/null)" ]] && break
+            sleep 0.1
+        done
+    fi
     stop_pidfile "$state/run/slurmd.pid"
     stop_pidfile "$state/run/slurmctld.pid"
     stop_pidfile "$state/munge/munged.pid"
@@ -66,11 +74,18 @@ install_if_missing() {
     command -v apt-get >/dev/null || cannot "${missing[*]} not installed and no apt-get to install them"
     echo "installing slurmd slurmctld slurm-client munge with apt-get" >&2
     export DEBIAN_FRONTEND=noninteractive
-    # Debian's package scripts must not start system-wide daemons; ours run from STATE_DIR.
+    # Debian's package scripts must not start system-wide daemons (ours run from STATE_DIR): deny service
+    # starts while installing, the way container images do, unless a policy is already in place.
+    local policy=/usr/sbin/policy-rc.d made_policy=""
+    if [[ ! -e "$policy" ]]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && made_policy=1
+    fi
     apt-get install -y -q --no-install-recommends slurmd slurmctld slurm-client munge >"$state/apt.log" 2>&1 ||
         { apt-get update -q >>"$state/apt.log" 2>&1 &&
             apt-get install -y -q --no-install-recommends slurmd slurmctld slurm-client munge >>"$state/apt.log" 2>&1; } ||
-        { tail -n 20 "$state/apt.log" >&2; cannot "apt-get could not install Slurm (log above)"; }
+        { [[ -n "$made_policy" ]] && rm -f "$policy"; tail -n 20 "$state/apt.log" >&2; cannot "apt-get could not install Slurm (log above)"; }
+    [[ -n "$made_policy" ]] && rm -f "$policy"
+    return 0
 }
 
 write_config() {
