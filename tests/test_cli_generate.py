@@ -95,7 +95,7 @@ def test_prompts_file_makes_one_shot_per_line(tmp_path, t2v_dir):
     )
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == ["0001_burning_fireball", "0002_thick_grey_smoke"]
+    assert names == ["0001_burning_fireball", "0002_thick_grey_smoke", "shots.otio"]  # + the batch's timeline
 
 
 def test_preset_fills_prompt_and_is_recorded(tmp_path, t2v_dir):
@@ -205,7 +205,10 @@ def test_seed_wedge_and_shards_cover_the_batch_once(tmp_path, t2v_dir):
     assert names == sorted(
         f"{i:04d}_{p}_seed{s:04d}" for i, p in ((1, "fire"), (2, "smoke"), (3, "sparks")) for s in (1, 2)
     )
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == names
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [*names, "shots.otio"]  # each shard: the timeline
+    timeline = json.loads((tmp_path / "out" / "shots.otio").read_text())  # the last shard lists the whole batch
+    clips = timeline["tracks"]["children"][0]["children"]
+    assert sorted(c["name"] for c in clips) == names
     seed = json.loads((tmp_path / "out" / "0002_smoke_seed0002" / "shot.json").read_text())["generation"]["seed"]
     assert seed == 2
 

@@ -391,7 +391,8 @@ def check_manifest(element: Element, t: Thresholds) -> Check:
     if problems:
         return Check("manifest", title, "fail", "; ".join(problems), len(problems), 0, data)
     rates = ", ".join(sorted(element.rates)) or "no rate-carrying files"
-    detail = f"{element.frames} frames {element.width}x{element.height} at {want_fps:g} fps agree ({rates})"
+    rate = f"{want_fps:g} fps" if isinstance(want_fps, int | float) else "no fps in shot.json"
+    detail = f"{element.frames} frames {element.width}x{element.height} at {rate} agree ({rates})"
     return Check("manifest", title, "pass", detail, 0, 0, data)
 
 
