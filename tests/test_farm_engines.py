@@ -327,12 +327,12 @@ def test_openjd_template_validates_and_runs_every_shard_locally(tmp_path, tiny_m
         ["0001_burning_fireball", "0003_bright_sparks"],
         ["0002_thick_grey_smoke"],
     ]
-    before = {p.name: (p / "shot.json").stat().st_mtime_ns for p in root.iterdir()}
+    before = {p.name: (p / "shot.json").stat().st_mtime_ns for p in root.iterdir() if p.is_dir()}
 
     again = subprocess.run([*run, "-tp", "Shard=1"], env=ENV, capture_output=True, text=True, timeout=900)
     assert again.returncode == 0, again.stdout + again.stderr
     assert len(re.findall(r"skipped \S+ \(complete; --resume\)", again.stdout + again.stderr)) == 2
-    assert {p.name: (p / "shot.json").stat().st_mtime_ns for p in root.iterdir()} == before
+    assert {p.name: (p / "shot.json").stat().st_mtime_ns for p in root.iterdir() if p.is_dir()} == before
 
 
 # -- Launchers: torchrun and accelerate launch on CPU ------------------------------------------------------
