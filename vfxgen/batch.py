@@ -30,6 +30,9 @@ class ShotJob:
     request: GenerationRequest
     image: np.ndarray | None = None
     expected: dict | None = None  # settings a finished shot must match for --resume to skip it
+    # A custom generation `run(pipeline, request, progress) -> Clip` (animate with conditioning, matte);
+    # its prompt may be empty.
+    run: Callable | None = None
 
 
 @dataclass
@@ -65,7 +68,7 @@ def run_jobs(
     seen: set[Path] = set()
     plan = []
     for job in jobs:
-        job.request = job.request.resolved(info, recipe, text_required=job.image is None)
+        job.request = job.request.resolved(info, recipe, text_required=job.image is None and job.run is None)
         out = job.output.resolve()
         if out in seen:
             raise UsageError(f"two shots write to {job.output}", "give each shot its own name or seed")
@@ -126,7 +129,9 @@ def _run_one(index, job, pipeline, shot, overwrite, resume, on_step, on_shot) ->
         if on_shot:
             on_shot(index, job)
         start = time.perf_counter()
-        if job.image is not None:
+        if job.run is not None:
+            clip = job.run(pipeline, job.request, on_step)
+        elif job.image is not None:
             clip = pipeline.animate(job.image, job.request, progress=on_step)
         else:
             clip = pipeline.generate(job.request, progress=on_step)

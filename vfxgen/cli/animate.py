@@ -1,6 +1,10 @@
-"""`vfxgen animate`: an image (its alpha too, if it has one) to an RGBA shot, with an image-to-video model.
+"""`vfxgen animate`: an image (its alpha too, if it has one) to an RGBA shot, with any CogVideoX model.
 
+vfxgen animate element.png "burning fire" -o shots/element
 vfxgen animate element.png -o shots/element "gentle flicker" --model CogVideoX-5b-I2V --lora i2v.safetensors
+
+Image-to-video models use their native image conditioning; text-to-video models (the bundled demo,
+CogVideoX-2B/5B with the released LoRA) pin the first frame by replacement (`vfxgen.pipelines.conditioning`).
 """
 
 from __future__ import annotations
@@ -52,12 +56,26 @@ def animate(
     overwrite: opt.Overwrite = False,
     resume: opt.Resume = False,
     json_out: opt.JsonOut = False,
+    conditioning: opt.ConditioningMode = "auto",
+    strength: opt.Strength = 1.0,
+    resample: opt.Resample = 0,
+    fit: opt.Fit = "pad",
 ) -> None:
-    """Animate a still into an RGBA element; the shot size is the image's size."""
+    """Animate a still into an RGBA element, e.g. `vfxgen animate fire.png "burning fire" -o shots/fire`.
+
+    Image-to-video models: native conditioning, the shot size is the image's. Text-to-video models (the
+    bundled demo, CogVideoX-5B + the released LoRA): the first frame is pinned to the still by replacement
+    at every step, the shot has the model's native size (the still is fitted to it, --fit).
+    """
     from vfxgen.cli.shots import build_jobs, run_and_report
     from vfxgen.io.images import read_image
+    from vfxgen.pipelines.conditioning import Conditioning
+    from vfxgen.pipelines.registry import resolve_model
 
+    cond = Conditioning(mode=conditioning, strength=strength, resample=resample, fit=fit)
+    cond = cond.resolved(resolve_model(model).image_to_video)  # cheap: checked before any weights load
     still = read_image(image)
+    native = cond.mode == "native"
     jobs = build_jobs(
         prompt=prompt,
         prompts_file=None,
@@ -66,8 +84,8 @@ def animate(
         presets_dir=presets_dir,
         settings=dict(
             frames=frames,
-            height=int(still.shape[0]),
-            width=int(still.shape[1]),
+            height=int(still.shape[0]) if native else None,
+            width=int(still.shape[1]) if native else None,
             steps=steps,
             guidance=guidance,
             seed=seed,
@@ -82,6 +100,7 @@ def animate(
         model=model,
     )
     jobs[0].request.extra["input_image"] = str(image)
+    jobs[0].run = lambda pipeline, request, progress: pipeline.animate(still, request, progress, cond)
     run_and_report(
         jobs,
         load=dict(
@@ -110,7 +129,7 @@ def animate(
         overwrite=overwrite,
         resume=resume,
         json_out=json_out,
-        image_to_video=True,
+        image_to_video=None,  # the model's own kind
     )
 
 

@@ -105,3 +105,26 @@ ColorSpace = Annotated[
         "--colorspace", help="EXR colour space (OCIO name/alias, scene-linear): lin_rec709_scene, ACEScg, ACES2065-1..."
     ),
 ]
+ConditioningMode = Annotated[
+    str,
+    typer.Option(
+        "--conditioning",
+        help="auto (native on image-to-video models, replace on text-to-video ones), native, or replace "
+        "(pin the input's latents at every step; on I2V models on top of the native conditioning).",
+    ),
+]
+Strength = Annotated[
+    float,
+    typer.Option(
+        "--strength",
+        help="How long the input stays pinned, as a fraction of the steps: 1 = to the end; less lets "
+        "the prompt change it (SDEdit-like).",
+    ),
+]
+Resample = Annotated[
+    int, typer.Option("--resample", help="RePaint resampling jumps per step in the first half of the steps (0-10).")
+]
+Fit = Annotated[
+    str,
+    typer.Option("--fit", help="Input of another size than the model's: pad (scale to fit, black borders) or stretch."),
+]

@@ -336,9 +336,26 @@ class RGBAPipeline:
         """Text to RGBA."""
         return self.decode(*self.denoise(request, progress))
 
-    def animate(self, image: np.ndarray, request: GenerationRequest, progress: ProgressCallback | None = None) -> Clip:
-        """Image (straight sRGB `[H, W, 3|4]`) to RGBA; an RGBA image's alpha conditions the first alpha frame."""
+    def animate(
+        self,
+        image: np.ndarray,
+        request: GenerationRequest,
+        progress: ProgressCallback | None = None,
+        conditioning=None,
+    ) -> Clip:
+        """Image (straight sRGB `[H, W, 3|4]`) to RGBA; an RGBA image's alpha conditions the first alpha frame.
+
+        `conditioning` (`vfxgen.pipelines.conditioning.Conditioning`, default `auto`): image-to-video models
+        use their native image conditioning; text-to-video models (and `mode="replace"`) pin latent frame 0
+        to the still by replacement at every step (see that module).
+        """
+        from vfxgen.pipelines.conditioning import Conditioning, animate_by_replacement
+
+        cond = (conditioning or Conditioning()).resolved(self.info.image_to_video)
+        if cond.mode == "replace":
+            return animate_by_replacement(self, image, request, progress, cond)
         req = self.check(request, text_required=False)
+        req.extra = {**req.extra, "conditioning": cond.record(target="first frame", native_image=True)}
         image = np.asarray(image, dtype=np.float32)
         if image.ndim != 3 or image.shape[-1] not in (3, 4):
             raise UsageError(f"the input image must be RGB or RGBA, got shape {list(image.shape)}", "pass an image")
@@ -435,7 +452,9 @@ class RGBAPipeline:
     def _run(self, req, latents, generator, progress, image=None) -> Clip:
         return self.decode(req, self._denoise(req, latents, generator, progress, image))
 
-    def _denoise(self, req, latents, generator, progress, image=None) -> torch.Tensor:
+    def _denoise(self, req, latents, generator, progress, image=None, step_hook=None) -> torch.Tensor:
+        """The stock pipeline call. `step_hook(pipe, step, t, kwargs) -> dict`: runs after each scheduler step
+        (diffusers' `callback_on_step_end`; may return replaced `latents`), asking for `step_hook.tensor_inputs`."""
         pipe = self.pipe
         latent_frames = latents.shape[1] // 2
         dtype = pipe.transformer.dtype
@@ -444,9 +463,10 @@ class RGBAPipeline:
             req.extra["negative_prompt_seen"] = self.text_seen(req.negative_prompt, "negative prompt")
 
         def on_step(_pipe, step, _t, _kwargs):
+            out = step_hook(_pipe, step, _t, _kwargs) if step_hook is not None else {}
             if progress is not None:
                 progress(step + 1, req.steps)
-            return {}
+            return out
 
         kwargs = dict(
             prompt=req.prompt,
@@ -460,6 +480,7 @@ class RGBAPipeline:
             latents=latents.to(dtype),
             output_type="latent",
             callback_on_step_end=on_step,
+            callback_on_step_end_tensor_inputs=list(getattr(step_hook, "tensor_inputs", ["latents"])),
             max_sequence_length=pipe.transformer.config.max_text_seq_length,
         )
         if image is not None:

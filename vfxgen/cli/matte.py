@@ -1,0 +1,150 @@
+"""`vfxgen matte`: an RGB clip (an element shot on black) in, the same colour plus a generated alpha out.
+
+vfxgen matte stock/fire.####.exr "burning fire" -o shots/fire_matte
+vfxgen matte smoke_on_black.mov --preset smoke -o shots/smoke_matte
+vfxgen matte plume.mov "black smoke" -o shots/restyled --strength 0.6
+
+The RGB half of the TransPixar latents is pinned to the footage at every denoising step while the alpha
+half is generated attending to it (`vfxgen.pipelines.conditioning`). Clips of another size are fitted to
+the model's native size (--fit) and the alpha mapped back; longer clips run in windows of the model's
+frame count that share --overlap frames, cross-faded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vfxgen.cli import options as opt
+from vfxgen.cli.app import register
+from vfxgen.errors import OutputError
+
+
+def matte(
+    clip: Annotated[
+        str,
+        typer.Argument(
+            help="RGB footage: a movie, an image sequence (shot.####.exr, dir/), a shot directory; "
+            "path:first-last for a range. Colour over black (an element shot on black)."
+        ),
+    ],
+    prompt: Annotated[str | None, typer.Argument(help="What the element is, e.g. 'burning fire' (optional).")] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Shot directory.")] = Path("shot"),
+    preset: opt.Preset = None,
+    presets_dir: opt.PresetsDir = None,
+    model: opt.Model = None,
+    lora: opt.Lora = None,
+    steps: opt.Steps = None,
+    guidance: opt.Guidance = None,
+    seed: opt.Seed = None,
+    negative: opt.Negative = None,
+    fps: Annotated[float | None, typer.Option("--fps", help="Frame rate (default: the clip's own).")] = None,
+    attention: opt.Attention = "transpixar",
+    device: opt.Device = None,
+    dtype: opt.Dtype = None,
+    offload: opt.Offload = "none",
+    vae_tiling: opt.VaeTiling = False,
+    vae_slicing: opt.VaeSlicing = False,
+    formats: opt.Formats = "exr,nk,preview,contact",
+    colorspace: opt.ColorSpace = "lin_rec709_scene",
+    start_frame: opt.StartFrame = 1001,
+    compression: opt.Compression = "zip",
+    allow_lossy: opt.AllowLossy = False,
+    alpha: opt.AlphaMode = "straight",
+    alpha_reduce: opt.AlphaReduce = None,
+    noise: opt.Noise = None,
+    dynamic_cfg: opt.DynamicCfg = None,
+    recipe: opt.Recipe = None,
+    scheduler: opt.Scheduler = None,
+    timestep_spacing: opt.TimestepSpacing = None,
+    strength: opt.Strength = 1.0,
+    resample: opt.Resample = 0,
+    fit: opt.Fit = "pad",
+    overlap: Annotated[
+        int | None,
+        typer.Option("--overlap", help="Frames shared by consecutive windows (default: a quarter of the model's)."),
+    ] = None,
+    replace_alpha: Annotated[
+        bool,
+        typer.Option(
+            "--replace-alpha", help="The clip has an alpha already: flatten it over black and generate a new one."
+        ),
+    ] = False,
+    overwrite: opt.Overwrite = False,
+    resume: opt.Resume = False,
+    json_out: opt.JsonOut = False,
+) -> None:
+    """Pull a matte: RGB footage in, the same colour plus a generated matching alpha out, as a shot.
+
+    Example: `vfxgen matte fire_on_black.mov "burning fire" -o shots/fire`. The colour is the input's bit for
+    bit (at --strength 1); a clip that already has alpha is refused unless --replace-alpha.
+    """
+    from vfxgen.cli.shots import build_jobs, run_and_report
+    from vfxgen.io import read_clip, source_paths
+    from vfxgen.io.safety import refuse_unsafe_output
+    from vfxgen.pipelines.conditioning import Conditioning, footage_over_black, pull_matte
+
+    cond = Conditioning(mode="replace", strength=strength, resample=resample, fit=fit, overlap=overlap).checked()
+    inputs = source_paths(clip)
+    refuse_unsafe_output(output, inputs)
+    if any(Path(p).resolve() == output.resolve() for p in inputs):
+        raise OutputError(f"-o {output} is the input itself", "write the shot somewhere else")
+    footage = read_clip(clip, fps=fps, require_alpha=False)
+    footage_over_black(footage, replace_alpha)  # refuse a clip with alpha before the model loads
+    jobs = build_jobs(
+        prompt=prompt,
+        prompts_file=None,
+        output=output,
+        preset=preset,
+        presets_dir=presets_dir,
+        settings=dict(
+            steps=steps,
+            guidance=guidance,
+            seed=seed,
+            negative_prompt=negative,
+            fps=footage.fps,
+            alpha_reduce=alpha_reduce,
+            noise=noise,
+            dynamic_cfg=dynamic_cfg,
+        ),
+        model=model,
+    )
+    jobs[0].request.extra["input_clip"] = str(clip)
+    jobs[0].run = lambda pipeline, request, progress: pull_matte(
+        pipeline, footage, request, progress, cond, replace_alpha
+    )
+    run_and_report(
+        jobs,
+        load=dict(
+            model=model,
+            lora=lora,
+            attention=attention,
+            recipe=recipe,
+            scheduler=scheduler,
+            timestep_spacing=timestep_spacing,
+            device=device,
+            dtype=dtype,
+            offload=offload,
+            vae_tiling=vae_tiling,
+            vae_slicing=vae_slicing,
+            cache="none",
+            compile=False,
+        ),
+        shot=dict(
+            formats=formats,
+            start_frame=start_frame,
+            exr_compression=compression,
+            allow_lossy=allow_lossy,
+            prores_alpha=alpha,
+            colorspace=colorspace,
+        ),
+        overwrite=overwrite,
+        resume=resume,
+        json_out=json_out,
+        image_to_video=None,  # any model: the I2V pipeline also gets the first frame as its image
+    )
+
+
+register("matte", matte)

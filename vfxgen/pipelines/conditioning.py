@@ -1,0 +1,520 @@
+"""Training-free conditioning for any TransPixar CogVideoX: animate a still, pull an alpha for footage.
+
+CogVideoX's causal VAE encodes pixel frame 0 on its own into latent frame 0, and the TransPixar latents
+are `[B, 2F, C, h, w]` = RGB half then alpha half. So part of the sequence can be pinned to an input
+without any training (replacement / RePaint-style conditioning):
+
+    animate   latent frame 0 of the RGB half (and of the alpha half when the still has alpha) is the still;
+    matte     every latent frame of the RGB half is the footage; the alpha half is generated attending to it.
+
+`ReplacementConditioning` plugs into the stock pipeline call as its `callback_on_step_end` (no copied
+denoising loop): after each scheduler step it overwrites the pinned latents with the clean input latent
+noised to the level that step reached (`scheduler.add_noise`), and after the last pinned step with the
+clean latent itself, so a strength-1 run ends with the pinned region exactly equal to the input's latent.
+The DPM-Solver++ scheduler keeps the previous data prediction (`old_pred_original_sample`) in the loop;
+it only enters the pinned region's own update, which is overwritten right after, so it cannot leak.
+
+Knobs (`Conditioning`):
+
+    strength  fraction of the steps during which the pinned region follows the input (1 = pinned to the
+              end: the output reproduces it up to the VAE; < 1 releases it for the last steps, SDEdit-like,
+              so the prompt can restyle it while keeping layout and motion)
+    resample  RePaint resampling: extra jumps per step (renoise one step back, predict, step again,
+              re-pin) in the first half of the steps, to harmonise the free region with the pinned one;
+              each costs one more transformer call per step (text-to-video models only)
+    fit       how an input of another size meets the model's native size: `pad` (scale to fit, pad with
+              black: nothing is lost) or `stretch` (scale each axis)
+    overlap   matte: frames shared by consecutive windows of the model's frame count, cross-faded
+
+Image-to-video models keep their native conditioning (`mode="native"`); `mode="replace"` adds the
+replacement on top of it. Text-to-video models (the bundled demo, CogVideoX-2B/5B with the released LoRA)
+only have `replace`, which is what `auto` picks for them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+import torch
+
+from vfxgen.clip import Clip
+from vfxgen.color import linear_to_srgb, srgb_to_linear
+from vfxgen.errors import InputError, UsageError
+
+CONDITIONING_MODES = ("auto", "native", "replace")
+FIT_MODES = ("pad", "stretch")
+#: resampling jumps run in this first fraction of the steps (where layout forms; later they only cost)
+RESAMPLE_FRACTION = 0.5
+_NOISE_SEED_OFFSET = 0x5EED  # the replacement noise has its own generator: the shot's noise is unchanged
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Conditioning:
+    """How an input conditions a shot; see the module docstring. `overlap=None`: the model's default."""
+
+    mode: str = "auto"
+    strength: float = 1.0
+    resample: int = 0
+    fit: str = "pad"
+    overlap: int | None = None
+
+    def checked(self) -> Conditioning:
+        """Every field valid (cheap), else one UsageError naming the option."""
+        if self.mode not in CONDITIONING_MODES:
+            raise UsageError(f"unknown --conditioning {self.mode!r}", f"use one of {', '.join(CONDITIONING_MODES)}")
+        if not isinstance(self.strength, int | float) or not math.isfinite(self.strength):
+            raise UsageError(f"--strength must be a number in (0, 1], got {self.strength}", "use e.g. --strength 1")
+        if not 0 < self.strength <= 1:
+            raise UsageError(f"--strength must be in (0, 1], got {self.strength:g}", "use e.g. --strength 1 or 0.6")
+        if not isinstance(self.resample, int) or not 0 <= self.resample <= 10:
+            raise UsageError(f"--resample must be 0..10, got {self.resample}", "use e.g. --resample 0 or 1")
+        if self.fit not in FIT_MODES:
+            raise UsageError(f"unknown --fit {self.fit!r}", f"use one of {', '.join(FIT_MODES)}")
+        if self.overlap is not None and self.overlap < 0:
+            raise UsageError(f"--overlap must be 0 or more, got {self.overlap}", "use e.g. --overlap 2")
+        return self
+
+    def resolved(self, image_to_video: bool) -> Conditioning:
+        """`auto` -> `native` on image-to-video models, `replace` on text-to-video ones."""
+        cond = self.checked()
+        if cond.mode == "auto":
+            return replace(cond, mode="native" if image_to_video else "replace")
+        if cond.mode == "native" and not image_to_video:
+            raise UsageError(
+                "--conditioning native needs an image-to-video model; this one is text-to-video",
+                "leave --conditioning out (text-to-video models use frame-0 replacement)",
+            )
+        if cond.mode == "native" and (cond.strength != 1 or cond.resample):
+            raise UsageError("--strength and --resample apply to --conditioning replace", "add --conditioning replace")
+        return cond
+
+    def record(self, **more) -> dict:
+        """What shot.json keeps under `conditioning`."""
+        return {**asdict(self), **more}
+
+
+def default_overlap(frames: int) -> int:
+    """Frames shared by consecutive matte windows: a quarter of the window, at least 1 (9 -> 2, 49 -> 12)."""
+    return max(1, (frames - 1) // 4)
+
+
+# --- pure maths --------------------------------------------------------------------------------------
+def plan_windows(total: int, window: int, overlap: int) -> list[tuple[int, int]]:
+    """`[start, end)` windows of `window` frames covering `total` frames, consecutive ones sharing at least
+    `overlap` frames; the last is shifted back to end at `total`. A clip shorter than a window gets one
+    window `(0, window)` (its missing frames are held, see `take_window`)."""
+    if total < 1:
+        raise InputError("the clip has no frames", "give a clip with at least one frame")
+    if total <= window:
+        return [(0, window)]
+    if overlap >= window:
+        raise UsageError(f"--overlap {overlap} must be less than the window of {window} frames", "use a smaller one")
+    stride = window - overlap
+    starts = list(range(0, total - window + 1, stride))
+    if starts[-1] + window < total:
+        starts.append(total - window)
+    return [(s, s + window) for s in starts]
+
+
+def window_weights(windows: Sequence[tuple[int, int]], total: int) -> np.ndarray:
+    """Per-window per-frame blend weights `[W, total]`: linear cross-fades where windows overlap, summing
+    to 1 on every frame."""
+    weights = np.zeros((len(windows), total), np.float64)
+    for k, (start, end) in enumerate(windows):
+        w = np.ones(end - start)
+        if k > 0:
+            shared = windows[k - 1][1] - start
+            if shared > 0:
+                w[:shared] = np.arange(1, shared + 1) / (shared + 1)
+        if k + 1 < len(windows):
+            shared = end - windows[k + 1][0]
+            if shared > 0:
+                w[-shared:] = np.minimum(w[-shared:], np.arange(shared, 0, -1) / (shared + 1))
+        span = min(end, total) - start
+        weights[k, start : start + span] = w[:span]
+    return (weights / weights.sum(axis=0, keepdims=True)).astype(np.float32)
+
+
+def take_window(frames: np.ndarray, start: int, end: int) -> np.ndarray:
+    """`frames[start:end]`, holding the last frame when the clip is shorter than the window."""
+    part = frames[start:end]
+    if len(part) < end - start:
+        part = np.concatenate([part, np.repeat(part[-1:], end - start - len(part), axis=0)])
+    return part
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a fitted picture sits inside the model-size frame: `(top, left, height, width)` there, and
+    the source size, so a result can be mapped back (`unfit`)."""
+
+    top: int
+    left: int
+    height: int
+    width: int
+    source_height: int
+    source_width: int
+
+
+def fit_frames(frames: np.ndarray, height: int, width: int, mode: str = "pad") -> tuple[np.ndarray, Placement]:
+    """`[T, h, w, C]` display-encoded frames (colour over black, or a matte) -> `[T, height, width, C]`.
+
+    Resampled in linear light (`INTER_AREA` shrinking, `INTER_LINEAR` enlarging); `pad` keeps the aspect
+    and pads with black (alpha 0), `stretch` scales each axis.
+    """
+    frames = np.asarray(frames, np.float32)
+    t, h, w, c = frames.shape
+    if mode == "stretch":
+        new_h, new_w = height, width
+    else:
+        scale = min(height / h, width / w)
+        new_h, new_w = min(height, max(1, round(h * scale))), min(width, max(1, round(w * scale)))
+    top, left = (height - new_h) // 2, (width - new_w) // 2
+    out = np.zeros((t, height, width, c), np.float32)
+    out[:, top : top + new_h, left : left + new_w] = _resize(frames, new_h, new_w)
+    return out, Placement(top, left, new_h, new_w, h, w)
+
+
+def unfit(frames: np.ndarray, placement: Placement) -> np.ndarray:
+    """Inverse of `fit_frames`: `[T, height, width, C]` -> `[T, source_height, source_width, C]`."""
+    p = placement
+    inner = np.asarray(frames, np.float32)[:, p.top : p.top + p.height, p.left : p.left + p.width]
+    return _resize(inner, p.source_height, p.source_width)
+
+
+def _resize(frames: np.ndarray, height: int, width: int) -> np.ndarray:
+    import cv2
+
+    if frames.shape[1:3] == (height, width):
+        return frames.copy()
+    shrinking = height <= frames.shape[1] and width <= frames.shape[2]
+    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    linear = srgb_to_linear(np.clip(frames, 0.0, 1.0))
+    out = np.stack([cv2.resize(f, (width, height), interpolation=interpolation) for f in linear])
+    out = out.reshape(len(frames), height, width, frames.shape[-1])
+    return np.clip(linear_to_srgb(out), 0.0, 1.0).astype(np.float32)
+
+
+def to_model_rgb(image: np.ndarray, convention: str) -> np.ndarray:
+    """A straight sRGB still `[..., 3|4]` as the model's RGB half means it: `premultiplied` = colour x alpha
+    over black; `straight` = the colour itself where alpha > 0, black where alpha is 0 (as the trainer's
+    straight data, whose colour under alpha 0 is 0)."""
+    image = np.asarray(image, np.float32)
+    rgb = np.clip(image[..., :3], 0.0, 1.0)
+    if image.shape[-1] == 3:
+        return rgb
+    alpha = np.clip(image[..., 3:4], 0.0, 1.0)
+    return rgb * alpha if convention == "premultiplied" else np.where(alpha > 0, rgb, 0.0).astype(np.float32)
+
+
+# --- latents --------------------------------------------------------------------------------------
+def encode_frames(pipe, frames: np.ndarray) -> torch.Tensor:
+    """VAE-encode `[T, H, W, 3]` in [0, 1] (T = 1 or 4k + 1) -> clean latents `[1, F, C, h, w]`, scaled as
+    the stock pipeline's `decode_latents` expects (posterior mean: deterministic)."""
+    video = torch.from_numpy(np.ascontiguousarray(np.asarray(frames, np.float32).transpose(3, 0, 1, 2)))[None]
+    video = (video * 2.0 - 1.0).to(device=pipe._execution_device, dtype=pipe.vae.dtype)  # [1, 3, T, H, W]
+    with torch.inference_mode():
+        latents = pipe.vae.encode(video).latent_dist.mode()  # [1, C, F, h, w]
+    return (latents * pipe.vae_scaling_factor_image).permute(0, 2, 1, 3, 4).float()  # [1, F, C, h, w]
+
+
+@dataclass
+class Pin:
+    """Latent frames `start .. start + n` of the `[B, 2F, C, h, w]` sequence pinned to `latent` `[1, n, C, h, w]`."""
+
+    start: int
+    latent: torch.Tensor
+
+    @property
+    def stop(self) -> int:
+        return self.start + self.latent.shape[1]
+
+
+def step_target(scheduler, t: int) -> int:
+    """The timestep a CogVideoX scheduler's `step` at `t` lands on (negative: clean), by its own formula."""
+    return int(t) - scheduler.config.num_train_timesteps // scheduler.num_inference_steps
+
+
+class ReplacementConditioning:
+    """`callback_on_step_end` for the stock CogVideoX pipelines: RePaint-style pinning (module docstring).
+
+    `steps` is the run's step count, `strength` the fraction of them pinned, `resample` the RePaint jumps
+    per step (first half of the steps). `prepare(latents)` puts the pins into the starting latents.
+    """
+
+    tensor_inputs = ("latents", "prompt_embeds")
+
+    def __init__(self, pins: Sequence[Pin], steps: int, strength: float = 1.0, resample: int = 0, seed: int = 0):
+        self.pins = list(pins)
+        self.steps = steps
+        self.pinned_steps = max(1, round(strength * steps))
+        self.resample = resample
+        self.generator = torch.Generator(device="cpu").manual_seed((seed + _NOISE_SEED_OFFSET) % 2**63)
+        self.replaced_at: list[int] = []  # the steps that pinned (for tests and the manifest)
+        self.level_scale = 1.0  # pinned latents' noise level relative to the step's (experiments: < 1 = cleaner)
+        self._rope = None
+
+    # --- helpers ---
+    def _noise(self, like: torch.Tensor) -> torch.Tensor:
+        return torch.randn(like.shape, generator=self.generator, dtype=torch.float32).to(like.device, like.dtype)
+
+    def _pinned(self, latents: torch.Tensor, scheduler, level: int | None) -> torch.Tensor:
+        """`latents` with every pin set to its clean latent noised to timestep `level` (None or < 0: clean)."""
+        out = latents.clone()
+        for pin in self.pins:
+            clean = pin.latent.to(out.device, torch.float32).expand(out.shape[0], -1, -1, -1, -1)
+            if level is not None and level >= 0:
+                t = torch.tensor([level], device=out.device)
+                clean = scheduler.add_noise(clean, self._noise(clean), t)
+            out[:, pin.start : pin.stop] = clean.to(out.dtype)
+        return out
+
+    def prepare(self, latents: torch.Tensor, scheduler, steps: int, device=None) -> torch.Tensor:
+        """Starting latents with the pins at the first timestep's noise level, keeping the drawn noise there
+        (`sqrt(a) * clean + sqrt(1 - a) * noise`; at zero terminal SNR this is the noise itself)."""
+        scheduler.set_timesteps(steps, device=device)
+        a0 = float(scheduler.alphas_cumprod[round(int(scheduler.timesteps[0]) * self.level_scale)])
+        out = latents.clone()
+        for pin in self.pins:
+            noise = out[:, pin.start : pin.stop].float()
+            out[:, pin.start : pin.stop] = (a0**0.5 * pin.latent + (1 - a0) ** 0.5 * noise).to(out.dtype)
+        return out
+
+    # --- the callback ---
+    def __call__(self, pipe, step: int, t, kwargs: dict) -> dict:
+        if step >= self.pinned_steps:
+            return {}
+        scheduler = pipe.scheduler
+        target = step_target(scheduler, int(t))
+        last = step == self.pinned_steps - 1 and self.pinned_steps == self.steps
+        level = None if last or target < 0 else round(target * self.level_scale)
+        latents = self._pinned(kwargs["latents"], scheduler, level)
+        if self.resample and not last and target >= 0 and step < RESAMPLE_FRACTION * self.steps:
+            for _ in range(self.resample):
+                latents = self._jump(pipe, latents, int(t), target, kwargs["prompt_embeds"])
+        self.replaced_at.append(step)
+        return {"latents": latents}
+
+    def _jump(self, pipe, x_next: torch.Tensor, t: int, target: int, prompt_embeds: torch.Tensor) -> torch.Tensor:
+        """One RePaint resampling jump: x_next (level `target`) -> renoised to `t` -> model -> DDIM step back
+        to `target` (deterministic) -> pins re-applied."""
+        scheduler = pipe.scheduler
+        a_t = scheduler.alphas_cumprod[t].to(x_next.device, torch.float32)
+        a_n = scheduler.alphas_cumprod[target].to(x_next.device, torch.float32)
+        if float(a_t) < 1e-6:  # zero terminal SNR: nothing survives the jump back to pure noise
+            return x_next
+        x = x_next.float()
+        x_t = (a_t / a_n) ** 0.5 * x + (1 - a_t / a_n) ** 0.5 * self._noise(x)
+        model_output = self._predict(pipe, x_t, t, prompt_embeds)
+        kind = scheduler.config.prediction_type
+        if kind == "v_prediction":
+            x0 = a_t**0.5 * x_t - (1 - a_t) ** 0.5 * model_output
+            eps = a_t**0.5 * model_output + (1 - a_t) ** 0.5 * x_t
+        else:  # epsilon
+            eps = model_output
+            x0 = (x_t - (1 - a_t) ** 0.5 * eps) / a_t**0.5
+        x_back = a_n**0.5 * x0 + (1 - a_n) ** 0.5 * eps
+        return self._pinned(x_back.to(x_next.dtype), scheduler, target)
+
+    def _predict(self, pipe, x_t: torch.Tensor, t: int, prompt_embeds: torch.Tensor) -> torch.Tensor:
+        """The guided model output at `x_t`, as the stock loop computes it (CFG with the step's scale)."""
+        guided = prompt_embeds.shape[0] == 2 * x_t.shape[0]  # the loop concatenated [negative, positive]
+        latent_in = torch.cat([x_t] * 2) if guided else x_t
+        latent_in = pipe.scheduler.scale_model_input(latent_in, t).to(prompt_embeds.dtype)
+        if self._rope is None and pipe.transformer.config.use_rotary_positional_embeddings:
+            s = pipe.vae_scale_factor_spatial
+            self._rope = pipe._prepare_rotary_positional_embeddings(
+                x_t.shape[-2] * s, x_t.shape[-1] * s, x_t.shape[1], x_t.device
+            )
+        timestep = torch.full((latent_in.shape[0],), t, device=x_t.device, dtype=torch.long)
+        out = pipe.transformer(
+            hidden_states=latent_in,
+            encoder_hidden_states=prompt_embeds,
+            timestep=timestep,
+            image_rotary_emb=self._rope,
+            attention_kwargs=pipe.attention_kwargs,
+            return_dict=False,
+        )[0].float()
+        if guided:
+            uncond, text = out.chunk(2)
+            out = uncond + pipe.guidance_scale * (text - uncond)
+        return out
+
+
+def pin_and_denoise(pipeline, req, pins: Sequence[Pin], cond: Conditioning, progress=None, image=None):
+    """Denoise a resolved request with `pins` held by replacement -> final latents `[1, 2F, C, h, w]`.
+
+    `image`: the I2V pipeline's own image conditioning (`[1, 3, H, W]`), for image-to-video models.
+    """
+    if cond.resample and pipeline.info.image_to_video:
+        raise UsageError("--resample runs with text-to-video models only", "drop --resample")
+    if cond.resample and pipeline.options.cache != "none":
+        raise UsageError("--resample cannot run with a step cache", "drop --cache or --resample")
+    latents, generator = pipeline._initial_latents(req)
+    hook = ReplacementConditioning(pins, req.steps, cond.strength, cond.resample, req.seed)
+    latents = hook.prepare(latents, pipeline.pipe.scheduler, req.steps)
+    return pipeline._denoise(req, latents, generator, progress, image=image, step_hook=hook)
+
+
+# --- animate ------------------------------------------------------------------------------------------
+def fit_still(image: np.ndarray, height: int, width: int, fit: str) -> np.ndarray:
+    """A straight RGB(A) still at the shot size (`fit`; premultiplied while resampling so edges stay clean)."""
+    image = np.asarray(image, np.float32)
+    if image.shape[:2] == (height, width):
+        return image
+    if image.shape[-1] == 3:
+        return fit_frames(image[None], height, width, fit)[0][0]
+    alpha = np.clip(image[..., 3:4], 0.0, 1.0)
+    premult = np.concatenate([srgb_to_linear(np.clip(image[..., :3], 0, 1)) * alpha, alpha], axis=-1)
+    fitted, _ = fit_frames(np.concatenate([linear_to_srgb(premult[..., :3]), alpha], -1)[None], height, width, fit)
+    out = fitted[0]
+    lin = srgb_to_linear(out[..., :3])
+    a = out[..., 3:4]
+    straight = np.where(a > 1e-6, lin / np.maximum(a, 1e-6), 0.0)
+    return np.concatenate([np.clip(linear_to_srgb(straight), 0, 1), a], axis=-1).astype(np.float32)
+
+
+def still_pins(pipeline, image: np.ndarray, req) -> list[Pin]:
+    """Frame 0 of the RGB half (and of the alpha half when the still has alpha) pinned to the still."""
+    pipe = pipeline.pipe
+    latent_frames = (req.frames - 1) // pipe.vae_scale_factor_temporal + 1
+    pins = [Pin(0, encode_frames(pipe, to_model_rgb(image, req.rgb)[None]))]
+    if image.shape[-1] == 4:
+        alpha = np.repeat(np.clip(image[..., 3:4], 0.0, 1.0), 3, axis=-1)
+        pins.append(Pin(latent_frames, encode_frames(pipe, alpha[None])))
+    return pins
+
+
+def animate_by_replacement(pipeline, image: np.ndarray, request, progress=None, cond: Conditioning | None = None):
+    """Image to RGBA on any model: frame-0 replacement (plus the native image conditioning on I2V models)."""
+    from diffusers.hooks import HookRegistry
+
+    from vfxgen.pipelines.rgba import _ALPHA_IMAGE_HOOK, AlphaFirstFrameHook
+
+    cond = (cond or Conditioning(mode="replace")).checked()
+    req = pipeline.check(request, text_required=False)
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim != 3 or image.shape[-1] not in (3, 4) or min(image.shape[:2]) < 1:
+        raise UsageError(f"the input image must be RGB or RGBA, got shape {list(image.shape)}", "pass an image")
+    source_size = [int(image.shape[1]), int(image.shape[0])]
+    image = fit_still(image, req.height, req.width, cond.fit)
+    pins = still_pins(pipeline, image, req)
+    req.extra = {
+        **req.extra,
+        "conditioning": cond.record(
+            target="first frame" + (" (rgb + alpha)" if image.shape[-1] == 4 else " (rgb)"),
+            native_image=pipeline.info.image_to_video,
+            source_size=source_size,
+        ),
+    }
+    i2v = pipeline.info.image_to_video
+    registry = None
+    if i2v and image.shape[-1] == 4:
+        registry = HookRegistry.check_if_exists_or_initialize(pipeline.pipe.transformer)
+        alpha_latent = pins[1].latent.to(pipeline.pipe.vae.dtype)
+        hook = AlphaFirstFrameHook(alpha_latent, pins[1].start, pipeline.pipe.vae.config.latent_channels)
+        registry.register_hook(hook, _ALPHA_IMAGE_HOOK)
+    try:
+        image_arg = pipeline._to_pipe_image(to_model_rgb(image, req.rgb)) if i2v else None
+        latents = pin_and_denoise(pipeline, req, pins, cond, progress, image=image_arg)
+    finally:
+        if registry is not None:
+            registry.remove_hook(_ALPHA_IMAGE_HOOK, recurse=False)
+    return pipeline.decode(req, latents)
+
+
+# --- matte --------------------------------------------------------------------------------------------
+def footage_over_black(clip: Clip, replace_alpha: bool = False) -> np.ndarray:
+    """The clip's colour as display sRGB over black `[T, H, W, 3]` (its premultiplied linear colour, encoded).
+
+    A clip whose alpha is not 1 everywhere already has a matte: refused (`InputError`) unless
+    `replace_alpha`, which flattens it over black and generates a new one.
+    """
+    if clip.num_frames < 1:
+        raise InputError("the clip has no frames", "give a clip with at least one frame")
+    if not replace_alpha and not np.all(clip.alpha >= 1.0):
+        raise InputError(
+            f"the clip already has an alpha channel ({clip!r})",
+            "pass --replace-alpha to flatten it over black and generate a new matte, or use its alpha as it is",
+        )
+    return np.clip(linear_to_srgb(np.maximum(clip.pixels[..., :3], 0.0)), 0.0, 1.0).astype(np.float32)
+
+
+def pull_matte(
+    pipeline,
+    clip: Clip,
+    request,
+    progress: ProgressCallback | None = None,
+    cond: Conditioning | None = None,
+    replace_alpha: bool = False,
+    keep_latents: list | None = None,
+) -> Clip:
+    """An RGB clip (colour over black) -> the same colour plus a generated matching alpha.
+
+    The clip is fitted to the model's native size (`cond.fit`), cut into windows of the model's frame
+    count sharing `cond.overlap` frames, each window's RGB half pinned to the footage's latents while the
+    alpha half is generated; the windows' alphas are cross-faded and mapped back to the clip's size.
+    At strength 1 the output colour is the input's, bit for bit (premultiplied linear, HDR kept); below
+    1 the colour is the model's (decoded at native size, resampled back) and may differ.
+    `keep_latents`: a list that receives `(window, final_latents, footage_latents)` per window (tests).
+    """
+    cond = replace(cond or Conditioning(mode="replace"), mode="replace").checked()
+    req = pipeline.check(request, text_required=False)
+    footage = footage_over_black(clip, replace_alpha)
+    fitted, placement = fit_frames(footage, req.height, req.width, cond.fit)
+    overlap = default_overlap(req.frames) if cond.overlap is None else cond.overlap
+    windows = plan_windows(clip.num_frames, req.frames, overlap)
+    weights = window_weights(windows, clip.num_frames)
+    alpha_sum = np.zeros((clip.num_frames, req.height, req.width, 1), np.float32)
+    rgb_sum = np.zeros((clip.num_frames, req.height, req.width, 3), np.float32)
+    total = len(windows) * req.steps
+    base_extra = dict(req.extra)
+    pipe = pipeline.pipe
+    for k, (start, end) in enumerate(windows):
+        part = take_window(fitted, start, end)  # [N, H, W, 3]: colour over black, the model's RGB half
+        pins = [Pin(0, encode_frames(pipe, part))]
+        req.extra = dict(base_extra)
+        image = pipeline._to_pipe_image(part[0]) if pipeline.info.image_to_video else None
+
+        def window_progress(step, _total, k=k):
+            if progress is not None:
+                progress(k * req.steps + step, total)
+
+        latents = pin_and_denoise(pipeline, req, pins, cond, window_progress, image=image)
+        if keep_latents is not None:
+            keep_latents.append(((start, end), latents.detach().clone(), pins[0].latent.clone()))
+        decoded = pipeline.decode(req, latents)
+        span = min(end, clip.num_frames) - start
+        w = weights[:, start : start + span][k][:, None, None, None]
+        alpha_sum[start : start + span] += w * decoded.alpha[:span, ..., None]
+        model_rgb = np.clip(linear_to_srgb(decoded.pixels[:span, ..., :3]), 0, 1)  # colour over black
+        rgb_sum[start : start + span] += w * model_rgb
+    alpha = np.clip(unfit(alpha_sum, placement)[..., 0], 0.0, 1.0)
+    if cond.strength >= 1:
+        colour = np.asarray(clip.pixels[..., :3], np.float32)  # the input's own premultiplied linear colour
+        if replace_alpha:
+            colour = np.maximum(colour, 0.0)
+    else:
+        colour = srgb_to_linear(unfit(rgb_sum, placement))
+    pixels = np.concatenate([colour, alpha[..., None]], axis=-1).astype(np.float32)
+    metadata = pipeline._metadata(req)
+    metadata.update(
+        conditioning=cond.record(
+            mode="replace",
+            target="rgb half (all frames)",
+            overlap=overlap,
+            windows=[[int(s), int(min(e, clip.num_frames))] for s, e in windows],
+            source_size=[clip.width, clip.height, clip.num_frames],
+            replace_alpha=replace_alpha,
+        ),
+        output_size=[clip.width, clip.height, clip.num_frames],  # frames/height/width: the model's windows
+        fps=clip.fps,
+    )
+    if clip.metadata.get("source"):
+        metadata["input_clip"] = str(clip.metadata["source"])
+    return Clip(pixels=pixels, fps=clip.fps, metadata=metadata)
