@@ -179,7 +179,9 @@ MATRIX = [
     ("seed range reversed", "generate fire -o {out}/g --model {model} --seeds 8-1", 2, "backwards"),
     ("no prompt at all", "generate -o {out}/g --model {model}", 2, "prompt"),
     ("animate missing image", "animate {root}/none.png -o {out}/g --model {model}", 3, "does not exist"),
-    ("animate with a text-to-video model", "animate {png8_rgb} -o {out}/g --model {model}", 6, "image-to-video"),
+    ("animate native, t2v model", "animate {png8_rgb} -o {out}/g --model {model} --conditioning native", 2, "image-"),
+    ("matte of a missing clip", "matte {root}/none.mov -o {out}/m --model {model}", 3, "does not exist"),
+    ("matte of a clip with alpha", "matte {seq} -o {out}/m --model {model}", 3, "already has an alpha"),
     ("train on a missing dataset", "train --model {model} --data {root}/nodata -o {out}/r", 3, "dataset"),
     ("dataset frames not 4k+1", "dataset synth -o {out}/d --frames 10", 2, "4k+1"),
     # --- data safety: only directories vfxgen wrote are ever replaced -----------------------------------
