@@ -84,7 +84,14 @@ def matte(
     from vfxgen.cli.shots import build_jobs, run_and_report
     from vfxgen.io import read_clip, source_paths
     from vfxgen.io.safety import refuse_unsafe_output
-    from vfxgen.pipelines.conditioning import Conditioning, footage_over_black, pull_matte
+    from vfxgen.pipelines.conditioning import (
+        Conditioning,
+        default_overlap,
+        footage_over_black,
+        plan_windows,
+        pull_matte,
+    )
+    from vfxgen.pipelines.registry import resolve_model
 
     cond = Conditioning(mode="replace", strength=strength, resample=resample, fit=fit, overlap=overlap).checked()
     inputs = source_paths(clip)
@@ -93,6 +100,8 @@ def matte(
         raise OutputError(f"-o {output} is the input itself", "write the shot somewhere else")
     footage = read_clip(clip, fps=fps, require_alpha=False)
     footage_over_black(footage, replace_alpha)  # refuse a clip with alpha before the model loads
+    frames = resolve_model(model).sample_frames  # cheap: the windows are checked before the model loads
+    plan_windows(footage.num_frames, frames, default_overlap(frames) if overlap is None else overlap)
     jobs = build_jobs(
         prompt=prompt,
         prompts_file=None,

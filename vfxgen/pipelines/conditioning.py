@@ -256,7 +256,6 @@ class ReplacementConditioning:
         self.resample = resample
         self.generator = torch.Generator(device="cpu").manual_seed((seed + _NOISE_SEED_OFFSET) % 2**63)
         self.replaced_at: list[int] = []  # the steps that pinned (for tests and the manifest)
-        self.level_scale = 1.0  # pinned latents' noise level relative to the step's (experiments: < 1 = cleaner)
         self._rope = None
 
     # --- helpers ---
@@ -278,7 +277,7 @@ class ReplacementConditioning:
         """Starting latents with the pins at the first timestep's noise level, keeping the drawn noise there
         (`sqrt(a) * clean + sqrt(1 - a) * noise`; at zero terminal SNR this is the noise itself)."""
         scheduler.set_timesteps(steps, device=device)
-        a0 = float(scheduler.alphas_cumprod[round(int(scheduler.timesteps[0]) * self.level_scale)])
+        a0 = float(scheduler.alphas_cumprod[int(scheduler.timesteps[0])])
         out = latents.clone()
         for pin in self.pins:
             noise = out[:, pin.start : pin.stop].float()
@@ -292,7 +291,7 @@ class ReplacementConditioning:
         scheduler = pipe.scheduler
         target = step_target(scheduler, int(t))
         last = step == self.pinned_steps - 1 and self.pinned_steps == self.steps
-        level = None if last or target < 0 else round(target * self.level_scale)
+        level = None if last or target < 0 else target
         latents = self._pinned(kwargs["latents"], scheduler, level)
         if self.resample and not last and target >= 0 and step < RESAMPLE_FRACTION * self.steps:
             for _ in range(self.resample):
@@ -453,6 +452,7 @@ def pull_matte(
     cond: Conditioning | None = None,
     replace_alpha: bool = False,
     keep_latents: list | None = None,
+    alpha_floor: bool | None = None,
 ) -> Clip:
     """An RGB clip (colour over black) -> the same colour plus a generated matching alpha.
 
@@ -462,6 +462,9 @@ def pull_matte(
     At strength 1 the output colour is the input's, bit for bit (premultiplied linear, HDR kept); below
     1 the colour is the model's (decoded at native size, resampled back) and may differ.
     `keep_latents`: a list that receives `(window, final_latents, footage_latents)` per window (tests).
+    `alpha_floor` (default: on for models whose RGB half is premultiplied): the alpha is raised to at least
+    the footage's brightest channel, the least alpha colour over black can have (premultiplied colour never
+    exceeds its alpha); it also gives the matte the footage's full resolution where the element is bright.
     """
     cond = replace(cond or Conditioning(mode="replace"), mode="replace").checked()
     req = pipeline.check(request, text_required=False)
@@ -495,6 +498,9 @@ def pull_matte(
         model_rgb = np.clip(linear_to_srgb(decoded.pixels[:span, ..., :3]), 0, 1)  # colour over black
         rgb_sum[start : start + span] += w * model_rgb
     alpha = np.clip(unfit(alpha_sum, placement)[..., 0], 0.0, 1.0)
+    alpha_floor = req.rgb == "premultiplied" if alpha_floor is None else alpha_floor
+    if alpha_floor and cond.strength >= 1:
+        alpha = np.maximum(alpha, footage.max(axis=-1))
     if cond.strength >= 1:
         colour = np.asarray(clip.pixels[..., :3], np.float32)  # the input's own premultiplied linear colour
         if replace_alpha:
@@ -511,6 +517,7 @@ def pull_matte(
             windows=[[int(s), int(min(e, clip.num_frames))] for s, e in windows],
             source_size=[clip.width, clip.height, clip.num_frames],
             replace_alpha=replace_alpha,
+            alpha_floor=bool(alpha_floor and cond.strength >= 1),
         ),
         output_size=[clip.width, clip.height, clip.num_frames],  # frames/height/width: the model's windows
         fps=clip.fps,
