@@ -53,7 +53,9 @@ def rgb_clip(frames=9, h=32, w=48, seed=0):
 def test_windows_cover_the_clip_with_overlap():
     assert plan_windows(9, 9, 2) == [(0, 9)]
     assert plan_windows(5, 9, 2) == [(0, 9)]  # shorter: one window, the last frame held
-    assert plan_windows(20, 9, 2) == [(0, 9), (7, 16), (11, 20)]
+    assert plan_windows(20, 9, 2) == [(0, 9), (6, 15), (11, 20)]  # spread evenly
+    assert plan_windows(17, 9, 2) == [(0, 9), (4, 13), (8, 17)]
+    assert plan_windows(10, 9, 0) == [(0, 9), (1, 10)]
     assert plan_windows(16, 9, 2) == [(0, 9), (7, 16)]
     with pytest.raises(InputError, match="no frames"):
         plan_windows(0, 9, 2)

@@ -105,19 +105,17 @@ def default_overlap(frames: int) -> int:
 
 # --- pure maths --------------------------------------------------------------------------------------
 def plan_windows(total: int, window: int, overlap: int) -> list[tuple[int, int]]:
-    """`[start, end)` windows of `window` frames covering `total` frames, consecutive ones sharing at least
-    `overlap` frames; the last is shifted back to end at `total`. A clip shorter than a window gets one
-    window `(0, window)` (its missing frames are held, see `take_window`)."""
+    """`[start, end)` windows of `window` frames covering `total` frames: the fewest windows whose
+    consecutive ones share at least `overlap` frames, spread evenly from frame 0 to the last frame. A clip
+    shorter than a window gets one window `(0, window)` (its missing frames are held, see `take_window`)."""
     if total < 1:
         raise InputError("the clip has no frames", "give a clip with at least one frame")
     if total <= window:
         return [(0, window)]
     if overlap >= window:
         raise UsageError(f"--overlap {overlap} must be less than the window of {window} frames", "use a smaller one")
-    stride = window - overlap
-    starts = list(range(0, total - window + 1, stride))
-    if starts[-1] + window < total:
-        starts.append(total - window)
+    count = math.ceil((total - overlap) / (window - overlap))
+    starts = [math.floor(k * (total - window) / (count - 1) + 0.5) for k in range(count)]
     return [(s, s + window) for s in starts]
 
 
