@@ -78,6 +78,24 @@ def test_matte_writes_the_same_colour_with_a_generated_alpha(tmp_path, t2v_dir, 
     assert (out / "contact.png").is_file()
 
 
+def test_matte_reads_an_rgb_exr_sequence(tmp_path, t2v_dir):
+    import OpenImageIO as oiio
+
+    (tmp_path / "exr").mkdir()
+    for t in range(3):
+        path = str(tmp_path / "exr" / f"smoke.{1001 + t:04d}.exr")
+        out = oiio.ImageOutput.create(path)
+        out.open(path, oiio.ImageSpec(24, 16, 3, oiio.HALF))
+        out.write_image(np.full((16, 24, 3), 0.1 * (t + 1), np.float32))
+        out.close()
+    result = invoke("matte", tmp_path / "exr" / "smoke.####.exr", "-o", tmp_path / "s", "--model", t2v_dir,
+                    "--steps", 1, "--format", "exr")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    frames = sorted((tmp_path / "s" / "rgba").glob("*.exr"))
+    assert len(frames) == 3
+    assert np.allclose(read_exr(frames[2])[..., :3], 0.3, atol=1e-3)  # the colour, linear, as it came in
+
+
 def test_matte_bad_inputs_are_one_line_errors(tmp_path, t2v_dir, footage):
     root, frames = footage
     (tmp_path / "empty").mkdir()

@@ -82,7 +82,7 @@ def matte(
     bit (at --strength 1); a clip that already has alpha is refused unless --replace-alpha.
     """
     from vfxgen.cli.shots import build_jobs, run_and_report
-    from vfxgen.io import read_clip, source_paths
+    from vfxgen.io import source_paths
     from vfxgen.io.safety import refuse_unsafe_output
     from vfxgen.pipelines.conditioning import (
         Conditioning,
@@ -98,7 +98,7 @@ def matte(
     refuse_unsafe_output(output, inputs)
     if any(Path(p).resolve() == output.resolve() for p in inputs):
         raise OutputError(f"-o {output} is the input itself", "write the shot somewhere else")
-    footage = read_clip(clip, fps=fps, require_alpha=False)
+    footage = _read_footage(clip, fps)
     footage_over_black(footage, replace_alpha)  # refuse a clip with alpha before the model loads
     frames = resolve_model(model).sample_frames  # cheap: the windows are checked before the model loads
     plan_windows(footage.num_frames, frames, default_overlap(frames) if overlap is None else overlap)
@@ -154,6 +154,27 @@ def matte(
         json_out=json_out,
         image_to_video=None,  # any model: the I2V pipeline also gets the first frame as its image
     )
+
+
+def _read_footage(src: str, fps: float | None):
+    """The clip as RGBA (alpha 1 where the source has none). EXR sequences without an A channel, which
+    `read_clip` refuses, are read as a plate: colour over black, as this command wants it."""
+    import numpy as np
+
+    from vfxgen.clip import Clip, check_fps
+    from vfxgen.errors import InputError
+    from vfxgen.io import read_clip, read_plate
+    from vfxgen.io.registry import DEFAULT_FPS
+
+    try:
+        return read_clip(src, fps=fps, require_alpha=False)
+    except InputError as exc:
+        if "lacks alpha" not in str(exc):
+            raise
+    if fps is not None:
+        check_fps(fps)
+    rgb = np.clip(read_plate(src), 0.0, None)
+    return Clip(np.concatenate([rgb, np.ones_like(rgb[..., :1])], axis=-1), fps or DEFAULT_FPS, {"source": src})
 
 
 register("matte", matte)
