@@ -51,6 +51,7 @@ def animate(
     load_options: dict | None = None,
     **request,
 ) -> Clip:
-    """Image (straight sRGB `[H, W, 3|4]`, alpha optional) to RGBA clip with an image-to-video model."""
-    pipe = pipeline or load_pipeline(model, lora, image_to_video=True, **(load_options or {}))
+    """Image (straight sRGB `[H, W, 3|4]`, alpha optional) to RGBA clip with any model: image-to-video models
+    use their native conditioning, text-to-video ones frame-0 replacement (`vfxgen.pipelines.conditioning`)."""
+    pipe = pipeline or load_pipeline(model, lora, **(load_options or {}))
     return pipe.animate(image, GenerationRequest(prompt=prompt, **request))
