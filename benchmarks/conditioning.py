@@ -14,7 +14,8 @@ and a max-channel key (max of R, G, B).
 animate: from frame 0 of each clip (RGBA) with its caption; the first output frame against the still (RGB
 PSNR over black, alpha IoU at 0.5), eval-flow of the whole output and mean abs frame-to-frame change,
 next to `generate` with the same caption and seed (no conditioning).
-Writes benchmarks/results/conditioning.{json,md}. Never part of the test run.
+Writes benchmarks/results/conditioning.{json,md} (`--resample N`: conditioning-resampleN.{json,md}).
+Never part of the test run.
 """
 
 from __future__ import annotations
@@ -57,11 +58,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=1, help="held-out clips per element")
     parser.add_argument("--steps", type=int, default=None, help="denoising steps (default: the recipe's)")
     parser.add_argument("--elements", default=None, help="comma list (default: all nine)")
+    parser.add_argument("--resample", type=int, default=0, help="RePaint jumps per step (results: ...-resampleN)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
     from vfxgen.clip import Clip
-    from vfxgen.pipelines.conditioning import pull_matte
+    from vfxgen.pipelines.conditioning import Conditioning, pull_matte
     from vfxgen.pipelines.rgba import GenerationRequest, RGBAPipeline
     from vfxgen.training.synth import ELEMENTS, synth_clip
 
@@ -78,7 +80,8 @@ def main() -> None:
             req = dict(seed=s, **({"steps": args.steps} if args.steps else {}))
 
             start = time.perf_counter()
-            raw = pull_matte(pipe, footage, GenerationRequest(caption, **req), alpha_floor=False).alpha
+            cond = Conditioning(resample=args.resample)
+            raw = pull_matte(pipe, footage, GenerationRequest(caption, **req), cond=cond, alpha_floor=False).alpha
             matte_s = time.perf_counter() - start
             floored = np.maximum(raw, over_black.max(axis=-1))
             luma = over_black @ np.array([0.2126, 0.7152, 0.0722], np.float32)
@@ -86,7 +89,7 @@ def main() -> None:
             max_key = over_black.max(axis=-1)
 
             start = time.perf_counter()
-            animated = pipe.animate(rgba[0], GenerationRequest(caption, **req))
+            animated = pipe.animate(rgba[0], GenerationRequest(caption, **req), conditioning=cond)
             animate_s = time.perf_counter() - start
             plain = pipe.generate(GenerationRequest(caption, **req))
             first = animated.frames[0]
@@ -147,15 +150,18 @@ def report(args, pipe, rows) -> None:
     meta = {
         "command": "python benchmarks/conditioning.py"
         + (f" --seeds {args.seeds}" if args.seeds != 1 else "")
-        + (f" --steps {args.steps}" if args.steps else ""),
+        + (f" --steps {args.steps}" if args.steps else "")
+        + (f" --elements {args.elements}" if args.elements else "")
+        + (f" --resample {args.resample}" if args.resample else ""),
         "held_out_seed": HELD_OUT,
         "clips": len(rows),
         "steps": args.steps or pipe.recipe.steps,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared with other jobs: timings are upper bounds)",
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "conditioning.json").write_text(json.dumps({**meta, "summary": summary, "clips": rows}, indent=1))
-    (args.out / "conditioning.md").write_text(markdown(meta, summary, rows))
+    name = "conditioning" + (f"-resample{args.resample}" if args.resample else "")
+    (args.out / f"{name}.json").write_text(json.dumps({**meta, "summary": summary, "clips": rows}, indent=1))
+    (args.out / f"{name}.md").write_text(markdown(meta, summary, rows))
 
 
 def _get(row, path):
