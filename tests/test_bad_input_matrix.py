@@ -110,9 +110,9 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     d["cwd"] = root / "cwd"
     d["cwd"].mkdir()
     d["no_alpha_seq"] = root / "empty_alpha"
-    empty = _clip()
-    empty.frames[..., 3] = 0.0
-    write_exr_sequence(empty, d["no_alpha_seq"], "el")
+    empty = _clip().frames.copy()
+    empty[..., 3] = 0.0
+    write_exr_sequence(Clip(empty, fps=8), d["no_alpha_seq"], "el")
     d["loop_presets"] = root / "loop_presets"
     d["loop_presets"].mkdir()
     (d["loop_presets"] / "loop.toml").symlink_to("loop.toml")

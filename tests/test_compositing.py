@@ -41,9 +41,10 @@ def test_over_is_the_linear_premultiplied_formula() -> None:
 def test_over_alpha_zero_gives_the_plate_and_one_the_element_exactly() -> None:
     rng = np.random.default_rng(0)
     plate = rng.random((2, 4, 6, 3), dtype=np.float32)
-    fg = Clip(np.concatenate([rng.random((2, 4, 6, 3), dtype=np.float32), np.zeros((2, 4, 6, 1), np.float32)], -1))
+    colour = rng.random((2, 4, 6, 3), dtype=np.float32)
+    fg = Clip(np.concatenate([colour, np.zeros((2, 4, 6, 1), np.float32)], -1))
     assert np.array_equal(over(fg, plate), plate)
-    fg.frames[..., 3] = 1.0
+    fg = Clip(np.concatenate([colour, np.ones((2, 4, 6, 1), np.float32)], -1))
     assert np.array_equal(over(fg, plate), fg.rgb)
 
 

@@ -43,9 +43,10 @@ def seeded_clip(frames: int = 3, height: int = 16, width: int = 20) -> Clip:
 
 
 def test_png16_round_trip_straight(tmp_path: Path) -> None:
-    clip = seeded_clip()
-    clip.frames[0, 0, 0] = (0.8, 0.8, 0.8, 0.5)  # straight colour must stay 0.8, not become 0.4
-    clip.frames[0, 0, 1] = (0.3, 0.6, 0.9, 0.0)  # colour under alpha 0 is kept in a straight file
+    frames = seeded_clip().frames.copy()
+    frames[0, 0, 0] = (0.8, 0.8, 0.8, 0.5)  # straight colour must stay 0.8, not become 0.4
+    frames[0, 0, 1] = (0.3, 0.6, 0.9, 0.0)  # colour under alpha 0: the canonical clip is premultiplied, so 0
+    clip = Clip(frames, 12.0)
     paths = write_png_sequence(clip, tmp_path)
     assert [p.name for p in paths] == ["shot.1001.png", "shot.1002.png", "shot.1003.png"]
     raw = raw_uint16(paths[0])
@@ -54,12 +55,13 @@ def test_png16_round_trip_straight(tmp_path: Path) -> None:
     assert back.fps == 8.0
     np.testing.assert_allclose(back.frames, clip.frames, atol=0.5 / 65535 + 1e-7)
     np.testing.assert_allclose(back.frames[0, 0, 0], (0.8, 0.8, 0.8, 0.5), atol=1 / 65535)
-    np.testing.assert_allclose(back.frames[0, 0, 1, :3], (0.3, 0.6, 0.9), atol=1 / 65535)
+    np.testing.assert_allclose(back.frames[0, 0, 1], (0, 0, 0, 0), atol=1 / 65535)
 
 
 def test_png_clamps_out_of_range(tmp_path: Path) -> None:
-    clip = Clip(np.full((1, 2, 2, 4), 1.7, np.float32))
-    clip.frames[..., 0] = -0.2
+    frames = np.full((1, 2, 2, 4), 1.7, np.float32)
+    frames[..., 0] = -0.2
+    clip = Clip(frames)
     raw = raw_uint16(write_png_sequence(clip, tmp_path)[0])
     assert (raw[..., 0] == 0).all() and (raw[..., 1:] == 65535).all()
 

@@ -16,7 +16,6 @@ from vfxgen.presets import (
     builtin_dir,
     list_presets,
     load_preset,
-    merge_with_options,
     preset_names,
     search_path,
 )
@@ -191,24 +190,40 @@ def test_render_keeps_other_braces_literal() -> None:
     assert preset.render_prompt(None) == "a thing in {braces}"
 
 
-def test_merge_explicit_cli_values_win() -> None:
+def test_resolve_request_precedence() -> None:
+    """Shot-list entry > explicit option > preset > (recipe) > vfxgen default; None = not given."""
+    from vfxgen.pipelines.registry import resolve_model
+    from vfxgen.settings import resolve_request
+
+    info = resolve_model(None)  # the bundled model: caption prompts, no preset negatives
     fire = load_preset("fire")
-    merged = merge_with_options(fire, subject="dragon breath", steps=20, seed=None, guidance=None, width=720)
-    assert merged["steps"] == 20  # explicit CLI value wins
-    assert merged["seed"] == fire.defaults["seed"]  # None = not given: preset default stays
-    assert merged["guidance"] == fire.defaults["guidance"]
-    assert merged["frames"] is None  # neither side set it: the command uses the model's native count
-    assert merged["width"] == 720  # other options pass through
-    assert merged["prompt"] == fire.render_prompt("dragon breath")
-    assert merged["negative"] == fire.negative and merged["preset"] == "fire"
+    req = resolve_request("dragon breath", info, preset=fire, options={"steps": 20, "seed": None, "width": 64})
+    assert req.steps == 20  # explicit option wins
+    assert req.seed == fire.defaults["seed"]  # None = not given: the preset's default stays
+    assert req.guidance == fire.defaults.get("guidance")  # None unless the preset sets it: the recipe's
+    assert req.frames is None  # nobody set it: the model's native count
+    assert req.width == 64 and req.extra == {"preset": "fire"}
+    assert req.prompt == fire.prompt_for("dragon breath", "caption")
+    assert req.negative_prompt == ""  # the demo model takes no preset negatives
+    entry = resolve_request("x", info, preset=fire, options={"steps": 20}, entry={"steps": 7, "negative": "blur"})
+    assert entry.steps == 7 and entry.negative_prompt == "blur"
+    plain = resolve_request("burning fireball", info, options={"fps": 12.0})
+    assert plain.prompt == "burning fireball" and plain.fps == 12.0 and plain.steps is None and plain.extra == {}
 
-    explicit = merge_with_options(fire, prompt="exact prompt", negative="", height=None)
-    assert explicit["prompt"] == "exact prompt" and explicit["negative"] == "" and explicit["height"] is None
-    assert merge_with_options(fire)["prompt"] == fire.render_prompt(None)
 
+def test_presets_show_resolve_prints_what_generate_runs(tmp_path) -> None:
+    """`presets show NAME --resolve` and the manifest of `generate --preset NAME` agree field by field."""
+    import json
 
-def test_merge_without_preset() -> None:
-    merged = merge_with_options(None, subject="burning fireball", steps=None, fps=12.0)
-    assert merged["prompt"] == "burning fireball"
-    assert merged["steps"] is None and merged["fps"] == 12.0 and merged["preset"] is None
-    assert set(DEFAULT_KEYS) <= set(merged)
+    from typer.testing import CliRunner
+
+    from vfxgen.cli.app import app
+
+    runner = CliRunner()
+    shown = json.loads(runner.invoke(app, ["presets", "show", "smoke", "--resolve", "--json"]).output)
+    result = runner.invoke(app, ["generate", "--preset", "smoke", "-o", str(tmp_path / "s"), "--format", "exr"])
+    assert result.exit_code == 0, result.output
+    made = json.loads((tmp_path / "s" / "shot.json").read_text())["generation"]
+    for key in ("prompt", "negative_prompt", "seed", "steps", "guidance", "dynamic_cfg", "frames", "width"):
+        assert made[key] == shown[key], key
+    assert made["recipe"]["source"] == shown["recipe"] and made["preset"] == "smoke"

@@ -15,43 +15,50 @@ import os
 import numpy as np
 
 from vfxgen.clip import Clip
-from vfxgen.pipelines.rgba import GenerationRequest, RGBAPipeline
+from vfxgen.pipelines.rgba import RGBAPipeline
+from vfxgen.settings import resolve_request
 
 
 def load_pipeline(
     model: str | os.PathLike | None = None, lora: str | os.PathLike | None = None, **options
 ) -> RGBAPipeline:
-    """Load a CogVideoX model (default: bundled) with its TransPixar LoRA. Options: attention, device,
-    dtype, offload, vae_tiling, vae_slicing, image_to_video, official_mask."""
+    """Load a CogVideoX model (default: bundled) with its TransPixar LoRA. Options: the fields of
+    `vfxgen.pipelines.rgba.LoadOptions` (attention, device, dtype, offload, recipe, ...) and image_to_video."""
     return RGBAPipeline.from_pretrained(model, lora, **options)
 
 
 def generate(
-    prompt: str,
+    prompt: str | None = None,
     *,
+    preset: str | os.PathLike | None = None,
+    presets_dir: list[str | os.PathLike] | None = None,
     model: str | os.PathLike | None = None,
     lora: str | os.PathLike | None = None,
     pipeline: RGBAPipeline | None = None,
     load_options: dict | None = None,
-    **request,
+    **options,
 ) -> Clip:
-    """Text to RGBA clip. `request` takes GenerationRequest fields (frames, height, width, steps, guidance,
-    seed, fps, negative_prompt, dynamic_cfg, alpha_reduce)."""
+    """Text (and/or a preset) to RGBA clip. `options` take GenerationRequest fields (frames, height, width,
+    steps, guidance, seed, fps, negative_prompt, dynamic_cfg, alpha_reduce, rgb, noise); settings resolve
+    exactly as on the command line (`vfxgen.settings.resolve_request`)."""
     pipe = pipeline or load_pipeline(model, lora, **(load_options or {}))
-    return pipe.generate(GenerationRequest(prompt=prompt, **request))
+    return pipe.generate(resolve_request(prompt, pipe.info, preset=preset, presets_dir=presets_dir, options=options))
 
 
 def animate(
     image: np.ndarray,
     prompt: str = "",
     *,
+    preset: str | os.PathLike | None = None,
+    presets_dir: list[str | os.PathLike] | None = None,
     model: str | os.PathLike | None = None,
     lora: str | os.PathLike | None = None,
     pipeline: RGBAPipeline | None = None,
     load_options: dict | None = None,
-    **request,
+    **options,
 ) -> Clip:
     """Image (straight sRGB `[H, W, 3|4]`, alpha optional) to RGBA clip with any model: image-to-video models
     use their native conditioning, text-to-video ones frame-0 replacement (`vfxgen.pipelines.conditioning`)."""
     pipe = pipeline or load_pipeline(model, lora, **(load_options or {}))
-    return pipe.animate(image, GenerationRequest(prompt=prompt, **request))
+    request = resolve_request(prompt, pipe.info, preset=preset, presets_dir=presets_dir, options=options)
+    return pipe.animate(image, request)

@@ -1,64 +1,80 @@
 """The in-memory RGBA clip every command passes around.
 
-One convention inside vfxgen (design Sec. 3): float32 `[T, H, W, 4]`, colour *straight* (not
-premultiplied) and *display-encoded sRGB* in [0, 1] as the model decodes it, alpha in [0, 1].
-Every other state (scene-linear, premultiplied) is produced by an explicit method, so no reader or
-writer can premultiply twice by accident.
+Canonical state (what compositors use): **premultiplied, scene-linear** float32 `[T, H, W, 4]` in the
+working colour space (`lin_rec709_scene`, recorded on the clip), `Clip.pixels`. That is what an EXR holds,
+so an EXR read and written again is bit-exact in half, and light where alpha is 0 (additive glow,
+sparks, emission: premultiplied RGB > 0 at A = 0, legitimate in EXR) survives export and composite.
+
+Straight, display-encoded sRGB is a *view* computed when needed (`Clip.frames`: PNG, ProRes, previews,
+eval-flow, the model's own decoded colour): read-only, so nobody edits a copy by mistake. Building a
+clip from straight sRGB (`Clip(frames)`, what a model decodes) or from premultiplied linear
+(`Clip(pixels=...)`, what an EXR holds) is explicit; nothing premultiplies twice.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from vfxgen.color import linear_to_srgb, premultiply, srgb_to_linear, unpremultiply
+from vfxgen.color import LINEAR_COLORSPACE, linear_to_srgb, premultiply, srgb_to_linear, unpremultiply
 from vfxgen.errors import InputError, UsageError
 
 
-@dataclass
 class Clip:
-    """RGBA frames (straight, sRGB-encoded), frame rate and free-form metadata (prompt, seed, model...)."""
+    """RGBA frames (canonical: premultiplied scene-linear `pixels`), frame rate and free-form metadata."""
 
-    frames: np.ndarray
-    fps: float = 8.0
-    metadata: dict[str, Any] = field(default_factory=dict)
+    def __init__(
+        self,
+        frames: np.ndarray | None = None,
+        fps: float = 8.0,
+        metadata: dict[str, Any] | None = None,
+        *,
+        pixels: np.ndarray | None = None,
+        colorspace: str = LINEAR_COLORSPACE,
+    ) -> None:
+        """`frames`: straight sRGB RGBA (as a model decodes it); or `pixels`: premultiplied scene-linear
+        RGBA in `colorspace` (as an EXR holds it). Exactly one of the two."""
+        if (frames is None) == (pixels is None):
+            raise TypeError("give a Clip either straight sRGB `frames` or premultiplied linear `pixels`")
+        data = _checked(frames if pixels is None else pixels)
+        if pixels is None:
+            data[..., :3] = srgb_to_linear(data[..., :3]) * data[..., 3:4]
+        self.pixels = data
+        self.colorspace = colorspace
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        if not fps or not math.isfinite(fps) or fps <= 0:
+            raise InputError(f"fps must be positive, got {fps}", "pass --fps with a positive value")
+        self.fps = float(fps)
+        self._straight: np.ndarray | None = None
 
-    def __post_init__(self) -> None:
-        frames = np.asarray(self.frames)
-        if frames.ndim != 4 or frames.shape[-1] != 4:
-            raise InputError(
-                f"a clip needs frames shaped [T, H, W, 4], got {list(frames.shape)}",
-                "give RGBA frames (colour plus alpha)",
-            )
-        if frames.shape[0] == 0:
-            raise InputError("the clip has no frames", "check the input range or sequence pattern")
-        self.frames = np.ascontiguousarray(frames, dtype=np.float32)
-        bad = ~np.isfinite(self.frames)
-        if bad.any():
-            frame = int(np.argwhere(bad.reshape(bad.shape[0], -1).any(axis=1))[0, 0])
-            raise InputError(
-                f"the clip has NaN or inf pixels (first in frame index {frame})",
-                "fix or clamp the source frames",
-            )
-        if not self.fps or self.fps <= 0:
-            raise InputError(f"fps must be positive, got {self.fps}", "pass --fps with a positive value")
-        self.fps = float(self.fps)
+    def __repr__(self) -> str:
+        return f"Clip({self.num_frames} frames {self.width}x{self.height} at {self.fps:g} fps, {self.colorspace})"
 
     # --- shape -------------------------------------------------------------------------------
     @property
     def num_frames(self) -> int:
-        return int(self.frames.shape[0])
+        return int(self.pixels.shape[0])
 
     @property
     def height(self) -> int:
-        return int(self.frames.shape[1])
+        return int(self.pixels.shape[1])
 
     @property
     def width(self) -> int:
-        return int(self.frames.shape[2])
+        return int(self.pixels.shape[2])
+
+    @property
+    def frames(self) -> np.ndarray:
+        """Straight sRGB RGBA `[T, H, W, 4]` (read-only view, computed once). Colour where alpha is 0 is 0
+        here: emission lives only in `pixels`."""
+        if self._straight is None:
+            straight = unpremultiply(self.pixels)
+            straight[..., :3] = linear_to_srgb(straight[..., :3])
+            straight.flags.writeable = False
+            self._straight = straight
+        return self._straight
 
     @property
     def rgb(self) -> np.ndarray:
@@ -68,18 +84,16 @@ class Clip:
     @property
     def alpha(self) -> np.ndarray:
         """Alpha `[T, H, W]` (a view)."""
-        return self.frames[..., 3]
+        return self.pixels[..., 3]
 
     # --- conversions -------------------------------------------------------------------------
     def to_linear(self) -> np.ndarray:
-        """Straight scene-linear Rec.709 RGBA `[T, H, W, 4]`."""
-        out = self.frames.copy()
-        out[..., :3] = srgb_to_linear(self.frames[..., :3])
-        return out
+        """Straight scene-linear RGBA `[T, H, W, 4]`."""
+        return unpremultiply(self.pixels)
 
     def to_linear_premultiplied(self) -> np.ndarray:
-        """Scene-linear, premultiplied RGBA: what Nuke expects in an EXR (`srgb_to_linear(rgb) * a`)."""
-        return premultiply(self.to_linear())
+        """Scene-linear, premultiplied RGBA: what Nuke expects in an EXR (the canonical pixels, a copy)."""
+        return self.pixels.copy()
 
     def to_premultiplied(self) -> np.ndarray:
         """Display-encoded (sRGB) premultiplied RGBA, as in ProRes with premultiplied alpha."""
@@ -89,23 +103,48 @@ class Clip:
     def from_linear_premultiplied(
         cls, rgba: np.ndarray, fps: float = 8.0, metadata: dict[str, Any] | None = None
     ) -> Clip:
-        """Build a clip from scene-linear premultiplied RGBA (an EXR sequence)."""
-        straight = unpremultiply(rgba)
-        straight[..., :3] = linear_to_srgb(straight[..., :3])
-        return cls(straight, fps, dict(metadata or {}))
+        """Build a clip from scene-linear premultiplied RGBA (an EXR sequence), kept as is."""
+        return cls(None, fps, metadata, pixels=rgba)
 
     @classmethod
     def from_premultiplied(cls, rgba: np.ndarray, fps: float = 8.0, metadata: dict[str, Any] | None = None) -> Clip:
         """Build a clip from display-encoded premultiplied RGBA (TransPixar's rgb.mp4, premult ProRes)."""
-        return cls(unpremultiply(rgba), fps, dict(metadata or {}))
+        return cls(unpremultiply(rgba), fps, metadata)
 
     def clipped(self) -> Clip:
-        """A copy with all channels clamped to [0, 1] (for 8/10/16-bit integer outputs)."""
-        return Clip(np.clip(self.frames, 0.0, 1.0), self.fps, dict(self.metadata))
+        """A copy whose straight colour and alpha are clamped to [0, 1] (for 8/10/16-bit integer outputs)."""
+        return Clip(np.clip(self.frames, 0.0, 1.0), self.fps, self.metadata)
 
     def with_metadata(self, **items: Any) -> Clip:
-        """A clip sharing frames, with metadata updated."""
-        return Clip(self.frames, self.fps, {**self.metadata, **items})
+        """A clip sharing pixels, with metadata updated."""
+        clip = Clip(None, self.fps, {**self.metadata, **items}, pixels=self.pixels, colorspace=self.colorspace)
+        clip._straight = self._straight
+        return clip
+
+    def sliced(self, first: int, last: int) -> Clip:
+        """Frames `first..last` (indices, inclusive), sharing pixels."""
+        return Clip(None, self.fps, self.metadata, pixels=self.pixels[first : last + 1], colorspace=self.colorspace)
+
+
+def _checked(frames: np.ndarray) -> np.ndarray:
+    """A float32 `[T, H, W, 4]` copy with finite values, else one InputError naming the first bad frame."""
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.shape[-1] != 4:
+        raise InputError(
+            f"a clip needs frames shaped [T, H, W, 4], got {list(frames.shape)}",
+            "give RGBA frames (colour plus alpha)",
+        )
+    if frames.shape[0] == 0:
+        raise InputError("the clip has no frames", "check the input range or sequence pattern")
+    data = np.array(frames, dtype=np.float32, order="C", copy=True)
+    bad = ~np.isfinite(data)
+    if bad.any():
+        frame = int(np.argwhere(bad.reshape(bad.shape[0], -1).any(axis=1))[0, 0])
+        raise InputError(
+            f"the clip has NaN or inf pixels (first in frame index {frame})",
+            "fix or clamp the source frames",
+        )
+    return data
 
 
 def check_finite(option: str, value: float, hint: str) -> None:

@@ -14,16 +14,20 @@ SRGB_COLORSPACE = "srgb_rec709_scene"
 
 
 def srgb_to_linear(x: np.ndarray) -> np.ndarray:
-    """Decode sRGB-encoded values to scene-linear (float32). Sign-symmetric outside [0, 1]."""
-    x = np.asarray(x, dtype=np.float32)
+    """Decode sRGB-encoded values to scene-linear (float32). Sign-symmetric outside [0, 1].
+
+    Computed in float64 and rounded once, so sRGB -> linear -> sRGB returns the float32 it started from
+    (1.0 stays 1.0): the canonical clip is linear and straight views are computed from it.
+    """
+    x = np.asarray(x, dtype=np.float64)
     a = np.abs(x)
     lin = np.where(a <= 0.04045, a / 12.92, ((a + 0.055) / 1.055) ** 2.4)
     return (np.sign(x) * lin).astype(np.float32)
 
 
 def linear_to_srgb(x: np.ndarray) -> np.ndarray:
-    """Encode scene-linear values with the sRGB transfer (float32)."""
-    x = np.asarray(x, dtype=np.float32)
+    """Encode scene-linear values with the sRGB transfer (float32, computed in float64)."""
+    x = np.asarray(x, dtype=np.float64)
     a = np.abs(x)
     enc = np.where(a <= 0.0031308, a * 12.92, 1.055 * np.power(a, 1.0 / 2.4) - 0.055)
     return (np.sign(x) * enc).astype(np.float32)

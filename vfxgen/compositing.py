@@ -55,11 +55,17 @@ def over(fg: Clip | np.ndarray, plate_rgb: np.ndarray, *, linear: bool = False) 
     clamped: values above 1 from an HDR plate survive (integer writers clamp). Where alpha is exactly
     0 the plate comes back bit-exact, where it is exactly 1 the element does (no round-trip drift).
 
-    `fg`: a `Clip` or straight sRGB RGBA `[T, H, W, 4]`. `plate_rgb`: `[T, H, W, 3]`, or `[H, W, 3]` /
-    `[1, H, W, 3]` for a still used under every frame; its size must already match (`fit_plate`,
-    `match_length`).
+    `fg`: a `Clip` (its premultiplied scene-linear pixels are used as they are, so light where alpha is 0
+    - glow, sparks - adds onto the plate) or straight sRGB RGBA `[T, H, W, 4]`. `plate_rgb`:
+    `[T, H, W, 3]`, or `[H, W, 3]` / `[1, H, W, 3]` for a still used under every frame; its size must
+    already match (`fit_plate`, `match_length`).
     """
-    frames = fg.frames if isinstance(fg, Clip) else np.asarray(fg, dtype=np.float32)
+    if isinstance(fg, Clip):
+        premultiplied = fg.pixels
+        frames = fg.frames
+    else:
+        frames = np.asarray(fg, dtype=np.float32)
+        premultiplied = None
     plate = np.asarray(plate_rgb, dtype=np.float32)
     if plate.ndim == 3:
         plate = plate[None]
@@ -78,12 +84,14 @@ def over(fg: Clip | np.ndarray, plate_rgb: np.ndarray, *, linear: bool = False) 
             "match them first with match_length (CLI: --length hold)",
         )
     rgb, alpha = frames[..., :3], frames[..., 3:4]
+    fg_lin = srgb_to_linear(rgb) * alpha if premultiplied is None else premultiplied[..., :3]
     plate_lin = srgb_to_linear(plate)
-    out = srgb_to_linear(rgb) * alpha + plate_lin * (np.float32(1.0) - alpha)
+    out = fg_lin + plate_lin * (np.float32(1.0) - alpha)
     if linear:
         return np.ascontiguousarray(out, dtype=np.float32)
     out = linear_to_srgb(out)
-    out = np.where(alpha <= 0.0, plate, out)
+    empty = (alpha <= 0.0) & np.all(fg_lin == 0.0, axis=-1, keepdims=True)  # nothing at all: the plate, exact
+    out = np.where(empty, plate, out)
     out = np.where(alpha >= 1.0, rgb, out)
     return np.ascontiguousarray(out, dtype=np.float32)
 

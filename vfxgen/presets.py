@@ -378,36 +378,6 @@ def _validate_look(table: Any, bad: Any) -> dict[str, Any]:
 # --- merging with command-line options ---------------------------------------------------------
 
 
-def merge_with_options(preset: Preset | None, **cli_values: Any) -> dict[str, Any]:
-    """Effective settings: explicit CLI values win over preset defaults; `None` means "not given".
-
-    Keys: every `DEFAULT_KEYS` entry (None when neither side sets it, so the command applies its own
-    default), `prompt`, `negative`, `preset`, plus any other CLI value passed through. `prompt` given
-    explicitly is used verbatim; otherwise it is the preset's template rendered with `subject`
-    (or, without a preset, `subject` itself).
-    """
-    settings: dict[str, Any] = dict.fromkeys(DEFAULT_KEYS)
-    subject = cli_values.pop("subject", None)
-    prompt = cli_values.pop("prompt", None)
-    if preset is not None:
-        settings.update(preset.defaults)
-        settings["negative"] = preset.negative
-        settings["preset"] = preset.name
-    else:
-        settings["negative"] = None
-        settings["preset"] = None
-    if prompt is not None:
-        settings["prompt"] = prompt
-    elif preset is not None:
-        settings["prompt"] = preset.render_prompt(subject)
-    else:
-        settings["prompt"] = subject
-    for key, value in cli_values.items():
-        if value is not None or key not in settings:
-            settings[key] = value
-    return settings
-
-
 def describe(preset: Preset) -> list[tuple[str, str]]:
     """(label, value) rows that show a preset to a person, in file order (used by `presets show`)."""
     rows = [
@@ -440,7 +410,6 @@ __all__ = [
     "describe",
     "list_presets",
     "load_preset",
-    "merge_with_options",
     "preset_names",
     "search_path",
 ]

@@ -105,9 +105,9 @@ def composite(
     background = fit_plate(background, element.height, element.width, fit)
     held = background.shape[0] < element.num_frames
     background = match_length(background, element.num_frames, length)
-    rgb = over(element, background)
-    frames = np.concatenate([rgb, np.ones_like(rgb[..., :1])], axis=-1)
-    result = Clip(frames, element.fps, {**element.metadata, "composite_over": str(plate)})
+    linear = over(element, background, linear=True)  # premultiplied, scene-linear: glow at alpha 0 adds on
+    opaque = np.concatenate([linear, np.ones_like(linear[..., :1])], axis=-1)
+    result = Clip(None, element.fps, {**element.metadata, "composite_over": str(plate)}, pixels=opaque)
     written = write_clip(
         result, output, fmt, start_frame=start_frame, overwrite=overwrite, inputs=inputs, colorspace=colorspace
     )

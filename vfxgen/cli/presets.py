@@ -60,11 +60,32 @@ def show_cmd(
         str | None, typer.Option("--subject", help="Render the prompt with this subject (default: the preset's).")
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the settings as JSON.")] = False,
+    model: opt.Model = None,
+    lora: opt.Lora = None,
+    resolve: Annotated[
+        bool,
+        typer.Option(
+            "--resolve", help="Print the request `generate --preset NAME` makes with --model (default: bundled)."
+        ),
+    ] = False,
 ) -> None:
-    """Show a preset's settings: where it comes from, its prompt (rendered), negative, defaults and look."""
+    """Show a preset's settings: where it comes from, its prompt (rendered), negative, defaults and look.
+
+    With --model (or --resolve for the bundled model): exactly what `vfxgen generate --preset NAME` would
+    run with that model: its prompt style, the preset's defaults and the model's RGBA recipe applied.
+    """
     from vfxgen.presets import describe, load_preset
 
     preset = load_preset(name, presets_dir)
+    if resolve or model is not None or lora is not None:
+        rows = resolved_rows(preset, subject, model, lora)
+        if json_out:
+            typer.echo(json.dumps(dict(rows), indent=2))
+            return
+        width = max(len(k) for k, _ in rows)
+        for key, value in rows:
+            typer.echo(f"{key:<{width}}  {value if value is not None else 'model native'}")
+        return
     if json_out:
         typer.echo(json.dumps({**preset.to_dict(), "rendered_prompt": preset.render_prompt(subject)}, indent=2))
         return
@@ -74,6 +95,21 @@ def show_cmd(
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         typer.echo(f"{key:<{width}}  {value}")
+
+
+def resolved_rows(preset, subject, model, lora) -> list[tuple[str, object]]:
+    """(field, value) of the request `generate` makes: the same `resolve_request` + model recipe."""
+    from vfxgen.pipelines.registry import resolve_lora, resolve_model
+    from vfxgen.pipelines.rgba import LoadOptions
+    from vfxgen.settings import resolve_request
+
+    info = resolve_model(model)
+    recipe = LoadOptions().recipe_for(info, resolve_lora(lora, info))
+    request = resolve_request(subject, info, preset=preset).resolved(info, recipe)
+    fields = ("prompt", "negative_prompt", "seed", "steps", "guidance", "dynamic_cfg", "frames", "width", "height")
+    rows = [("model", info.name), *((f, getattr(request, f)) for f in fields)]
+    rows += [(f, getattr(request, f)) for f in ("fps", "alpha_reduce", "rgb", "noise")]
+    return [*rows, ("recipe", recipe.source), ("preset", preset.name)]
 
 
 presets_app.command("list")(handles_errors(list_cmd))

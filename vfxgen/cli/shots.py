@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +11,6 @@ import typer
 
 from vfxgen.cli.console import interactive, log
 from vfxgen.errors import UsageError
-
-# Steps, guidance and dynamic CFG left unset come from the model's RGBA recipe (vfxgen.pipelines.recipe).
-DEFAULTS = {"seed": 0, "fps": 8.0, "negative_prompt": ""}
 
 
 def build_jobs(
@@ -29,19 +27,19 @@ def build_jobs(
 ):
     """One job per shot (and per seed with --seeds), then this task's shard of them.
 
-    Precedence per setting: shot-list entry, CLI option, preset, vfxgen default.
+    Each shot's settings come from `vfxgen.settings.resolve_request` (shot-list entry, CLI option, preset,
+    model recipe, vfxgen default), the same function the Python API and `presets show --model` use.
     """
     from vfxgen.batch import ShotJob
     from vfxgen.pipelines.registry import resolve_model
-    from vfxgen.pipelines.rgba import GenerationRequest
     from vfxgen.presets import load_preset
+    from vfxgen.settings import resolve_request
     from vfxgen.shotlist import ShotSpec, parse_seeds, parse_shard, read_shot_list, shard_from_environment, take_shard
 
     if prompts_file is not None and prompt:
         raise UsageError("give either a PROMPT or --prompts FILE, not both", "drop one of them")
-    cli_values = {k: v for k, v in settings.items() if v is not None}
     seed_list = parse_seeds(seeds) if seeds else None
-    if seed_list and "seed" in cli_values:
+    if seed_list and settings.get("seed") is not None:
         raise UsageError("--seed and --seeds contradict each other", "pass only one of them")
     info = resolve_model(model)  # cheap (JSON only): how this model wants its prompts
     batch = prompts_file is not None
@@ -49,26 +47,14 @@ def build_jobs(
     presets: dict[str, object] = {}
     jobs = []
     for spec in specs:
-        preset_name = spec.preset or preset
-        loaded = None
-        if preset_name is not None:
-            if preset_name not in presets:
-                presets[preset_name] = load_preset(preset_name, search_dirs=presets_dir)
-            loaded = presets[preset_name]
-        values = dict(DEFAULTS)
-        if loaded is not None:
-            values.update(loaded.defaults)
-            if info.preset_negative_prompts:
-                values["negative_prompt"] = loaded.negative or values["negative_prompt"]
-        values.update(cli_values)
-        values.update({("negative_prompt" if k == "negative" else k): v for k, v in spec.settings.items()})
-        text = loaded.prompt_for(spec.prompt, info.prompt_style) if loaded is not None else (spec.prompt or "")
-        extra = {"preset": loaded.name} if loaded is not None else {}
+        name = spec.preset or preset
+        if name is not None and name not in presets:
+            presets[name] = load_preset(name, search_dirs=presets_dir)  # each file read once per batch
+        request = resolve_request(spec.prompt, info, preset=presets.get(name), options=settings, entry=spec.settings)
         base = output / spec.name if batch else output
-        for seed in seed_list or [values["seed"]]:
+        for seed in seed_list or [request.seed]:
             target = base.with_name(f"{base.name}_seed{seed:04d}") if seed_list else base
-            request = GenerationRequest(prompt=text, extra=dict(extra), **{**values, "seed": seed})
-            jobs.append(ShotJob(target, request, image))
+            jobs.append(ShotJob(target, replace(request, seed=seed, extra=dict(request.extra)), image))
     # Launchers (torchrun / accelerate launch) shard batches automatically; a single shot is never sharded.
     chosen = parse_shard(shard) if shard else (shard_from_environment() if batch or seed_list else None)
     if chosen is not None:

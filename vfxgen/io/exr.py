@@ -30,7 +30,7 @@ import numpy as np
 import OpenImageIO as oiio
 
 from vfxgen.clip import Clip
-from vfxgen.color import LINEAR_COLORSPACE, srgb_to_linear
+from vfxgen.color import LINEAR_COLORSPACE
 from vfxgen.errors import InputError, UsageError
 from vfxgen.io.images import (
     colorspace_is_linear,
@@ -92,24 +92,19 @@ def write_exr_sequence(
 
     def write(index: int) -> Path:
         frame = sequence.frames[index]
-        pixels = linear_premultiplied_half(clip.frames[index], matrix)
+        pixels = linear_premultiplied_half(clip.pixels[index], matrix)
         return write_image_atomic(sequence.path(frame), pixels, spec, frame)
 
     return map_frames(write, range(clip.num_frames), threads)
 
 
-def linear_premultiplied_half(rgba: np.ndarray, matrix: np.ndarray | None = None) -> np.ndarray:
-    """One straight sRGB frame `[H, W, 4]` as EXR pixels: `srgb_to_linear(rgb) * a`, alpha, in half.
-
-    The same float32 operations as `Clip.to_linear_premultiplied()` (a test holds them bit-identical),
-    done per frame with two temporaries instead of whole-clip copies: memory stays per-frame and the
-    writer threads spend their time compressing.
-    """
-    out = np.empty(rgba.shape, np.float16)
-    alpha = rgba[..., 3:4]
-    linear = srgb_to_linear(rgba[..., :3]) * alpha
-    out[..., :3] = linear if matrix is None else linear @ matrix  # another linear space: OCIO's 3x3 matrix
-    out[..., 3:] = alpha
+def linear_premultiplied_half(pixels: np.ndarray, matrix: np.ndarray | None = None) -> np.ndarray:
+    """One canonical frame `[H, W, 4]` (premultiplied, scene-linear working space) as EXR half pixels,
+    converted to another scene-linear space by OCIO's 3x3 `matrix` when given (it commutes with the
+    premultiplication). Without a matrix this is a plain cast: EXR -> EXR is bit-exact in half."""
+    out = np.empty(pixels.shape, np.float16)
+    out[..., :3] = pixels[..., :3] if matrix is None else pixels[..., :3] @ matrix
+    out[..., 3:] = pixels[..., 3:]
     return out
 
 
@@ -231,7 +226,7 @@ def read_exr_sequence(
     fps: float | None = None,
     threads: int = 0,
 ) -> Clip:
-    """Read a premultiplied scene-linear RGBA EXR sequence into a straight sRGB `Clip`.
+    """Read a premultiplied scene-linear RGBA EXR sequence into a `Clip`, pixels kept as stored.
 
     Channels are picked by name (R, G, B, A; extra AOV channels are ignored); a file without A is an
     error, since a clip without a matte is not what vfxgen works on. fps: the argument if given (an

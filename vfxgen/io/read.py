@@ -138,7 +138,7 @@ def _cut_movie(clip: Clip, frame_range: tuple[int, int] | None, path: Path) -> C
             f"frames {first}-{last} are outside it",
             "movie frames count from 0; choose a range inside the movie",
         )
-    return Clip(clip.frames[first : last + 1], clip.fps, dict(clip.metadata))
+    return clip.sliced(first, last)
 
 
 def _read_still_clip(path: Path, frame_range: tuple[int, int] | None, fps: float | None, require_alpha: bool) -> Clip:

@@ -1,0 +1,61 @@
+"""Settings resolved once: (prompt, preset, the model's prompt style, options, defaults) -> a request.
+
+The CLI (`generate`, `animate`, shot lists), the Python API (`vfxgen.generate(..., preset="fire")`) and
+`vfxgen presets show --model M` all call `resolve_request`, so what a preset does is the same wherever it
+is used. Precedence per setting, first wins:
+
+1. the shot-list entry (`--prompts FILE`),
+2. the explicit option (CLI flag or API keyword; None = not given),
+3. the preset's `[defaults]` (and its negative prompt, for models that take one),
+4. the model's RGBA recipe for steps, guidance, dynamic CFG, alpha reduction, RGB convention, noise
+   (left None here; `GenerationRequest.resolved` fills them once the recipe is known),
+5. vfxgen's defaults (`DEFAULTS`).
+
+The prompt: a preset renders its template with the given text as subject (in the model's prompt style:
+full prose for CogVideoX, a short caption for the demo model); without a preset the text is the prompt.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from vfxgen.pipelines.registry import ModelInfo
+from vfxgen.pipelines.rgba import GenerationRequest
+from vfxgen.presets import Preset, load_preset
+
+DEFAULTS: dict[str, Any] = {"seed": 0, "fps": 8.0, "negative_prompt": ""}
+#: Option names users write (shot lists, presets, CLI) -> GenerationRequest fields.
+ALIASES = {"negative": "negative_prompt"}
+
+
+def resolve_request(
+    prompt: str | None,
+    info: ModelInfo,
+    *,
+    preset: str | os.PathLike | Preset | None = None,
+    presets_dir: Iterable[str | os.PathLike] | None = None,
+    options: Mapping[str, Any] | None = None,
+    entry: Mapping[str, Any] | None = None,
+) -> GenerationRequest:
+    """The request a shot will run with, before the model's native size and recipe fill what is left None.
+
+    `options`: explicit values (CLI flags / API keywords), None meaning "not given". `entry`: a shot-list
+    entry's own settings. Keys may use the user-facing names (`negative`).
+    """
+    loaded = preset if isinstance(preset, Preset) or preset is None else load_preset(preset, presets_dir)
+    values = dict(DEFAULTS)
+    if loaded is not None:
+        values.update(_fields(loaded.defaults))
+        if info.preset_negative_prompts and loaded.negative:
+            values["negative_prompt"] = loaded.negative
+    values.update(_fields({k: v for k, v in (options or {}).items() if v is not None}))
+    values.update(_fields(entry or {}))
+    text = loaded.prompt_for(prompt, info.prompt_style) if loaded is not None else (prompt or "")
+    extra = {"preset": loaded.name} if loaded is not None else {}
+    return GenerationRequest(prompt=text, extra=extra, **values)
+
+
+def _fields(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {ALIASES.get(key, key): value for key, value in values.items()}
