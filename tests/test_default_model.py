@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 import vfxgen
 from vfxgen.cli.app import app
-from vfxgen.pipelines.registry import DEFAULT_MODEL_DIR, resolve_model
+from vfxgen.pipelines.model_dirs import DEFAULT_MODEL_DIR, resolve_model
 
 
 def test_bundled_model_is_a_cogvideox_transpixar_model():
@@ -40,7 +40,7 @@ def test_every_preset_prompt_fits_the_bundled_text_encoder():
     gives it must fit, so no preset is silently cut (longer user prompts warn, see test_data_safety)."""
     import json
 
-    from vfxgen.pipelines.registry import DEFAULT_MODEL_DIR, resolve_model
+    from vfxgen.pipelines.model_dirs import DEFAULT_MODEL_DIR, resolve_model
     from vfxgen.presets import list_presets
 
     info = resolve_model(None)

@@ -9,7 +9,7 @@ import pytest
 
 from tests.tiny_models import save_tiny_model_dir
 from vfxgen.errors import ModelError, UsageError
-from vfxgen.pipelines.registry import resolve_model
+from vfxgen.pipelines.model_dirs import resolve_model
 from vfxgen.pipelines.rgba import GenerationRequest, RGBAPipeline, check_size
 
 

@@ -192,7 +192,7 @@ def test_render_keeps_other_braces_literal() -> None:
 
 def test_resolve_request_precedence() -> None:
     """Shot-list entry > explicit option > preset > (recipe) > vfxgen default; None = not given."""
-    from vfxgen.pipelines.registry import resolve_model
+    from vfxgen.pipelines.model_dirs import resolve_model
     from vfxgen.settings import resolve_request
 
     info = resolve_model(None)  # the bundled model: caption prompts, no preset negatives

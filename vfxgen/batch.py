@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from vfxgen.errors import LockedError, UsageError
+from vfxgen.pipelines.model_dirs import file_sha256, resolve_lora, resolve_model
 from vfxgen.pipelines.recipe import RGBARecipe
-from vfxgen.pipelines.registry import file_sha256, resolve_lora, resolve_model
 from vfxgen.pipelines.rgba import GenerationRequest, LoadOptions, RGBAPipeline
 from vfxgen.shot import ShotOptions, check_output_free, shot_lock, write_shot
 

@@ -21,7 +21,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from vfxgen.pipelines.registry import ModelInfo
+from vfxgen.pipelines.model_dirs import ModelInfo
 from vfxgen.pipelines.rgba import GenerationRequest
 from vfxgen.presets import Preset, load_preset
 

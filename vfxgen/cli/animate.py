@@ -70,7 +70,7 @@ def animate(
     from vfxgen.cli.shots import build_jobs, run_and_report
     from vfxgen.io.images import read_image
     from vfxgen.pipelines.conditioning import Conditioning
-    from vfxgen.pipelines.registry import resolve_model
+    from vfxgen.pipelines.model_dirs import resolve_model
 
     cond = Conditioning(mode=conditioning, strength=strength, resample=resample, fit=fit)
     cond = cond.resolved(resolve_model(model).image_to_video)  # cheap: checked before any weights load

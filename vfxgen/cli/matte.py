@@ -91,7 +91,7 @@ def matte(
         plan_windows,
         pull_matte,
     )
-    from vfxgen.pipelines.registry import resolve_model
+    from vfxgen.pipelines.model_dirs import resolve_model
 
     cond = Conditioning(mode="replace", strength=strength, resample=resample, fit=fit, overlap=overlap).checked()
     inputs = source_paths(clip)

@@ -31,7 +31,7 @@ def build_jobs(
     model recipe, vfxgen default), the same function the Python API and `presets show --model` use.
     """
     from vfxgen.batch import ShotJob
-    from vfxgen.pipelines.registry import resolve_model
+    from vfxgen.pipelines.model_dirs import resolve_model
     from vfxgen.presets import load_preset
     from vfxgen.settings import resolve_request
     from vfxgen.shotlist import ShotSpec, parse_seeds, parse_shard, read_shot_list, shard_from_environment, take_shard

@@ -26,8 +26,8 @@ from vfxgen import __version__
 from vfxgen.clip import Clip, check_finite, check_fps
 from vfxgen.errors import ModelError, UsageError, VfxgenWarning
 from vfxgen.models.transpixar import ATTENTION_MODES, apply_transpixar, check_finite_tensors, load_rgba_lora
+from vfxgen.pipelines.model_dirs import ModelInfo, file_sha256, resolve_lora, resolve_model
 from vfxgen.pipelines.recipe import VFXGEN_DEFAULT, RGBARecipe, resolve_recipe
-from vfxgen.pipelines.registry import ModelInfo, file_sha256, resolve_lora, resolve_model
 from vfxgen.quiet import quiet_libraries
 
 quiet_libraries()

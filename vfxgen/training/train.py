@@ -104,7 +104,7 @@ def train(config: TrainConfig, on_step: StepCallback | None = None) -> Path:
     config.check()
     run = Path(config.output)
     data = RGBAClipDataset(config.data)  # inputs are checked before anything is written
-    from vfxgen.pipelines.registry import resolve_model
+    from vfxgen.pipelines.model_dirs import resolve_model
 
     resolve_model(config.model)
     check_run_dir(run, config)  # before the model loads: never replace or resume into someone else's folder
@@ -335,7 +335,7 @@ def _make_stage(config: TrainConfig, pipe, data, accelerator) -> _Stage:
 def _load_components(config: TrainConfig):
     from diffusers import CogVideoXPipeline
 
-    from vfxgen.pipelines.registry import resolve_model
+    from vfxgen.pipelines.model_dirs import resolve_model
 
     info = resolve_model(config.model)
     if info.image_to_video:
@@ -369,7 +369,7 @@ def _encode_dataset(
 
 def _write_model_hints(directory: Path, config: TrainConfig) -> None:
     """The trained model folder keeps its source's vfxgen.json hints and records the run's recipe."""
-    from vfxgen.pipelines.registry import MODEL_HINTS, resolve_model
+    from vfxgen.pipelines.model_dirs import MODEL_HINTS, resolve_model
 
     hints = dict(resolve_model(config.model).hints)
     recipe = {k: v for k, v in config.recipe().to_dict().items() if k != "source"}
