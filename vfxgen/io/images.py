@@ -15,7 +15,6 @@ EXR and contact-sheet modules.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import TypeVar
 import numpy as np
 import OpenImageIO as oiio
 
+from vfxgen.atomic import atomic_path
 from vfxgen.clip import Clip
 from vfxgen.color import LINEAR_COLORSPACE, SRGB_COLORSPACE, linear_to_srgb, unpremultiply
 from vfxgen.errors import InputError, OutputError
@@ -131,17 +131,11 @@ def write_image_atomic(
     A reader (Nuke, a resumed farm job) never sees half a file: the frame exists complete or not at all.
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}{path.suffix}")
     out = oiio.ImageOutput.create(str(path))
     if out is None:
         raise OutputError(f"cannot write {where(path, frame)}: {oiio_error()}", "use a .exr or .png file name")
-    try:
+    with atomic_path(path, what=where(path, frame)) as tmp:
         _checked_write(out, tmp, pixels, spec, where(path, frame))
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(f"cannot write {where(path, frame)}: {exc.strerror}", _WRITE_HINT) from None
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from vfxgen.errors import OutputError
+from vfxgen.atomic import atomic_path
 
 __all__ = ["NukeRead", "comp_script", "script_fps", "shot_script", "write_nuke_script"]
 
@@ -187,13 +186,8 @@ def _identifier(text: str) -> str:
 def write_nuke_script(path: str | os.PathLike[str], text: str) -> Path:
     """Write the script atomically (temporary sibling + rename)."""
     path = Path(path)
-    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    try:
+    with atomic_path(path) as tmp:
         tmp.write_text(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}", "check the path and permissions") from None
     return path
 
 

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
-from vfxgen.errors import OutputError
+from vfxgen.atomic import atomic_path
 
 __all__ = ["TIMELINE_NAME", "shot_clip", "timeline", "write_timeline"]
 
@@ -110,11 +109,6 @@ def write_timeline(root: str | os.PathLike[str], shots: list[Path], name: str | 
     root = Path(root)
     entries = [(shot, read_manifest(shot)) for shot in shots if (shot / MANIFEST).is_file()]
     path = root / TIMELINE_NAME
-    tmp = root / f".{TIMELINE_NAME}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    try:
+    with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(timeline(entries, root, name or root.name or "vfxgen shots"), indent=4) + "\n")
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}", "check the output directory") from None
     return path

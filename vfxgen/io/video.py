@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -39,6 +37,7 @@ from typing import Any
 import av
 import numpy as np
 
+from vfxgen.atomic import atomic_path
 from vfxgen.clip import Clip
 from vfxgen.compositing import over_checkerboard
 from vfxgen.errors import InputError, OutputError, UsageError
@@ -272,28 +271,12 @@ def _container_metadata(clip: Clip, alpha_mode: str, colour: str) -> dict[str, s
     return meta
 
 
-@contextmanager
-def _atomic_target(path: Path) -> Iterator[Path]:
-    """Yield a temporary sibling of `path`; rename it into place only when writing finished.
-
-    A crash or an interrupted farm job leaves the previous file (or nothing), never half a movie.
-    """
+def _movie_target(path: Path) -> Path:
+    """Refuse a folder where a movie file is asked for (one line, before any encoding)."""
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"{path} is a folder, not a movie file", "give a file name such as shot.mov")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot create folder {path.parent}: {exc.strerror or exc}", "choose a writable output path"
-        ) from exc
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    return path
 
 
 @dataclass
@@ -314,7 +297,7 @@ class _Encode:
 
 def _encode(job: _Encode, path: Path, frames: Iterable[av.VideoFrame]) -> Path:
     path = Path(path)
-    with _atomic_target(path) as tmp:
+    with atomic_path(_movie_target(path)) as tmp:
         try:
             with av.open(str(tmp), "w", format=job.container_format, options=job.container_options) as out:
                 for key, value in job.metadata.items():

@@ -29,6 +29,7 @@ from diffusers.hooks import HookRegistry, ModelHook
 from diffusers.models.embeddings import apply_rotary_emb
 from torch import nn
 
+from vfxgen.atomic import atomic_path
 from vfxgen.errors import ModelError, UsageError
 
 ATTENTION_MODES = ("transpixar", "full", "rgb-isolated")
@@ -295,10 +296,8 @@ def save_rgba_lora(transformer: nn.Module, path: str | os.PathLike, metadata: Ma
         "lora_alpha": repr(lora.lora_alpha),
     }
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file(state, str(tmp), metadata=metadata)
-    os.replace(tmp, path)
+    with atomic_path(path, what=f"LoRA {path}") as tmp:
+        save_file(state, str(tmp), metadata=metadata)
     return path
 
 

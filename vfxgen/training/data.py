@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vfxgen.atomic import atomic_path
 from vfxgen.errors import InputError, OutputExistsError
 from vfxgen.io.safety import check_replaceable, foreign_entries, marked_foreign_entry, refuse_unsafe_output
 
@@ -47,20 +48,21 @@ def write_dataset(
     progress=None,
 ) -> DatasetInfo:
     """Write `(rgba float [T,H,W,4] straight sRGB, caption, element)` items as a dataset; atomic rename."""
-    import shutil
-    import uuid
-
     output = Path(output)
     refuse_unsafe_output(output)
     if output.exists() and foreign_entries(output, lambda name: False):
         check_replaceable(output, _dataset_foreign_entry, "dataset")
         if not overwrite:
             raise OutputExistsError(f"dataset {output} already exists", "pass --overwrite or choose another -o")
-    tmp = output.parent / f".{output.name}.tmp-{uuid.uuid4().hex[:8]}"
-    (tmp / "clips").mkdir(parents=True)
+
+    def still_ours() -> None:  # the folder may have changed while clips were made
+        if output.exists():
+            check_replaceable(output, _dataset_foreign_entry, "dataset")
+
     shape = None
     count = 0
-    try:
+    with atomic_path(output, overwrite=overwrite, before_rename=still_ours, what=f"dataset {output}") as tmp:
+        (tmp / "clips").mkdir(parents=True)
         with open(tmp / "manifest.jsonl", "w", encoding="utf-8") as manifest:
             for rgba, caption, element in items:
                 rgba = np.asarray(rgba)
@@ -92,16 +94,6 @@ def write_dataset(
             "source": source,
         }
         (tmp / "dataset.json").write_text(json.dumps(meta, indent=2) + "\n")
-        if output.exists():
-            old = output.parent / f".{output.name}.old-{uuid.uuid4().hex[:8]}"
-            os.replace(output, old)
-            os.replace(tmp, output)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, output)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return DatasetInfo(output, frames, height, width, count)
 
 

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vfxgen.atomic import atomic_path, move_into_place, temporary_name
 from vfxgen.errors import InputError, OutputExistsError, UsageError
 from vfxgen.io.safety import check_replaceable, foreign_entries, marked_foreign_entry, refuse_unsafe_output
 from vfxgen.pipelines.recipe import RGB_CONVENTIONS, VFXGEN_DEFAULT, RGBARecipe, recipe_metadata
@@ -379,20 +380,19 @@ def _write_model_hints(directory: Path, config: TrainConfig) -> None:
 
 def _save_model_dir(pipe, directory: Path, config: TrainConfig) -> None:
     dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[config.save_dtype]
-    tmp = directory.with_name(directory.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
     pipe.to(torch.device("cpu"))
     saved = {name: module.dtype for name, module in (("transformer", pipe.transformer), ("vae", pipe.vae))}
     pipe.transformer.to(dtype)
     pipe.text_encoder.to(dtype)
     pipe.vae.to(dtype)
-    pipe.save_pretrained(str(tmp), safe_serialization=True)
-    _write_model_hints(tmp, config)
-    pipe.transformer.to(saved["transformer"])
-    pipe.text_encoder.to(torch.float32)
-    pipe.vae.to(saved["vae"])
-    shutil.rmtree(directory, ignore_errors=True)
-    os.replace(tmp, directory)
+    try:
+        with atomic_path(directory, what=f"model folder {directory}") as tmp:
+            pipe.save_pretrained(str(tmp), safe_serialization=True)
+            _write_model_hints(tmp, config)
+    finally:
+        pipe.transformer.to(saved["transformer"])
+        pipe.text_encoder.to(torch.float32)
+        pipe.vae.to(saved["vae"])
 
 
 def _run_foreign_entry(path: Path) -> str | None:
@@ -433,7 +433,7 @@ def _save_checkpoint(run: Path, accelerator, step: int, keep: int) -> None:
     """Every process writes its part into one hidden directory; the main process renames it into place."""
     root = run / CHECKPOINTS
     final = root / f"step-{step:07d}"
-    tmp = root / f".step-{step:07d}.tmp"
+    tmp = temporary_name(final, token="shared")  # every process must name the same folder
     if accelerator.is_main_process:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
@@ -441,8 +441,7 @@ def _save_checkpoint(run: Path, accelerator, step: int, keep: int) -> None:
     accelerator.save_state(str(tmp))
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(tmp, final)
+        move_into_place(tmp, final)
         for old in sorted(root.glob("step-*"))[:-keep]:
             shutil.rmtree(old, ignore_errors=True)
     accelerator.wait_for_everyone()

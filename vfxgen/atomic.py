@@ -1,0 +1,121 @@
+"""Write to a hidden temporary, rename into place: the one way vfxgen puts a file or directory down.
+
+A reader (Nuke, a resumed farm job, a user's `ls`) must never see half a deliverable, and a killed job
+must never leave one: every writer in vfxgen - frames, movies, scripts, shots, datasets, LoRAs, model
+folders, checkpoints - writes into `atomic_path(final)` and lets it rename.
+
+Temporaries are named `.NAME.tmp-TOKEN[SUFFIX]` beside the final path: hidden, recognisable (the
+output-safety checks skip them, `remove_stale_temporaries` sweeps them), unique per process and call,
+and ending in the final suffix so OpenImageIO and FFmpeg still pick the format from the name.
+This module sits at the bottom layer (no vfxgen imports but errors) so `models/` and `training/` may
+use it as well as `io/`.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from vfxgen.errors import OutputError, OutputExistsError
+
+__all__ = ["TEMPORARY_MARKER", "atomic_path", "move_into_place", "remove_stale_temporaries", "temporary_name"]
+
+TEMPORARY_MARKER = ".tmp-"
+_ASIDE_MARKER = ".old-"
+
+
+def temporary_name(final: str | os.PathLike[str], *, token: str | None = None) -> Path:
+    """`.NAME.tmp-TOKEN[SUFFIX]` beside `final`; `token` defaults to `PID-RANDOM` (give a shared token when
+    several processes must write into one temporary, as accelerate's checkpoints do)."""
+    final = Path(final)
+    token = token or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    return final.parent / f".{final.name}{TEMPORARY_MARKER}{token}{final.suffix}"
+
+
+def remove(path: Path) -> None:
+    """Delete a file or directory tree if it exists (a temporary, a moved-aside old version)."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:  # e.g. its parent is a file: there is nothing to remove
+        pass
+
+
+def move_into_place(
+    tmp: Path, final: Path, *, overwrite: bool = True, before_rename: Callable[[], None] | None = None
+) -> None:
+    """Rename the finished `tmp` onto `final`.
+
+    An existing `final` (file or directory) is moved aside first and deleted only after the new one is in
+    place, so `final` is always the old whole or the new whole; if the second rename fails the old one is
+    put back. `overwrite=False` refuses (exit 4) when `final` appeared meanwhile; `before_rename` is the
+    caller's last check (e.g. "is the directory I replace still only mine?"), run just before.
+    """
+    if before_rename is not None:
+        before_rename()
+    aside = None
+    if final.exists() or final.is_symlink():
+        if not overwrite:
+            raise OutputExistsError(f"{final} appeared while writing", "pass --overwrite to replace it")
+        if final.is_dir() and not final.is_symlink():
+            aside = final.parent / f".{final.name}{_ASIDE_MARKER}{uuid.uuid4().hex[:8]}"
+            os.replace(final, aside)
+    try:
+        os.replace(tmp, final)
+    except OSError:
+        if aside is not None:
+            os.replace(aside, final)
+        raise
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+@contextmanager
+def atomic_path(
+    final: str | os.PathLike[str],
+    *,
+    overwrite: bool = True,
+    before_rename: Callable[[], None] | None = None,
+    token: str | None = None,
+    what: str | None = None,
+) -> Iterator[Path]:
+    """Yield a temporary path beside `final`; write a file or a directory there.
+
+    When the block ends normally the temporary is renamed onto `final` (`move_into_place`); on any error,
+    or Ctrl-C, it is removed and `final` is left as it was. An `OSError` (disk full, permissions) becomes
+    one `OutputError` line naming `what` (default: `final`). The parent folder is created.
+    """
+    final = Path(final)
+    name = what or str(final)
+    tmp = temporary_name(final, token=token)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        yield tmp
+        move_into_place(tmp, final, overwrite=overwrite, before_rename=before_rename)
+    except OSError as exc:
+        remove(tmp)
+        hint = "check free disk space and permissions"
+        raise OutputError(f"cannot write {name}: {exc.strerror or exc}", hint) from None
+    except BaseException:
+        remove(tmp)
+        raise
+
+
+def remove_stale_temporaries(final: str | os.PathLike[str]) -> list[Path]:
+    """Delete temporaries of `final` left by killed jobs (call only while no live job can own them:
+    under the shot lock, or for a path the caller alone writes); returns what was removed."""
+    final = Path(final)
+    if not final.parent.is_dir():
+        return []
+    stem = glob.escape(f".{final.name}")
+    stale = [p for marker in (TEMPORARY_MARKER, _ASIDE_MARKER) for p in sorted(final.parent.glob(f"{stem}{marker}*"))]
+    for path in stale:
+        remove(path)
+    return stale
