@@ -14,6 +14,7 @@ import pytest
 from vfxgen.clip import Clip
 from vfxgen.errors import InputError, OutputError, UsageError
 from vfxgen.io.video import (
+    iter_movie_frames,
     read_movie,
     read_transpixar_pair,
     write_preview,
@@ -252,6 +253,23 @@ def test_movie_without_alpha_is_refused_unless_asked(tmp_path: Path) -> None:
     assert "preview.mp4" in str(info.value) and "--alpha-video" in info.value.hint
     opaque = read_movie(path, require_alpha=False)
     assert np.all(opaque.alpha == 1.0)
+
+
+def test_iter_movie_frames_streams_what_read_movie_reads(tmp_path: Path) -> None:
+    clip = gradient_clip()
+    for mode in ("straight", "premultiplied"):
+        path = write_prores(clip, tmp_path / f"{mode}.mov", alpha=mode)
+        streamed = np.stack(list(iter_movie_frames(path)))  # "auto": the stored mode is read back
+        np.testing.assert_allclose(streamed, read_movie(path).frames, atol=1e-6)
+    preview = write_preview(gradient_clip(frames=2), tmp_path / "preview.mp4")
+    frames = iter_movie_frames(preview, no_alpha_hint="give fgr/ and pha/ folders")  # lazy: nothing read yet
+    with pytest.raises(InputError, match="no alpha channel") as info:
+        next(frames)
+    assert info.value.hint == "give fgr/ and pha/ folders"
+    assert np.all(next(iter_movie_frames(preview, require_alpha=False))[..., 3] == 1.0)
+    missing = iter_movie_frames(tmp_path / "nope.mov")
+    with pytest.raises(InputError, match="does not exist"):
+        next(missing)
 
 
 def test_missing_garbage_and_truncated_files_raise_input_error(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -39,10 +40,12 @@ import numpy as np
 
 from vfxgen.atomic import atomic_path
 from vfxgen.clip import Clip
+from vfxgen.color import unpremultiply
 from vfxgen.compositing import over_checkerboard
 from vfxgen.errors import InputError, OutputError, UsageError
 
 __all__ = [
+    "iter_movie_frames",
     "read_movie",
     "read_transpixar_pair",
     "write_preview",
@@ -88,6 +91,9 @@ META_ALPHA = "vfxgen:alpha"
 META_COLOUR = "vfxgen:colour"
 META_JSON = "vfxgen:metadata"
 META_VERSION = "vfxgen:version"
+
+# The fix suggested for a movie without alpha where alpha is needed.
+_NO_ALPHA_HINT = "export the movie with an alpha channel (ProRes 4444, WebM VP9 with alpha)"
 
 # How many frames go through the checkerboard composite at once (bounds memory on long clips).
 _PREVIEW_CHUNK = 8
@@ -505,11 +511,26 @@ class _Decoded:
     tags: dict[str, str]
 
 
+@dataclass
+class _OpenMovie:
+    """An opened container and what is known before decoding: its first video stream, rate and tags."""
+
+    path: Path
+    container: Any
+    stream: Any
+    fps: float | None
+    tags: dict[str, str]
+
+
 def _damaged(path: Path, detail: object) -> InputError:
     return InputError(
         f"cannot read movie {path}: it is damaged, truncated or not a movie ({detail})",
         "re-export or re-copy the file",
     )
+
+
+def _no_alpha(path: str | os.PathLike[str], hint: str) -> InputError:
+    return InputError(f"movie {path} has no alpha channel", hint)
 
 
 def _decoder_for(stream: Any) -> Any:
@@ -529,8 +550,8 @@ def _decoder_for(stream: Any) -> Any:
     return decoder
 
 
-def _decode(path: str | os.PathLike[str]) -> _Decoded:
-    """Decode every frame of the first video stream to float RGBA; typed errors for bad files."""
+def _open_movie(path: str | os.PathLike[str]) -> _OpenMovie:
+    """Open a movie for decoding; typed errors for a missing path, a folder, garbage or no video stream."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"movie {path} does not exist", "check the path")
@@ -540,38 +561,90 @@ def _decode(path: str | os.PathLike[str]) -> _Decoded:
         container = av.open(str(path), "r")
     except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
         raise _damaged(path, exc) from exc
-    frames: list[np.ndarray] = []
-    has_alpha = False
     try:
-        with container:
-            if not container.streams.video:
-                raise InputError(f"{path} has no video stream", "give a movie with a picture track")
-            stream = container.streams.video[0]
-            expected = int(stream.frames or 0)
-            rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-            tags = {str(k).lower(): str(v) for k, v in (container.metadata or {}).items()}
-            decoder = _decoder_for(stream)
-            for packet in container.demux(stream):
-                if packet.size == 0:
-                    continue
-                for frame in decoder.decode(packet):
-                    rgba, alpha_here = _frame_to_rgba(frame)
-                    has_alpha = has_alpha or alpha_here
-                    frames.append(rgba)
-            for frame in decoder.decode(None):
-                rgba, alpha_here = _frame_to_rgba(frame)
-                has_alpha = has_alpha or alpha_here
-                frames.append(rgba)
+        if not container.streams.video:
+            raise InputError(f"{path} has no video stream", "give a movie with a picture track")
+        stream = container.streams.video[0]
+        rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+        tags = {str(k).lower(): str(v) for k, v in (container.metadata or {}).items()}
+    except BaseException:
+        container.close()
+        raise
+    return _OpenMovie(path, container, stream, float(rate) if rate else None, tags)
+
+
+def _decoded_frames(movie: _OpenMovie) -> Iterator[tuple[np.ndarray, bool]]:
+    """The one decode loop: `(float32 [H, W, 4] colour as stored, has_alpha)` per frame, then closed.
+
+    Holds one decoded frame at a time. After the last frame it checks what only the end can tell:
+    nothing decoded, or fewer frames than the container announced (a truncated file), and raises the
+    same `InputError` as for a damaged file. A frame size change mid-stream is refused when met.
+    """
+    path = movie.path
+    count = 0
+    shape: tuple[int, ...] | None = None
+    try:
+        with movie.container as container:
+            expected = int(movie.stream.frames or 0)
+            decoder = _decoder_for(movie.stream)
+
+            def frames() -> Iterator[av.VideoFrame]:
+                for packet in container.demux(movie.stream):
+                    if packet.size:
+                        yield from decoder.decode(packet)
+                yield from decoder.decode(None)  # flush the frames the decoder still holds
+
+            for frame in frames():
+                rgba, has_alpha = _frame_to_rgba(frame)
+                if shape is None:
+                    shape = rgba.shape
+                elif rgba.shape != shape:
+                    raise InputError(f"movie {path} changes frame size mid-stream", "re-export it at one size")
+                count += 1
+                yield rgba, has_alpha
     except (av.FFmpegError, OSError, EOFError) as exc:
         raise _damaged(path, exc) from exc
-    if not frames:
+    if count == 0:
         raise _damaged(path, "no frame could be decoded")
-    if expected and len(frames) < expected:
-        raise _damaged(path, f"decoded {len(frames)} of {expected} frames")
-    if len({f.shape for f in frames}) > 1:
-        raise InputError(f"movie {path} changes frame size mid-stream", "re-export it at one size")
-    fps = float(rate) if rate else None
-    return _Decoded(np.stack(frames), has_alpha, fps, tags)
+    if expected and count < expected:
+        raise _damaged(path, f"decoded {count} of {expected} frames")
+
+
+def _decode(path: str | os.PathLike[str]) -> _Decoded:
+    """Decode every frame of the first video stream to float RGBA; typed errors for bad files."""
+    movie = _open_movie(path)
+    frames: list[np.ndarray] = []
+    has_alpha = False
+    for rgba, alpha_here in _decoded_frames(movie):
+        has_alpha = has_alpha or alpha_here
+        frames.append(rgba)
+    return _Decoded(np.stack(frames), has_alpha, movie.fps, movie.tags)
+
+
+def iter_movie_frames(
+    path: str | os.PathLike[str],
+    require_alpha: bool = True,
+    alpha: str = "auto",
+    no_alpha_hint: str = _NO_ALPHA_HINT,
+) -> Iterator[np.ndarray]:
+    """Decode a movie one frame at a time: straight sRGB float32 `[H, W, 4]` (alpha 1 when it has none).
+
+    The streaming form of `read_movie`, for movies too long to hold whole (training data preparation):
+    the same decoders and colour maths, one frame in memory instead of the movie. `alpha` is read as in
+    `read_movie` ("auto": the `vfxgen:alpha` container tag, straight when absent); premultiplied colour
+    is divided by alpha and clamped to [0, 1]. Nothing is opened until the first frame is asked for.
+    Raises `InputError` for a missing, damaged or truncated file (the truncation only after the last
+    good frame, since a stream cannot know earlier), and, with `require_alpha`, at the first frame
+    without alpha, with `no_alpha_hint` as the fix (callers know what their user can do instead).
+    """
+    _check_alpha_mode(alpha, (*ALPHA_MODES, "auto"))
+    movie = _open_movie(path)
+    mode = alpha if alpha != "auto" else movie.tags.get(META_ALPHA, "straight")
+    with closing(_decoded_frames(movie)) as frames:  # closes the file at once if the caller stops early
+        for rgba, has_alpha in frames:
+            if require_alpha and not has_alpha:
+                raise _no_alpha(path, no_alpha_hint)
+            yield np.clip(unpremultiply(rgba), 0.0, 1.0) if mode == "premultiplied" else rgba
 
 
 def _stored_metadata(tags: dict[str, str]) -> dict[str, Any]:
@@ -602,11 +675,8 @@ def read_movie(
     _check_alpha_mode(alpha, (*ALPHA_MODES, "auto"))
     decoded = _decode(path)
     if not decoded.has_alpha and require_alpha:
-        raise InputError(
-            f"movie {path} has no alpha channel",
-            "for a TransPixar rgb.mp4/alpha.mp4 pair pass the matte as --alpha-video FILE; "
-            "otherwise export the movie with an alpha channel (ProRes 4444, WebM VP9 with alpha)",
-        )
+        pair = "for a TransPixar rgb.mp4/alpha.mp4 pair pass the matte as --alpha-video FILE"
+        raise _no_alpha(path, f"{pair}; otherwise {_NO_ALPHA_HINT}")
     mode = alpha
     if mode == "auto":
         mode = decoded.tags.get(META_ALPHA, "straight")

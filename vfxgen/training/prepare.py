@@ -59,6 +59,7 @@ BLUR_KSIZE = 201  # the supplement's Gaussian kernel for the static background
 MOVIE_EXTENSIONS = (".mov", ".mp4", ".m4v", ".mkv", ".webm", ".avi", ".mxf")
 RGBA_IMAGE_EXTENSIONS = (".exr", ".png")
 MATTE_IMAGE_EXTENSIONS = (".exr", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
+_NO_ALPHA_HINT = "give RGBA sources (ProRes 4444, WebM with alpha, EXR/PNG), or matting data as fgr/ and pha/ folders"
 _NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\.[^.]+)$")
 
 
@@ -323,64 +324,12 @@ def _movie_frame_count(path: Path) -> int:
 def movie_frames(path: str | os.PathLike, require_alpha: bool) -> Iterator[np.ndarray]:
     """Decode a movie frame by frame: straight sRGB float32 `[H, W, 4]` (alpha 1 when it has none).
 
-    The streaming twin of `vfxgen.io.video.read_movie` (same per-frame colour maths and decoders, and
-    `vfxgen:alpha = premultiplied` files are divided by alpha), holding one frame instead of the movie.
+    `vfxgen.io.video.iter_movie_frames` (one frame in memory, `vfxgen:alpha = premultiplied` files
+    divided by alpha), with the fix a `dataset prepare` user can apply when a movie has no alpha.
     """
-    import av
+    from vfxgen.io.video import iter_movie_frames
 
-    from vfxgen.color import unpremultiply
-    from vfxgen.io.video import META_ALPHA, _decoder_for, _frame_to_rgba
-
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"movie {path} does not exist or is not a file", "check the path")
-
-    def damaged(detail: object) -> InputError:
-        return InputError(
-            f"cannot read movie {path}: it is damaged, truncated or not a movie ({detail})",
-            "re-export or re-copy the file",
-        )
-
-    try:
-        container = av.open(str(path), "r")
-    except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
-        raise damaged(exc) from exc
-    count = 0
-    try:
-        with container:
-            if not container.streams.video:
-                raise InputError(f"{path} has no video stream", "give a movie with a picture track")
-            stream = container.streams.video[0]
-            expected = int(stream.frames or 0)
-            tags = {str(k).lower(): str(v) for k, v in (container.metadata or {}).items()}
-            premultiplied = tags.get(META_ALPHA) == "premultiplied"
-            decoder = _decoder_for(stream)
-
-            def convert(frame) -> np.ndarray:
-                rgba, has_alpha = _frame_to_rgba(frame)
-                if require_alpha and not has_alpha:
-                    raise InputError(
-                        f"movie {path} has no alpha channel",
-                        "give RGBA sources (ProRes 4444, WebM with alpha, EXR/PNG), "
-                        "or matting data as fgr/ and pha/ folders",
-                    )
-                return np.clip(unpremultiply(rgba), 0.0, 1.0) if premultiplied else rgba
-
-            for packet in container.demux(stream):
-                if packet.size == 0:
-                    continue
-                for frame in decoder.decode(packet):
-                    count += 1
-                    yield convert(frame)
-            for frame in decoder.decode(None):
-                count += 1
-                yield convert(frame)
-    except (av.FFmpegError, OSError, EOFError) as exc:
-        raise damaged(exc) from exc
-    if count == 0:
-        raise damaged("no frame could be decoded")
-    if expected and count < expected:
-        raise damaged(f"decoded {count} of {expected} frames")
+    return iter_movie_frames(path, require_alpha=require_alpha, no_alpha_hint=_NO_ALPHA_HINT)
 
 
 def _image_sequence(directory: Path, extensions: tuple[str, ...]):
