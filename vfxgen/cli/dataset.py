@@ -30,11 +30,11 @@ def synth(
 ) -> None:
     """Procedural VFX elements with exact alpha: fire, smoke, explosion, sparks, dust, magic, lightning, ..."""
     from vfxgen.errors import UsageError
-    from vfxgen.pipelines.rgba import check_size
+    from vfxgen.shapes import check_clip_shape
     from vfxgen.training.data import write_dataset
     from vfxgen.training.synth import ELEMENTS, synth_dataset_items
 
-    check_size(frames, size, size, 16)
+    check_clip_shape(frames, size, size)
     if count < 1:
         raise UsageError(f"--count must be positive, got {count}", "use e.g. --count 1000")
     chosen = tuple(e.strip() for e in elements.split(",")) if elements else ELEMENTS

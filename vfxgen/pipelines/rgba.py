@@ -29,13 +29,14 @@ from vfxgen.models.transpixar import ATTENTION_MODES, apply_transpixar, check_fi
 from vfxgen.pipelines.model_dirs import ModelInfo, file_sha256, resolve_lora, resolve_model
 from vfxgen.pipelines.recipe import VFXGEN_DEFAULT, RGBARecipe, resolve_recipe
 from vfxgen.quiet import quiet_libraries
+from vfxgen.shapes import check_clip_shape as check_size  # the rule lives torch-free; this name is kept for callers
 
 quiet_libraries()
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 OFFLOAD_MODES = ("none", "model", "sequential")
 CACHE_MODES = ("none", "fbc", "pab", "faster")
-_ALPHA_IMAGE_HOOK = "vfxgen_alpha_first_frame"
+ALPHA_IMAGE_HOOK = "vfxgen_alpha_first_frame"
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -146,22 +147,6 @@ class GenerationRequest:
             raise UsageError(f"--seed must be in [0, 2^63), got {req.seed}", "pass a non-negative integer seed")
         check_fps(req.fps)
         return req
-
-
-def check_size(frames: int, height: int, width: int, spatial_multiple: int = 16) -> None:
-    """CogVideoX needs frames = 4k + 1 and sides divisible by VAE factor x patch size (16 for the real model)."""
-    if frames < 1 or (frames - 1) % 4:
-        lower = max(1, (frames - 1) // 4 * 4 + 1)
-        raise UsageError(
-            f"--frames must be 4k+1 (CogVideoX's VAE packs 4 frames per latent), got {frames}",
-            f"use {lower} or {lower + 4}",
-        )
-    for name, value in (("height", height), ("width", width)):
-        if value < spatial_multiple or value % spatial_multiple:
-            nearest = max(spatial_multiple, round(value / spatial_multiple) * spatial_multiple)
-            raise UsageError(
-                f"--{name} must be a multiple of {spatial_multiple}, got {value}", f"use --{name} {nearest}"
-            )
 
 
 def parse_device(device: str | None) -> torch.device:
@@ -373,12 +358,12 @@ class RGBAPipeline:
         if has_alpha:
             alpha_latent = self._encode_image(np.repeat(alpha, 3, axis=-1), generator)
             hook = AlphaFirstFrameHook(alpha_latent, latents.shape[1] // 2, self.pipe.vae.config.latent_channels)
-            registry.register_hook(hook, _ALPHA_IMAGE_HOOK)
+            registry.register_hook(hook, ALPHA_IMAGE_HOOK)
         try:
             return self._run(req, latents, generator, progress, image=self._to_pipe_image(rgb))
         finally:
             if has_alpha:
-                registry.remove_hook(_ALPHA_IMAGE_HOOK, recurse=False)
+                registry.remove_hook(ALPHA_IMAGE_HOOK, recurse=False)
 
     # --- steps ----------------------------------------------------------------------------------------
     def _initial_latents(self, req: GenerationRequest) -> tuple[torch.Tensor, torch.Generator]:

@@ -49,6 +49,7 @@ import cv2
 import numpy as np
 
 from vfxgen.errors import InputError, UsageError
+from vfxgen.shapes import check_clip_shape, check_stride
 
 Item = tuple[np.ndarray, str, str]  # (rgba float32 [T, H, W, 4] straight sRGB, caption, element)
 
@@ -158,22 +159,6 @@ def preprocess_matting(
 # --------------------------------------------------------------------------------------------------
 # windows, crop and resize
 # --------------------------------------------------------------------------------------------------
-def check_shape(frames: int, height: int, width: int, stride: int | None = None) -> None:
-    """frames = 4k + 1 and sides multiples of 16 (as `pipelines.rgba.check_size`, without torch)."""
-    if frames < 1 or (frames - 1) % 4:
-        lower = max(1, (frames - 1) // 4 * 4 + 1)
-        raise UsageError(
-            f"--frames must be 4k+1 (CogVideoX's VAE packs 4 frames per latent), got {frames}",
-            f"use {lower} or {lower + 4}",
-        )
-    for name, value in (("height", height), ("width", width)):
-        if value < 16 or value % 16:
-            nearest = max(16, round(value / 16) * 16)
-            raise UsageError(f"--{name} must be a multiple of 16, got {value}", f"use --{name} {nearest}")
-    if stride is not None and stride < 1:
-        raise UsageError(f"--stride must be positive, got {stride}", f"use e.g. --stride {frames}")
-
-
 def windows(clip_frames: int, frames: int, stride: int | None = None) -> list[tuple[int, int]]:
     """`[start, stop)` of every window of `frames` in a clip of `clip_frames`, one every `stride`.
 
@@ -484,7 +469,8 @@ def iter_matting_items(
     shorter than `frames` are skipped and listed in `report.too_short`; if no source gives a clip the
     iterator raises `InputError`.
     """
-    check_shape(frames, height, width, stride)
+    check_clip_shape(frames, height, width)
+    check_stride(stride, frames)
     pairs = find_matting_pairs(src)
     report = report if report is not None else PrepareReport()
     report.kind, report.sources = "matting", len(pairs)
@@ -645,7 +631,8 @@ def iter_rgba_items(
     `caption`, else `captions[name]`, else the name with `_` as spaces (name = file stem, or the
     sequence name before its frame number).
     """
-    check_shape(frames, height, width, stride)
+    check_clip_shape(frames, height, width)
+    check_stride(stride, frames)
     sources = find_rgba_sources(src)
     report = report if report is not None else PrepareReport()
     report.kind, report.sources = "rgba", len(sources)
