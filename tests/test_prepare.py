@@ -18,18 +18,9 @@ from vfxgen.io.exr import write_exr_sequence
 from vfxgen.io.images import write_png
 from vfxgen.io.video import read_movie
 from vfxgen.training.data import RGBAClipDataset, read_dataset_info, to_uint8
-from vfxgen.training.prepare import (
-    blurred_background,
-    centre_crop,
-    decontaminate,
-    fit_frames,
-    load_captions,
-    movie_frames,
-    preprocess_matting,
-    refine_mask,
-    sliding,
-    windows,
-)
+from vfxgen.training.decontaminate import blurred_background, decontaminate, preprocess_matting, refine_mask
+from vfxgen.training.frames import centre_crop, fit_frames, movie_frames, sliding, windows
+from vfxgen.training.sources import load_captions
 
 H, W = 64, 96  # source size: wider than the square target, so the centre crop matters
 BG = np.array([0.2, 0.5, 0.8], np.float32)  # the "screen" behind the subject in fgr
