@@ -15,7 +15,6 @@ from typing import Annotated
 import typer
 
 from vfxgen.cli import options as opt
-from vfxgen.cli.app import register
 
 
 def animate(
@@ -131,6 +130,3 @@ def animate(
         json_out=json_out,
         image_to_video=None,  # the model's own kind
     )
-
-
-register("animate", animate)

@@ -1,18 +1,24 @@
-"""The `vfxgen` Typer app: global options and the single place where errors become exit codes.
+"""The `vfxgen` Typer app: global options, the one table of commands, and the single place where errors
+become exit codes.
 
-Each command lives in its own module and is wrapped by `handles_errors`, so a `VfxgenError` anywhere
-below becomes one line on stderr plus the error's exit code (table in `vfxgen.errors.EXIT_CODES`);
-the traceback only shows with `--debug`.
+Command modules (`cli/generate.py`, `cli/presets.py`, ...) only define their functions, and groups as plain
+`typer.Typer()` objects; they import nothing from here. `COMMANDS` below wires them in, in the order
+`vfxgen --help` lists them. Every command runs inside `OneLineErrors.invoke`, so a `VfxgenError` anywhere
+below becomes one line on stderr plus the error's exit code (table in `vfxgen.errors.EXIT_CODES`); the
+traceback only shows with `--debug`.
+
+A new command: a module in `cli/` defining the function, one row in `COMMANDS`, then
+`python scripts/gen_cli_docs.py`.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -24,8 +30,24 @@ except ImportError:  # pragma: no cover - depends on the installed typer
     from click import exceptions as click
 
 from vfxgen import __version__
+from vfxgen.cli import animate, composite, dataset, eval_flow, export, farm, generate, matte, presets, qc, train
 from vfxgen.cli.console import STATE, err_console
 from vfxgen.errors import OutOfMemoryError, VfxgenError, VfxgenWarning
+
+# Every command and group, in the order `vfxgen --help` lists them (Typer lists single commands before groups).
+COMMANDS: list[tuple[str, Callable[..., Any] | typer.Typer]] = [
+    ("animate", animate.animate),
+    ("export", export.export),
+    ("composite", composite.composite),
+    ("generate", generate.generate),
+    ("matte", matte.matte),
+    ("eval-flow", eval_flow.eval_flow),
+    ("qc", qc.qc),
+    ("dataset", dataset.dataset_app),
+    ("farm", farm.farm_app),
+    ("train", train.train_app),
+    ("presets", presets.presets_app),
+]
 
 
 class OneLineErrors(TyperGroup):
@@ -47,6 +69,11 @@ class OneLineErrors(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+    def invoke(self, ctx):  # noqa: D102
+        # Every command runs in here, the grouped ones (`presets show`, `train init`) too: errors are mapped once.
+        with mapped_errors():
+            return super().invoke(ctx)
 
 
 def _refuse_empty_output(args: list[str]) -> None:
@@ -93,36 +120,36 @@ def _fail(line: str, code: int) -> None:
     raise typer.Exit(_report(line, code))
 
 
-def handles_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+# What click and Typer raise to end a command on purpose (usage errors, --help, typer.Exit): passed on.
+_CLI_EXITS = (typer.Exit, typer.Abort, click.ClickException)
+
+
+@contextmanager
+def mapped_errors() -> Iterator[None]:
     """Map library errors to one stderr line and an exit code; keep tracebacks behind --debug."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except typer.Exit:
-            raise
-        except VfxgenError as exc:
-            if STATE["debug"]:
-                traceback.print_exc(file=sys.stderr)
-            _fail(exc.one_line(), exc.exit_code)
-        except KeyboardInterrupt:
-            _fail("interrupted; finished shots are kept, rerun with --resume to continue", 130)
-        except BrokenPipeError:  # `vfxgen presets list | head`: the reader left, nothing to report
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
-            raise typer.Exit(0) from None
-        except MemoryError:
-            exc = OutOfMemoryError("out of host memory", "use a smaller size, fewer frames or --offload")
-            _fail(exc.one_line(), exc.exit_code)
-        except Exception as exc:  # noqa: BLE001 - the last line of defence for farm logs
-            if type(exc).__name__ == "OutOfMemoryError":  # torch.cuda.OutOfMemoryError, without importing torch
-                oom = OutOfMemoryError("the device ran out of memory", "try --offload model or a smaller size")
-                _fail(oom.one_line(), oom.exit_code)
-            if STATE["debug"]:
-                traceback.print_exc(file=sys.stderr)
-            _fail(f"internal error: {type(exc).__name__}: {exc}. Rerun with --debug and report it.", 1)
-
-    return wrapper
+    try:
+        yield
+    except _CLI_EXITS:
+        raise
+    except VfxgenError as exc:
+        if STATE["debug"]:
+            traceback.print_exc(file=sys.stderr)
+        _fail(exc.one_line(), exc.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted; finished shots are kept, rerun with --resume to continue", 130)
+    except BrokenPipeError:  # `vfxgen presets list | head`: the reader left, nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        raise typer.Exit(0) from None
+    except MemoryError:
+        exc = OutOfMemoryError("out of host memory", "use a smaller size, fewer frames or --offload")
+        _fail(exc.one_line(), exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for farm logs
+        if type(exc).__name__ == "OutOfMemoryError":  # torch.cuda.OutOfMemoryError, without importing torch
+            oom = OutOfMemoryError("the device ran out of memory", "try --offload model or a smaller size")
+            _fail(oom.one_line(), oom.exit_code)
+        if STATE["debug"]:
+            traceback.print_exc(file=sys.stderr)
+        _fail(f"internal error: {type(exc).__name__}: {exc}. Rerun with --debug and report it.", 1)
 
 
 def _version(value: bool) -> None:
@@ -154,17 +181,15 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     _python_showwarning(message, category, filename, lineno, file, line)
 
 
-def register(name: str, func: Callable[..., Any], **kwargs: Any) -> None:
-    """Add a command wrapped in the error mapping."""
-    app.command(name, **kwargs)(handles_errors(func))
+def _add_commands() -> None:
+    for name, target in COMMANDS:
+        if isinstance(target, typer.Typer):
+            app.add_typer(target, name=name)
+        else:
+            app.command(name)(target)
 
 
-def _register_all() -> None:
-    # One module per command; imported here so `vfxgen --help` lists them all.
-    from vfxgen.cli import commands  # noqa: F401
-
-
-_register_all()
+_add_commands()
 
 
 def _raise_interrupt(signum: int, _frame: object) -> None:
@@ -181,8 +206,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # `python -m vfxgen.cli.app ...`, e.g. under `accelerate launch -m`
-    # This file then runs as `__main__`, a second copy of the module: the commands registered themselves on
-    # the real `vfxgen.cli.app`, so run that one.
+    # This file then runs as `__main__`, a second copy of the module: run the real `vfxgen.cli.app`, so there
+    # is one app and one error mapping.
     from vfxgen.cli.app import main as _main
 
     _main()

@@ -27,7 +27,6 @@ from typing import Annotated
 import typer
 
 from vfxgen.cli import options as opt
-from vfxgen.cli.app import register
 from vfxgen.cli.console import log
 from vfxgen.cli.export import AlphaVideo, describe
 from vfxgen.errors import UsageError
@@ -143,6 +142,3 @@ def composite(
                 }
             )
         )
-
-
-register("composite", composite)

@@ -11,14 +11,12 @@ from typing import Annotated
 
 import typer
 
-from vfxgen.cli.app import app, handles_errors
 from vfxgen.cli.console import log, progress_bar
 
 dataset_app = typer.Typer(help="Build RGBA clip datasets for training.", no_args_is_help=True)
 
 
 @dataset_app.command("synth")
-@handles_errors
 def synth(
     output: Annotated[Path, typer.Option("-o", "--output", help="Dataset directory to create.")],
     count: Annotated[int, typer.Option("--count", help="Number of clips.")] = 1000,
@@ -51,7 +49,6 @@ def synth(
 
 
 @dataset_app.command("prepare")
-@handles_errors
 def prepare(
     source: Annotated[
         str,
@@ -114,6 +111,3 @@ def prepare(
             items, output, describe(source, report, decontaminate, blur_background), overwrite, advance
         )
     log(f"wrote {info.count} clips of {info.frames}x{info.width}x{info.height} to {info.path} ({report.summary()})")
-
-
-app.add_typer(dataset_app, name="dataset")

@@ -17,7 +17,6 @@ from typing import Annotated
 
 import typer
 
-from vfxgen.cli.app import register
 from vfxgen.cli.console import log, progress_bar
 from vfxgen.errors import OutputError
 
@@ -74,6 +73,3 @@ def eval_flow(
         typer.echo(json.dumps(result))
     else:
         typer.echo(f"flow difference: {report.mean:.4f} ({report.pairs} pairs, {report.width}x{report.height})")
-
-
-register("eval-flow", eval_flow)

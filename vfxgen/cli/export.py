@@ -26,7 +26,6 @@ from typing import Annotated
 import typer
 
 from vfxgen.cli import options as opt
-from vfxgen.cli.app import register
 from vfxgen.cli.console import log
 from vfxgen.errors import InputError, UsageError
 
@@ -124,6 +123,3 @@ def export(
             "source": src,
         }
         typer.echo(json.dumps(result))
-
-
-register("export", export)

@@ -16,7 +16,6 @@ from typing import Annotated
 
 import typer
 
-from vfxgen.cli.app import app, handles_errors
 from vfxgen.cli.console import log
 from vfxgen.errors import UsageError
 
@@ -52,16 +51,17 @@ def _job(ctx: typer.Context, prompts: Path, output: Path, shards: int, python, n
     job = FarmJob(prompts, output, shards, args, name=name, resume=resume, quiet=quiet)
     if python:
         job.python = python
-    _check_generate_args(job)
+    _check_generate_args(ctx, job)
     jobs = job.job_count()  # reads the shot list: a missing or broken one fails here, not on the farm
     if shards > jobs:
         log(f"warning: {shards} shards for {jobs} shot(s): {shards - jobs} task(s) will have nothing to do")
     return job
 
 
-def _check_generate_args(job) -> None:
-    command = typer.main.get_command(app)
-    generate = command.get_command(typer.Context(command), "generate")
+def _check_generate_args(ctx: typer.Context, job) -> None:
+    """Parse the options after `--` with the running app's own `generate` command (not imported: the app wires it)."""
+    root = ctx.find_root()
+    generate = root.command.get_command(root, "generate")
     argv = job.command("1/1")[job.command("1/1").index("generate") + 1 :]
     try:
         parsed = generate.make_context("generate", argv)
@@ -168,6 +168,5 @@ def openjd(
     log(f"run it here with: openjd run TEMPLATE --step Generate {params}")
 
 
-farm_app.command("slurm", context_settings=EXTRA)(handles_errors(slurm))
-farm_app.command("openjd", context_settings=EXTRA)(handles_errors(openjd))
-app.add_typer(farm_app, name="farm")
+farm_app.command("slurm", context_settings=EXTRA)(slurm)
+farm_app.command("openjd", context_settings=EXTRA)(openjd)

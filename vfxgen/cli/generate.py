@@ -13,7 +13,6 @@ from typing import Annotated
 import typer
 
 from vfxgen.cli import options as opt
-from vfxgen.cli.app import register
 from vfxgen.errors import UsageError
 
 
@@ -131,6 +130,3 @@ def generate(
         image_to_video=False,
         timeline=output if prompts is not None else None,
     )
-
-
-register("generate", generate)

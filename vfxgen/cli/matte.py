@@ -18,7 +18,6 @@ from typing import Annotated
 import typer
 
 from vfxgen.cli import options as opt
-from vfxgen.cli.app import register
 from vfxgen.errors import OutputError
 
 
@@ -175,6 +174,3 @@ def _read_footage(src: str, fps: float | None):
         check_fps(fps)
     rgb = np.clip(read_plate(src), 0.0, None)
     return Clip(np.concatenate([rgb, np.ones_like(rgb[..., :1])], axis=-1), fps or DEFAULT_FPS, {"source": src})
-
-
-register("matte", matte)

@@ -16,7 +16,6 @@ from typing import Annotated
 import typer
 
 from vfxgen.cli import options as opt
-from vfxgen.cli.app import app, handles_errors
 
 presets_app = typer.Typer(
     name="presets",
@@ -112,6 +111,5 @@ def resolved_rows(preset, subject, model, lora) -> list[tuple[str, object]]:
     return [*rows, ("recipe", recipe.source), ("preset", preset.name)]
 
 
-presets_app.command("list")(handles_errors(list_cmd))
-presets_app.command("show")(handles_errors(show_cmd))
-app.add_typer(presets_app, name="presets")
+presets_app.command("list")(list_cmd)
+presets_app.command("show")(show_cmd)

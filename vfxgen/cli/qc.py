@@ -19,7 +19,6 @@ from typing import Annotated
 import typer
 
 from vfxgen.cli import options as opt
-from vfxgen.cli.app import register
 from vfxgen.errors import QCFailedError, UsageError
 
 
@@ -80,6 +79,3 @@ def qc(
             f"{src} failed QC: {names}",
             "see the report above; fix the element or override a limit with --threshold NAME=VALUE",
         )
-
-
-register("qc", qc)

@@ -13,14 +13,12 @@ from typing import Annotated
 
 import typer
 
-from vfxgen.cli.app import app, handles_errors
 from vfxgen.cli.console import interactive, log
 
 train_app = typer.Typer(help="Train the alpha LoRA (or the demo model's VAE / RGB transformer).", no_args_is_help=True)
 
 
 @train_app.callback(invoke_without_command=True)
-@handles_errors
 def train(
     ctx: typer.Context,
     model: Annotated[
@@ -121,7 +119,6 @@ def train(
 
 
 @train_app.command("init")
-@handles_errors
 def init(
     output: Annotated[Path, typer.Option("-o", "--output", help="Directory for the random-initialised model.")],
     arch: Annotated[str, typer.Option("--arch", help="demo (64x64x9, the bundled model's) or test (tiny).")] = "demo",
@@ -132,6 +129,3 @@ def init(
     from vfxgen.training.architectures import init_model
 
     log(f"wrote {init_model(output, arch, seed, overwrite)}")
-
-
-app.add_typer(train_app, name="train")
