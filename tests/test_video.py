@@ -151,6 +151,76 @@ def test_prores_conversion_is_bt709_not_bt601(tmp_path: Path) -> None:
                 assert np.abs(wrong.to_ndarray()[0, 0] - np.array(colours[t])).max() > 0.05
 
 
+def _codes(frame: av.VideoFrame, count: int) -> list[np.ndarray]:
+    """The first `count` planes of a planar 4:4:4 frame of more than 8 bits, as float64 codes."""
+    out = []
+    for plane in frame.planes[:count]:
+        rows = np.frombuffer(plane, np.uint16).reshape(frame.height, plane.line_size // 2)
+        out.append(rows[:, : frame.width].astype(np.float64))
+    return out
+
+
+def test_own_bt709_conversion_is_exact_where_swscale_is_not(tmp_path: Path) -> None:
+    """Why io/video.py converts R'G'B' <-> Y'CbCr itself instead of `VideoFrame.reformat(format=...,
+    dst_colorspace="ITU709", dst_color_range="MPEG")` (and `src_*` when reading).
+
+    Measured with PyAV 18.1 / FFmpeg 8.1 on a 480x270 gradient: swscale from float (gbrapf32le) or 16-bit
+    (rgba64le) RGB to yuva444p10le, the ProRes input, is up to 3.87 10-bit codes off the exact BT.709
+    limited-range value (white lands on 943, not 940; mean +1.7 codes on Y) and alpha up to 1.49 codes
+    off (biased +0.86, so not exact), the same with ACCURATE_RND, BITEXACT or FULL_CHR_H_INP; ours is
+    within rounding (0.5 code) with alpha exact. Reading the 12-bit ProRes decode back, swscale to
+    gbrapf32le is up to 3.9e-3 off the exact inverse (one 8-bit code), ours 1.5e-7. End to end, ProRes
+    round trips of `gradient_clip` give max colour error 0.0020 (ours) vs 0.0052 (swscale) and alpha
+    0.00066 vs 0.00145. (For the 8-bit 4:2:0 WebM / H.264 files both are within the codecs' own noise:
+    max 0.021 / 0.022 vs 0.026 / 0.020.) If this test fails because swscale became exact, use it.
+    """
+    from vfxgen.io.video import _frame_to_rgba, _yuv_frame
+
+    y, x = np.mgrid[0:270, 0:480].astype(np.float64)
+    x, y = x / 479, y / 269
+    rgb = np.stack([x, y, (x + y) / 2.4], axis=-1)
+    alpha = 1.0 - 0.5 * x * y
+    kr, kb = 0.2126, 0.0722
+    luma = kr * rgb[..., 0] + (1 - kr - kb) * rgb[..., 1] + kb * rgb[..., 2]
+    ideal = [
+        4 * (16 + 219 * luma),
+        4 * (128 + 224 * (rgb[..., 2] - luma) / (2 * (1 - kb))),
+        4 * (128 + 224 * (rgb[..., 0] - luma) / (2 * (1 - kr))),
+    ]
+
+    ours = _codes(_yuv_frame(rgb.astype(np.float32), alpha.astype(np.float32), "yuva444p10le"), 4)
+    rgba = np.concatenate([rgb, alpha[..., None]], axis=-1).astype(np.float32)
+    theirs = _codes(
+        av.VideoFrame.from_ndarray(rgba, format="gbrapf32le").reformat(
+            format="yuva444p10le", dst_colorspace="ITU709", dst_color_range="MPEG"
+        ),
+        4,
+    )
+    our_error = max(np.abs(ours[i] - ideal[i]).max() for i in range(3))
+    their_error = max(np.abs(theirs[i] - ideal[i]).max() for i in range(3))
+    assert our_error <= 0.5 + 1e-3  # rounding to the nearest code, nothing more
+    np.testing.assert_array_equal(ours[3], np.rint(alpha * 1023))  # alpha exact
+    assert their_error - our_error >= 3.0, f"swscale is now within {their_error:.2f} codes: consider using it"
+    assert not np.array_equal(theirs[3], np.rint(alpha * 1023)), "swscale now keeps alpha exact: consider using it"
+
+    # Reading: the 12-bit planes FFmpeg's ProRes decoder returns, inverted exactly in float64.
+    clip = Clip(rgba[None], fps=24.0)
+    with av.open(str(write_prores(clip, tmp_path / "g.mov"))) as container:
+        frame = next(container.decode(video=0))
+    assert frame.format.name == "yuva444p12le"
+    codes = _codes(frame, 4)
+    y12, cb12, cr12 = (codes[0] / 16 - 16) / 219, (codes[1] / 16 - 128) / 224, (codes[2] / 16 - 128) / 224
+    red, blue = y12 + 2 * (1 - kr) * cr12, y12 + 2 * (1 - kb) * cb12
+    green = (y12 - kr * red - kb * blue) / (1 - kr - kb)
+    exact = np.clip(np.stack([red, green, blue], axis=-1), 0.0, 1.0)
+    ours_rgb = _frame_to_rgba(frame)[0][..., :3]
+    theirs_rgb = frame.reformat(format="gbrapf32le", src_colorspace="ITU709", src_color_range="MPEG").to_ndarray()
+    our_read = np.abs(ours_rgb - exact).max()
+    their_read = np.abs(np.clip(theirs_rgb[..., :3], 0.0, 1.0) - exact).max()
+    assert our_read <= 1e-6
+    assert their_read >= 1e-3, f"swscale now reads within {their_read:.1e}: consider using it"
+
+
 def test_prores_odd_size_and_fps(tmp_path: Path) -> None:
     clip = gradient_clip(frames=3, height=27, width=45)
     back = read_movie(write_prores(clip, tmp_path / "odd.mov", fps=23.976))

@@ -7,7 +7,11 @@ BT.709 coefficients (Kr = 0.2126, Kb = 0.0722) to limited ("tv") range, and tagg
 frame as BT.709, makes the numbers in the file mean what the tags say. Reading inverts the same maths
 for 4:4:4 planar formats (ProRes decodes to `yuva444p12le`), and otherwise asks swscale to convert with
 the matrix and range the file is tagged with (BT.601 when untagged, FFmpeg's own assumption and what
-untagged writers such as imageio-ffmpeg, used by TransPixar's release, produce).
+untagged writers such as imageio-ffmpeg, used by TransPixar's release, produce). Telling swscale the
+matrix and range (`reformat(dst_colorspace="ITU709", dst_color_range="MPEG")`) fixes the matrix but
+not the precision: measured with PyAV 18.1 / FFmpeg 8.1, float RGB -> `yuva444p10le` is up to 3.9 codes
+off (white at 943, not 940) and alpha up to 1.5 codes off, where ours rounds once (0.5 code) and keeps
+alpha exact (`tests/test_video.py::test_own_bt709_conversion_is_exact_where_swscale_is_not`).
 
 Clip convention (design Sec. 3): colour straight, sRGB-encoded, in [0, 1]; alpha in [0, 1]. Writers clamp;
 `alpha="premultiplied"` multiplies colour by alpha in display space (`Clip.to_premultiplied`).
