@@ -464,14 +464,14 @@ def load_element(src: str | os.PathLike[str]) -> Element:
     the frame rates stated by its EXR header, ProRes/WebM streams and Nuke script are collected so
     `check_manifest` can compare them with `shot.json`.
     """
-    from vfxgen.io.sequence import find_sequence, is_pattern
+    from vfxgen.io.sequence import exr_pattern_in, find_sequence, is_pattern
 
     text = os.fspath(src)
     path = Path(text)
     if path.is_dir() and (path / "shot.json").is_file():
         return _load_shot(path)
-    if is_pattern(text) or (path.is_dir() and _exr_sequence_in(path) is not None):
-        pattern = text if is_pattern(text) else _exr_sequence_in(path)
+    if is_pattern(text) or (path.is_dir() and exr_pattern_in(path) is not None):
+        pattern = text if is_pattern(text) else exr_pattern_in(path)
         if str(pattern).lower().endswith(".exr"):
             sequence = find_sequence(pattern)
             premult, fps = _read_exr_frames(sequence)
@@ -486,16 +486,6 @@ def _is_movie(path: Path) -> bool:
     return path.suffix.lower() in (".mov", ".webm", ".mkv", ".mp4", ".m4v", ".avi", ".mxf")
 
 
-def _exr_sequence_in(directory: Path) -> str | None:
-    for candidate in (directory, directory / "rgba"):
-        names = sorted(n for n in os.listdir(candidate) if n.lower().endswith(".exr")) if candidate.is_dir() else []
-        if names:
-            stem = names[0].rsplit(".", 2)
-            if len(stem) == 3 and stem[1].isdigit():
-                return str(candidate / f"{stem[0]}.{'#' * len(stem[1])}.exr")
-    return None
-
-
 def _read_exr_frames(sequence) -> tuple[np.ndarray, float | None]:
     """Raw RGBA of every frame (values as stored; converted to lin_rec709 when tagged another space)."""
     from vfxgen.io.exr import header_fps, read_exr_header, read_raw_rgba
@@ -506,8 +496,8 @@ def _read_exr_frames(sequence) -> tuple[np.ndarray, float | None]:
 
 
 def _load_shot(path: Path) -> Element:
+    from vfxgen.io.manifest import read_manifest
     from vfxgen.io.sequence import find_sequence
-    from vfxgen.shot import read_manifest
 
     manifest = read_manifest(path)
     files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}

@@ -10,7 +10,9 @@ Layout of `shot/` (name = the directory's name):
     contact.png                 contact sheet over a checkerboard
     shot.json                   manifest: everything needed to reproduce and read the shot
 
-Everything is written into a hidden temporary sibling and renamed into place when complete, so a shot
+Each deliverable is written by `vfxgen.io.write_clip` through its registered writer (`io/registry.py`:
+a format registered there with a `shot_file` is a shot format); the whole shot is built in a hidden
+temporary sibling and renamed into place when complete (`vfxgen.atomic.atomic_path`), so a shot
 directory exists only when whole. An existing shot is never touched without `overwrite=True`; a lock
 file stops two live jobs from writing the same shot (a dead job's lock is taken over).
 """
@@ -19,25 +21,40 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vfxgen import __version__
+from vfxgen.atomic import atomic_path, remove_stale_temporaries
 from vfxgen.clip import Clip
 from vfxgen.errors import LockedError, OutputError, OutputExistsError, UsageError
+from vfxgen.io.manifest import MANIFEST, SCHEMA, is_complete_shot, listed_top_names, read_manifest
+from vfxgen.io.registry import Writer, WriteSettings, writers
 from vfxgen.io.safety import check_replaceable, foreign_entries, refuse_unsafe_output
+from vfxgen.io.write import write_clip
 
-FORMATS = ("exr", "nk", "prores", "png", "webm", "preview", "contact")
+__all__ = [
+    "DEFAULT_FORMATS",
+    "FORMATS",
+    "MANIFEST",
+    "SCHEMA",
+    "ShotOptions",
+    "check_output_free",
+    "is_complete_shot",
+    "parse_formats",
+    "read_manifest",
+    "shot_foreign_entry",
+    "shot_lock",
+    "write_shot",
+]
+
+FORMATS = tuple(w.name for w in writers(shot=True))  # every registered writer with a `shot_file`
 DEFAULT_FORMATS = ("exr", "nk", "preview", "contact")
-MANIFEST = "shot.json"
-SCHEMA = "vfxgen.shot/1"
 
 
 @dataclass(frozen=True)
@@ -53,10 +70,11 @@ class ShotOptions:
     colorspace: str = "lin_rec709_scene"  # of the EXR (and the .nk's Read): any scene-linear OCIO space
 
     def checked(self) -> ShotOptions:
-        unknown = [f for f in self.formats if f not in FORMATS]
+        offered = {w.name: w for w in writers(shot=True)}
+        unknown = [f for f in self.formats if f not in offered]
         if unknown or not self.formats:
             raise UsageError(
-                f"unknown output format {unknown[0] if unknown else '(none)'!r}", f"use {', '.join(FORMATS)}"
+                f"unknown output format {unknown[0] if unknown else '(none)'!r}", f"use {', '.join(offered)}"
             )
         if self.start_frame < 0:
             raise UsageError(f"--start-frame must be >= 0, got {self.start_frame}", "use e.g. --start-frame 1001")
@@ -65,23 +83,38 @@ class ShotOptions:
         from vfxgen.io.exr import check_compression
 
         check_compression(self.exr_compression, self.allow_lossy)
-        if "nk" in self.formats and "exr" not in self.formats:
-            raise UsageError("--format nk writes a Nuke script that reads the EXR", "add exr: --format exr,nk")
+        for fmt in self.formats:
+            missing = [need for need in offered[fmt].requires if need not in self.formats]
+            if missing:
+                raise UsageError(
+                    f"--format {fmt} writes a {offered[fmt].label} that reads the {offered[missing[0]].label}",
+                    f"add {missing[0]}: --format {','.join([*missing, *self.formats])}",
+                )
         from vfxgen.colorspaces import exr_colorspace
 
         exr_colorspace(self.colorspace)
         return self
+
+    def write_settings(self, shot: Path) -> WriteSettings:
+        """The `WriteSettings` every deliverable of this shot is written with."""
+        return WriteSettings(
+            start_frame=self.start_frame,
+            compression=self.exr_compression,
+            allow_lossy=self.allow_lossy,
+            colorspace=self.colorspace,
+            alpha=self.prores_alpha,
+            shot=shot,
+        )
+
+    def writers(self) -> list[Writer]:
+        """The requested deliverables' writers, in registration order (a script after the EXR it reads)."""
+        return [w for w in writers(shot=True) if w.name in self.formats]
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
     """`"exr,prores"` -> `("exr", "prores")`, checked."""
     formats = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
     return ShotOptions(formats=formats).checked().formats
-
-
-def is_complete_shot(path: Path) -> bool:
-    """A shot is complete when its manifest exists (it is the last thing written before the rename)."""
-    return (Path(path) / MANIFEST).is_file()
 
 
 def shot_foreign_entry(path: Path) -> str | None:
@@ -101,19 +134,9 @@ def shot_foreign_entry(path: Path) -> str | None:
         return f"it has no vfxgen {MANIFEST} and holds {entries[0]}"
     if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA:
         return f"its {MANIFEST} is not a vfxgen shot manifest"
-    ours = {MANIFEST, *_manifest_top_names(manifest.get("files", {}))}
+    ours = {MANIFEST, *listed_top_names(manifest.get("files", {}))}
     strangers = foreign_entries(path, lambda name: name in ours)
     return f"it holds {strangers[0]}, which vfxgen did not write" if strangers else None
-
-
-def _manifest_top_names(files: object) -> set[str]:
-    names: set[str] = set()
-    values = files.values() if isinstance(files, dict) else []
-    for value in values:
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, str) and item:
-                names.add(Path(item).parts[0])
-    return names
 
 
 def check_output_free(path: Path, overwrite: bool = False, resume: bool = False, expected: dict | None = None) -> str:
@@ -239,12 +262,6 @@ def _lock_is_stale(lock: Path) -> bool:
     return False
 
 
-def clean_stale_temporaries(path: Path) -> None:
-    """Remove temporary siblings left by killed jobs for this shot (only called while holding the lock)."""
-    for tmp in Path(path).parent.glob(f".{Path(path).name}.tmp-*"):
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
 def write_shot(
     clip: Clip,
     path: str | os.PathLike,
@@ -268,60 +285,28 @@ def write_shot(
 
 
 def _write_locked(clip: Clip, path: Path, options: ShotOptions, overwrite: bool, progress) -> dict:
-    from vfxgen.io.contact import write_contact_sheet
-    from vfxgen.io.exr import write_exr_sequence
-    from vfxgen.io.images import write_png_sequence
-    from vfxgen.io.video import write_preview, write_prores, write_webm
-
     name = options.name or path.name or "shot"
-    clean_stale_temporaries(path)
-    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir(parents=True)
-    try:
-        files: dict[str, object] = {}
-        meta = {k: v for k, v in clip.metadata.items() if isinstance(v, str | int | float | bool)}
-        for fmt in options.formats:
-            if progress:
-                progress(fmt)
-            if fmt == "exr":
-                frames = write_exr_sequence(
-                    clip,
-                    tmp / "rgba",
-                    name,
-                    options.start_frame,
-                    options.exr_compression,
-                    meta,
-                    allow_lossy=options.allow_lossy,
-                    colorspace=options.colorspace,
-                )
-                files["exr"] = [str(p.relative_to(tmp)) for p in frames]
-            elif fmt == "png":
-                frames = write_png_sequence(clip, tmp / "png", name, options.start_frame)
-                files["png"] = [str(p.relative_to(tmp)) for p in frames]
-            elif fmt == "prores":
-                files["prores"] = write_prores(clip, tmp / f"{name}_prores4444.mov", alpha=options.prores_alpha).name
-            elif fmt == "webm":
-                files["webm"] = write_webm(clip, tmp / f"{name}.webm").name
-            elif fmt == "preview":
-                files["preview"] = write_preview(clip, tmp / "preview.mp4").name
-            elif fmt == "contact":
-                files["contact"] = write_contact_sheet(clip, tmp / "contact.png").name
-        if "nk" in options.formats:  # after the EXR it reads
-            from vfxgen.io.nuke import write_shot_script
+    remove_stale_temporaries(path)  # left by killed jobs; we hold the lock
+    settings = options.write_settings(shot=path)
 
-            exr = files["exr"]
-            files["nk"] = write_shot_script(tmp, path, name, exr, clip, options.start_frame, options.colorspace)
+    def still_replaceable() -> None:  # the folder may have changed while we computed
+        if path.exists() and foreign_entries(path, lambda entry: False):
+            check_replaceable(path, shot_foreign_entry, "shot")
+            if not overwrite:
+                raise OutputExistsError(f"shot {path} appeared while writing", "pass --overwrite to replace it")
+
+    with atomic_path(path, before_rename=still_replaceable, what=f"shot {path}") as tmp:
+        tmp.mkdir()
+        files: dict[str, object] = {}
+        for writer in options.writers():
+            if progress:
+                progress(writer.name)
+            out = tmp / writer.shot_file.format(name=name)
+            written = write_clip(clip, out, writer.name, replace(settings, written=files), shot=True)
+            relative = [p.relative_to(tmp).as_posix() for p in written]
+            files[writer.name] = relative if writer.layout == "sequence" else relative[0]
         manifest = build_manifest(clip, name, options, files)
         _write_json(tmp / MANIFEST, manifest)
-        _replace_dir(tmp, path, overwrite)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise OutputError(
-            f"cannot write shot {path}: {exc.strerror or exc}", "check free disk space and permissions"
-        ) from exc
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return manifest
 
 
@@ -367,34 +352,6 @@ def _exr_colorspace_entry(name: str) -> dict:
     return {"colorspace": space.interop_id, "ocio_name": space.name}
 
 
-def read_manifest(path: str | os.PathLike) -> dict:
-    """Load `shot.json` (parsed as data, never executed)."""
-    from vfxgen.errors import InputError
-
-    file = Path(path) / MANIFEST if Path(path).is_dir() else Path(path)
-    try:
-        return json.loads(file.read_text())
-    except FileNotFoundError as exc:
-        raise InputError(f"{file} does not exist", "pass a shot directory written by vfxgen") from exc
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"cannot read manifest {file}: {exc}", "the shot is damaged; regenerate it") from exc
-
-
 def _write_json(path: Path, data: dict) -> None:
     # allow_nan=False: NaN is not JSON; a non-finite setting must have been refused long before this.
     path.write_text(json.dumps(data, indent=2, sort_keys=False, default=str, allow_nan=False) + "\n")
-
-
-def _replace_dir(tmp: Path, final: Path, overwrite: bool) -> None:
-    """Rename the finished temporary into place; an overwritten shot is moved aside first, then deleted."""
-    old = None
-    if final.exists():
-        if foreign_entries(final, lambda name: False):
-            check_replaceable(final, shot_foreign_entry, "shot")  # it may have changed while we computed
-            if not overwrite:
-                raise OutputExistsError(f"shot {final} appeared while writing", "pass --overwrite to replace it")
-        old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
-        os.replace(final, old)
-    os.replace(tmp, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

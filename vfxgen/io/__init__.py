@@ -6,7 +6,8 @@
     write_clip(clip, out, fmt)  one deliverable (EXR/PNG sequence, ProRes, WebM, preview, contact sheet),
                                 refusing to clobber or to write into its own input, written atomically
 
-Modules: `registry` (suffix -> reader), `read` (read_clip, read_plate, source_paths), `write`
+Modules: `registry` (the format table: suffix -> reader, format -> writer), `manifest` (reading
+shot.json), `read` (read_clip, read_plate, source_paths), `write`
 (plan_output, check_output, write_clip), `sequence` (frame patterns), and the codecs `exr`, `images`,
 `video`, `contact`. This package only re-exports their public names. It imports no torch or
 diffusers; the codec modules (OpenImageIO, PyAV, OpenCV) are loaded on first use (`__getattr__`),
@@ -23,9 +24,14 @@ from vfxgen.io.registry import (
     DEFAULT_FPS,  # noqa: F401
     PLATE_STILL_SUFFIXES,  # noqa: F401
     Reader,
+    Writer,
+    WriteSettings,
     reader_for,
     readers,
     register_reader,
+    register_writer,
+    writer_for,
+    writers,
 )
 from vfxgen.io.sequence import (
     FrameSequence,
@@ -48,6 +54,8 @@ __all__ = [
     "FrameSequence",
     "OutputTarget",
     "Reader",
+    "WriteSettings",
+    "Writer",
     "check_output",
     "find_sequence",
     "format_for_output",
@@ -64,6 +72,7 @@ __all__ = [
     "reader_for",
     "readers",
     "register_reader",
+    "register_writer",
     "source_paths",
     "write_clip",
     "write_contact_sheet",
@@ -73,6 +82,8 @@ __all__ = [
     "write_preview",
     "write_prores",
     "write_webm",
+    "writer_for",
+    "writers",
 ]
 
 _LAZY = {

@@ -256,18 +256,18 @@ def element_exr_sequence(fg: str):
         if is_pattern(text):
             return find_sequence(text) if text.lower().endswith(".exr") else None
         if path.is_dir():
-            from vfxgen.qc import _exr_sequence_in
+            from vfxgen.io.sequence import exr_pattern_in
 
             manifest = path / "shot.json"
             if manifest.is_file():
-                from vfxgen.shot import read_manifest
+                from vfxgen.io.manifest import read_manifest
 
                 exr = read_manifest(path).get("files", {}).get("exr")
                 if isinstance(exr, list) and exr:
                     first = Path(exr[0])
                     stem = first.name.rsplit(".", 2)
                     return find_sequence(path / first.parent / f"{stem[0]}.{'#' * len(stem[1])}.exr")
-            pattern = _exr_sequence_in(path)
+            pattern = exr_pattern_in(path)
             return find_sequence(pattern) if pattern else None
     except Exception:  # noqa: BLE001 - no script is better than a failed composite
         return None

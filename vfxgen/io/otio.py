@@ -104,7 +104,7 @@ def timeline(shots: list[tuple[Path, dict[str, Any]]], root: Path, name: str = "
 
 def write_timeline(root: str | os.PathLike[str], shots: list[Path], name: str | None = None) -> Path:
     """Write `root/shots.otio` for the complete shots among `shots` (in that order), atomically."""
-    from vfxgen.shot import MANIFEST, read_manifest
+    from vfxgen.io.manifest import MANIFEST, read_manifest
 
     root = Path(root)
     entries = [(shot, read_manifest(shot)) for shot in shots if (shot / MANIFEST).is_file()]

@@ -30,8 +30,8 @@ import numpy as np
 
 from vfxgen.clip import Clip, check_fps
 from vfxgen.errors import InputError, UsageError
-from vfxgen.io import registry as _registry
-from vfxgen.io.registry import DEFAULT_FPS, PLATE_STILL_SUFFIXES, _read_movie, _suffix_key, reader_for
+from vfxgen.io.manifest import MANIFEST, read_manifest
+from vfxgen.io.registry import DEFAULT_FPS, PLATE_STILL_SUFFIXES, reader_for, suffix_key, suffixes_read
 from vfxgen.io.sequence import (
     FrameSequence,
     check_frame_range,
@@ -43,7 +43,6 @@ from vfxgen.io.sequence import (
 
 __all__ = ["read_clip", "read_plate", "source_paths"]
 
-_MANIFEST = "shot.json"  # vfxgen.shot.MANIFEST (not imported: vfxgen.shot is only needed for shots)
 _NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\.[^.]+)$")
 # `path:1001-1010` after a directory or movie (patterns carry their range themselves).
 _PATH_RANGE = re.compile(r"^(?P<head>.*[^:]):(?P<range>\d+(?:-\d+)?)$")
@@ -161,7 +160,7 @@ def _read_still_clip(path: Path, frame_range: tuple[int, int] | None, fps: float
 
 
 def _read_directory(path: Path, frame_range: tuple[int, int] | None, fps: float | None, require_alpha: bool) -> Clip:
-    if (path / _MANIFEST).is_file():
+    if (path / MANIFEST).is_file():
         clip = _read_shot(path, frame_range, fps, require_alpha)
         if clip is not None:
             return clip
@@ -170,7 +169,7 @@ def _read_directory(path: Path, frame_range: tuple[int, int] | None, fps: float 
 
 
 def _clip_sequence_suffixes() -> tuple[str, ...]:
-    return tuple(k for k, r in _registry._READERS.items() if r.kind == "sequence")
+    return suffixes_read("sequence")
 
 
 def _sequence_in_directory(path: Path, frame_range: tuple[int, int] | None, suffixes: Sequence[str]) -> FrameSequence:
@@ -197,11 +196,10 @@ def _sequence_in_directory(path: Path, frame_range: tuple[int, int] | None, suff
 
 def _read_shot(path: Path, frame_range: tuple[int, int] | None, fps: float | None, require_alpha: bool) -> Clip | None:
     """The clip a shot's manifest names (EXR, else PNG, else ProRes/WebM); None if it names none."""
-    from vfxgen.shot import read_manifest
 
     manifest = read_manifest(path)
     if not isinstance(manifest, dict):
-        raise InputError(f"{path / _MANIFEST} is not a vfxgen manifest", "the shot is damaged; regenerate it")
+        raise InputError(f"{path / MANIFEST} is not a vfxgen manifest", "the shot is damaged; regenerate it")
     files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
     generation = manifest.get("generation") if isinstance(manifest.get("generation"), dict) else {}
     shot_fps = fps or _positive_number(manifest.get("fps"))
@@ -212,7 +210,7 @@ def _read_shot(path: Path, frame_range: tuple[int, int] | None, fps: float | Non
             first = _inside_shot(path, listed[0])
             match = _NUMBERED.fullmatch(first.name)
             if match is None:
-                raise InputError(f"{path / _MANIFEST} lists {listed[0]!r}, not a numbered frame", "regenerate the shot")
+                raise InputError(f"{path / MANIFEST} lists {listed[0]!r}, not a numbered frame", "regenerate the shot")
             pattern = first.parent / f"{match['prefix']}{'#' * len(match['digits'])}{match['suffix']}"
             start, end = manifest.get("start_frame"), manifest.get("end_frame")
             shot_range = (start, end) if isinstance(start, int) and isinstance(end, int) else None
@@ -225,7 +223,8 @@ def _read_shot(path: Path, frame_range: tuple[int, int] | None, fps: float | Non
             if isinstance(listed, str) and listed:
                 movie = _inside_shot(path, listed)
                 _require_file(movie)
-                clip = _cut_movie(_read_movie(movie, fps, require_alpha), frame_range, movie)
+                whole = reader_for(movie, kinds=("movie",)).read(movie, fps, require_alpha)
+                clip = _cut_movie(whole, frame_range, movie)
                 break
     if clip is None:
         return None
@@ -237,7 +236,7 @@ def _inside_shot(shot: Path, relative: str) -> Path:
     candidate = (shot / relative).resolve()
     if shot.resolve() not in candidate.parents:
         raise InputError(
-            f"{shot / _MANIFEST} lists {relative!r} outside the shot", "the shot is damaged; regenerate it"
+            f"{shot / MANIFEST} lists {relative!r} outside the shot", "the shot is damaged; regenerate it"
         )
     return shot / relative
 
@@ -310,14 +309,12 @@ def _plate_image(path: Path, colorspace: str | None) -> np.ndarray:
 
 
 def _check_plate_suffix(text: str, suffix: str, allow_movie: bool) -> str:
-    key = _suffix_key(suffix) if suffix else ""
+    key = suffix_key(suffix) if suffix else ""
     if key in PLATE_STILL_SUFFIXES:
         return "still"
-    if allow_movie and key in _registry._READERS and _registry._READERS[key].kind == "movie":
+    if allow_movie and key in suffixes_read("movie"):
         return "movie"
-    known = " ".join(PLATE_STILL_SUFFIXES) + (
-        " " + " ".join(k for k, r in _registry._READERS.items() if r.kind == "movie") if allow_movie else ""
-    )
+    known = " ".join(PLATE_STILL_SUFFIXES) + (" " + " ".join(suffixes_read("movie")) if allow_movie else "")
     raise InputError(
         f"cannot read plate {text}: {suffix or 'no suffix'!r} is not an image or movie suffix", f"use {known}"
     )

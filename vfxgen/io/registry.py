@@ -1,16 +1,23 @@
-"""The suffix -> reader registry behind `read_clip` (OpenTimelineIO-style adapters).
+"""The one table of file formats, both directions (OpenTimelineIO-style adapters).
 
-A `Reader` turns one kind of file into a `Clip`: `"sequence"` readers take a `FrameSequence` (one
-file per frame), `"movie"` readers one file. `register_reader` maps suffixes (case-insensitive) to a
-reader, so another format is one function away; `reader_for` looks one up. The built-in readers
-(EXR and PNG sequences, movies) load their codec modules on first use.
+Readers: a `Reader` turns one kind of file into a `Clip`: `"sequence"` readers take a `FrameSequence`
+(one file per frame), `"movie"` readers one file. `register_reader` maps suffixes (case-insensitive) to
+a reader; `reader_for` looks one up (`read_clip` dispatches through it).
+
+Writers: a `Writer` puts a `Clip` down as one deliverable: a `"sequence"` (one file per frame) or a
+`"file"` (a movie, a contact sheet, a script). It says which `WriteSettings` apply to it, where a shot
+keeps it (`shot_file`) and which other deliverable it needs first. `write_clip` (`export`, `composite`)
+and `write_shot` (`generate`, `animate`, `matte`) both dispatch through `writer_for`, so a new output
+format is one `register_writer` call here (its codec in its own `io/` module).
+
+The codec modules load on first use.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +25,21 @@ from vfxgen.clip import Clip
 from vfxgen.errors import InputError
 from vfxgen.io.sequence import FrameSequence
 
-__all__ = ["DEFAULT_FPS", "PLATE_STILL_SUFFIXES", "Reader", "reader_for", "readers", "register_reader"]
+__all__ = [
+    "DEFAULT_FPS",
+    "PLATE_STILL_SUFFIXES",
+    "Reader",
+    "WriteSettings",
+    "Writer",
+    "reader_for",
+    "readers",
+    "register_reader",
+    "register_writer",
+    "suffix_key",
+    "suffixes_read",
+    "writer_for",
+    "writers",
+]
 
 DEFAULT_FPS = 8.0  # the model's frame rate, for inputs that carry none
 
@@ -40,7 +61,8 @@ class Reader:
 _READERS: dict[str, Reader] = {}
 
 
-def _suffix_key(suffix: str) -> str:
+def suffix_key(suffix: str) -> str:
+    """`EXR` / `.exr` -> `.exr`: how suffixes are compared everywhere."""
     suffix = suffix.lower()
     return suffix if suffix.startswith(".") else "." + suffix
 
@@ -49,7 +71,7 @@ def register_reader(reader: Reader, *, replace: bool = False) -> Reader:
     """Make `read_clip` dispatch `reader.suffixes` (case-insensitive) to `reader`."""
     if reader.kind not in ("sequence", "movie"):
         raise ValueError(f"reader kind must be 'sequence' or 'movie', got {reader.kind!r}")
-    keys = [_suffix_key(s) for s in reader.suffixes]
+    keys = [suffix_key(s) for s in reader.suffixes]
     taken = [k for k in keys if k in _READERS and _READERS[k].name != reader.name]
     if taken and not replace:
         raise ValueError(f"suffix {taken[0]} is already read by {_READERS[taken[0]].name!r}; pass replace=True")
@@ -63,11 +85,16 @@ def readers() -> list[Reader]:
     return list(dict.fromkeys(_READERS.values()))
 
 
+def suffixes_read(kind: str) -> tuple[str, ...]:
+    """The suffixes (`.exr`, ...) read as `kind` (`"sequence"` or `"movie"`)."""
+    return tuple(k for k, r in _READERS.items() if r.kind == kind)
+
+
 def reader_for(path: str | os.PathLike[str], kinds: Sequence[str] = ("sequence", "movie")) -> Reader:
     """The reader for a file name (or bare suffix such as `.exr`); `InputError` naming what is readable."""
     text = os.fspath(path)
     suffix = text if text.startswith(".") and os.sep not in text else Path(text).suffix
-    reader = _READERS.get(_suffix_key(suffix)) if suffix else None
+    reader = _READERS.get(suffix_key(suffix)) if suffix else None
     if reader is None or reader.kind not in kinds:
         known = " ".join(sorted(k for k, r in _READERS.items() if r.kind in kinds))
         what = f"suffix {suffix!r}" if suffix else "no suffix"
@@ -99,3 +126,207 @@ register_reader(Reader("movie", "movie", (".mov", ".webm", ".mkv", ".mp4", ".m4v
 
 # Stills a plate may be (OpenImageIO reads them; colour handled by `vfxgen.io.images.read_image`).
 PLATE_STILL_SUFFIXES = (".exr", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dpx", ".cin", ".tga", ".bmp", ".webp")
+
+
+# --- writers ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WriteSettings:
+    """How deliverables are written; each `Writer` names the fields that apply to it (`applies`).
+
+    `shot` and `written` are filled by `write_shot` only: the final shot directory and the files already
+    written into it (relative), for deliverables that refer to others (the `.nk` reads the EXRs).
+    """
+
+    start_frame: int = 1001
+    compression: str = "zip"
+    allow_lossy: bool = False
+    colorspace: str = "lin_rec709_scene"
+    alpha: str = "straight"
+    shot: Path | None = None
+    written: dict[str, Any] = field(default_factory=dict)
+
+
+# The settings a user sets per format, with the flag that sets them (for the one-line refusal).
+FORMAT_SETTINGS = {
+    "compression": "--compression",
+    "allow_lossy": "--allow-lossy",
+    "colorspace": "--colorspace",
+    "alpha": "--alpha",
+}
+
+
+@dataclass(frozen=True)
+class Writer:
+    """How to write one kind of deliverable.
+
+    `write(clip, path, name, settings) -> files`: for a `"sequence"` `path` is the directory and `name`
+    the frames' name (`name.1001.exr`); for a `"file"` `path` is the file and `name` is None.
+    `label` names the format in messages ("EXR"); `applies` the `FORMAT_SETTINGS` it uses; `check`
+    validates them before any work; `shot_file` is where a shot keeps it (`{name}` = the shot's name;
+    None: not a shot deliverable); `requires` the deliverables a shot must write first; `standalone`:
+    `write_clip` (`vfxgen export`) offers it; `implied_by`: file suffixes of `-o` that mean this format.
+    """
+
+    name: str
+    layout: str
+    suffix: str
+    label: str
+    write: Callable[[Clip, Path, str | None, WriteSettings], list[Path]]
+    applies: tuple[str, ...] = ()
+    check: Callable[[WriteSettings], None] | None = None
+    shot_file: str | None = None
+    requires: tuple[str, ...] = ()
+    standalone: bool = True
+    implied_by: tuple[str, ...] = ()
+
+
+_WRITERS: dict[str, Writer] = {}
+
+
+def register_writer(writer: Writer, *, replace: bool = False) -> Writer:
+    """Make `write_clip` and (with a `shot_file`) `write_shot` offer `writer.name`."""
+    if writer.layout not in ("sequence", "file"):
+        raise ValueError(f"writer layout must be 'sequence' or 'file', got {writer.layout!r}")
+    if writer.name in _WRITERS and not replace:
+        raise ValueError(f"format {writer.name!r} is already written by a writer; pass replace=True")
+    unknown = [s for s in writer.applies if s not in FORMAT_SETTINGS]
+    if unknown:
+        raise ValueError(f"unknown write setting {unknown[0]!r}; known: {', '.join(FORMAT_SETTINGS)}")
+    _WRITERS[writer.name] = writer
+    return writer
+
+
+def writers(*, shot: bool = False, standalone: bool = False) -> list[Writer]:
+    """The registered writers in registration order (`shot=True`: those a shot can carry; `standalone=True`:
+    those `write_clip` offers)."""
+    return [w for w in _WRITERS.values() if (not shot or w.shot_file) and (not standalone or w.standalone)]
+
+
+def writer_for(fmt: str, *, shot: bool = False) -> Writer:
+    """The writer of a format name; `UsageError` listing the formats on offer."""
+    writer = _WRITERS.get(fmt.strip().lower())
+    offered = writers(shot=shot, standalone=not shot)
+    if writer is None or writer not in offered:
+        from vfxgen.errors import UsageError
+
+        raise UsageError(f"unknown output format {fmt!r}", f"use one of {', '.join(w.name for w in offered)}")
+    return writer
+
+
+def _write_exr(clip: Clip, directory: Path, name: str | None, settings: WriteSettings) -> list[Path]:
+    from vfxgen.io.exr import write_exr_sequence
+
+    return write_exr_sequence(
+        clip,
+        directory,
+        name or directory.name,
+        settings.start_frame,
+        settings.compression,
+        allow_lossy=settings.allow_lossy,
+        colorspace=settings.colorspace,
+    )
+
+
+def _check_exr(settings: WriteSettings) -> None:
+    from vfxgen.colorspaces import exr_colorspace
+    from vfxgen.io.exr import check_compression
+
+    check_compression(settings.compression, settings.allow_lossy)
+    exr_colorspace(settings.colorspace)
+
+
+def _write_png(clip: Clip, directory: Path, name: str | None, settings: WriteSettings) -> list[Path]:
+    from vfxgen.io.images import write_png_sequence
+
+    return write_png_sequence(clip, directory, name or directory.name, settings.start_frame)
+
+
+def _write_prores(clip: Clip, path: Path, name: str | None, settings: WriteSettings) -> list[Path]:
+    from vfxgen.io.video import write_prores
+
+    return [write_prores(clip, path, alpha=settings.alpha)]
+
+
+def _check_prores(settings: WriteSettings) -> None:
+    if settings.alpha not in ("straight", "premultiplied"):
+        from vfxgen.errors import UsageError
+
+        raise UsageError(f"unknown --alpha {settings.alpha!r}", "use straight or premultiplied")
+
+
+def _write_webm(clip: Clip, path: Path, name: str | None, settings: WriteSettings) -> list[Path]:
+    from vfxgen.io.video import write_webm
+
+    return [write_webm(clip, path)]
+
+
+def _write_preview(clip: Clip, path: Path, name: str | None, settings: WriteSettings) -> list[Path]:
+    from vfxgen.io.video import write_preview
+
+    return [write_preview(clip, path)]
+
+
+def _write_contact(clip: Clip, path: Path, name: str | None, settings: WriteSettings) -> list[Path]:
+    from vfxgen.io.contact import write_contact_sheet
+
+    return [write_contact_sheet(clip, path, start_frame=settings.start_frame)]
+
+
+def _write_shot_script(clip: Clip, path: Path, name: str | None, settings: WriteSettings) -> list[Path]:
+    from vfxgen.io.nuke import write_shot_script
+
+    assert settings.shot is not None, "the shot .nk is written by write_shot"
+    shot_name = path.name[: -len(".nk")]
+    write_shot_script(
+        path.parent, settings.shot, shot_name, settings.written["exr"], clip, settings.start_frame, settings.colorspace
+    )
+    return [path]
+
+
+# Shot order is registration order: a deliverable comes after those it `requires`.
+register_writer(
+    Writer(
+        "exr",
+        "sequence",
+        ".exr",
+        "EXR",
+        _write_exr,
+        ("compression", "allow_lossy", "colorspace"),
+        _check_exr,
+        shot_file="rgba/{name}.####.exr",
+    )
+)
+register_writer(
+    Writer(
+        "nk",
+        "file",
+        ".nk",
+        "Nuke script",
+        _write_shot_script,
+        ("colorspace",),
+        shot_file="{name}.nk",
+        requires=("exr",),
+        standalone=False,
+    )
+)
+register_writer(
+    Writer(
+        "prores",
+        "file",
+        ".mov",
+        "ProRes",
+        _write_prores,
+        ("alpha",),
+        _check_prores,
+        shot_file="{name}_prores4444.mov",
+        implied_by=(".mov",),
+    )
+)
+register_writer(Writer("png", "sequence", ".png", "PNG", _write_png, shot_file="png/{name}.####.png"))
+register_writer(Writer("webm", "file", ".webm", "WebM", _write_webm, shot_file="{name}.webm", implied_by=(".webm",)))
+register_writer(
+    Writer("preview", "file", ".mp4", "preview", _write_preview, shot_file="preview.mp4", implied_by=(".mp4",))
+)
+register_writer(Writer("contact", "file", ".png", "contact sheet", _write_contact, shot_file="contact.png"))

@@ -333,3 +333,16 @@ def sequence_for_output(
     suffix = suffix if suffix.startswith(".") else "." + suffix
     frames = list(range(start_frame, start_frame + count))
     return FrameSequence(Path(directory), f"{name}.", suffix, padding, frames)
+
+
+def exr_pattern_in(directory: str | os.PathLike[str]) -> str | None:
+    """`dir/rgba/elem.####.exr` for the first numbered EXR in `directory` or its `rgba/` (a shot without its
+    manifest, a render folder); None when there is none. Cheap: lists names, opens nothing."""
+    directory = Path(directory)
+    for candidate in (directory, directory / "rgba"):
+        names = sorted(n for n in os.listdir(candidate) if n.lower().endswith(".exr")) if candidate.is_dir() else []
+        if names:
+            stem = names[0].rsplit(".", 2)
+            if len(stem) == 3 and stem[1].isdigit():
+                return str(candidate / f"{stem[0]}.{'#' * len(stem[1])}.exr")
+    return None

@@ -3,32 +3,41 @@
 format_for_output(out)   the format OUT's name implies (exr, png, prores, webm, preview, contact)
 plan_output(out, fmt)    an `OutputTarget`: how OUT will be laid out (no file-system changes)
 check_output(target)     refuse, before any heavy work, clobbering or writing into an input
-write_clip(clip, out)    write it: EXR/PNG sequence or still, ProRes, WebM, preview, contact sheet,
-                         atomically (temporary sibling + rename); codecs load on first use
+write_clip(clip, out)    write it through the format's `Writer` (`vfxgen.io.registry`), atomically
+                         (`vfxgen.atomic.atomic_path`); codecs load on first use
+
+`vfxgen.shot.write_shot` writes every deliverable of a shot with `write_clip`, so this is the one
+writer path: a format registered in `io/registry.py` is offered by `export`, `composite` and shots.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
-import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+from vfxgen.atomic import atomic_path, remove, temporary_name
 from vfxgen.clip import Clip
 from vfxgen.errors import OutputError, OutputExistsError, UsageError
-from vfxgen.io.registry import PLATE_STILL_SUFFIXES
+from vfxgen.io.registry import FORMAT_SETTINGS, PLATE_STILL_SUFFIXES, Writer, WriteSettings, writer_for, writers
 from vfxgen.io.safety import check_replaceable, foreign_entries, refuse_unsafe_output
 from vfxgen.io.sequence import is_pattern, parse_pattern
 
-__all__ = ["OUTPUT_FORMATS", "OutputTarget", "check_output", "format_for_output", "plan_output", "write_clip"]
+__all__ = [
+    "OUTPUT_FORMATS",
+    "OutputTarget",
+    "WriteSettings",
+    "check_output",
+    "format_for_output",
+    "plan_output",
+    "write_clip",
+]
 
-OUTPUT_FORMATS = ("exr", "prores", "png", "webm", "preview", "contact")
-_SEQUENCE_SUFFIX = {"exr": ".exr", "png": ".png"}
-_FILE_SUFFIX = {"prores": ".mov", "webm": ".webm", "preview": ".mp4", "contact": ".png"}
-_FORMAT_OF_SUFFIX = {".mov": "prores", ".webm": "webm", ".mp4": "preview"}
+OUTPUT_FORMATS = tuple(w.name for w in writers(standalone=True))  # as registered at import time
 
 
 @dataclass(frozen=True)
@@ -46,8 +55,12 @@ class OutputTarget:
     name: str | None = None
 
     @property
+    def writer(self) -> Writer:
+        return writer_for(self.format, shot=True) if self.format == "nk" else writer_for(self.format)
+
+    @property
     def suffix(self) -> str:
-        return _SEQUENCE_SUFFIX.get(self.format) or _FILE_SUFFIX[self.format]
+        return self.writer.suffix
 
     def describe(self) -> str:
         """`out/elem.####.exr` for sequences, the file otherwise (for log lines)."""
@@ -63,13 +76,14 @@ def format_for_output(out: str | os.PathLike[str], *, directory: str = "exr", pn
     text = os.fspath(out)
     if is_pattern(text):
         suffix = parse_pattern(text).suffix.lower()
-        for fmt, ext in _SEQUENCE_SUFFIX.items():
-            if suffix == ext:
-                return fmt
+        for writer in writers(standalone=True):
+            if writer.layout == "sequence" and suffix == writer.suffix:
+                return writer.name
         raise UsageError(f"cannot tell the format of {text}", "write sequences as NAME.####.exr or NAME.####.png")
     suffix = Path(text).suffix.lower()
-    if suffix in _FORMAT_OF_SUFFIX:
-        return _FORMAT_OF_SUFFIX[suffix]
+    for writer in writers(standalone=True):
+        if suffix in writer.implied_by:
+            return writer.name
     if suffix == ".png":
         return png_file
     if suffix == ".exr":
@@ -85,17 +99,18 @@ def format_for_output(out: str | os.PathLike[str], *, directory: str = "exr", pn
 _KNOWN_FILE_SUFFIXES = {*PLATE_STILL_SUFFIXES, ".mov", ".webm", ".mkv", ".mp4", ".m4v", ".avi", ".mxf", ".gif"}
 
 
-def plan_output(out: str | os.PathLike[str], fmt: str) -> OutputTarget:
-    """Check that OUT suits `fmt` and say how it will be written (no file-system changes)."""
-    if fmt not in OUTPUT_FORMATS:
-        raise UsageError(f"unknown output format {fmt!r}", f"use one of {', '.join(OUTPUT_FORMATS)}")
+def plan_output(out: str | os.PathLike[str], fmt: str, *, shot: bool = False) -> OutputTarget:
+    """Check that OUT suits `fmt` and say how it will be written (no file-system changes).
+
+    `shot=True` also accepts the deliverables only a shot carries (the `.nk`)."""
+    writer = writer_for(fmt, shot=shot)
+    fmt = writer.name
     text = os.fspath(out)
-    if fmt in _FILE_SUFFIX:
-        want = _FILE_SUFFIX[fmt]
+    want = writer.suffix
+    if writer.layout == "file":
         if is_pattern(text) or Path(text).suffix.lower() != want:
             raise UsageError(f"--format {fmt} writes one {want} file, got -o {text}", f"name the output like out{want}")
         return OutputTarget(fmt, "file", Path(text))
-    want = _SEQUENCE_SUFFIX[fmt]
     if is_pattern(text):
         parsed = parse_pattern(text)
         if parsed.frame_range is not None:
@@ -195,126 +210,90 @@ def write_clip(
     clip: Clip,
     out: str | os.PathLike[str],
     fmt: str | None = None,
+    settings: WriteSettings | None = None,
     *,
-    start_frame: int = 1001,
-    compression: str = "zip",
-    allow_lossy: bool = False,
-    colorspace: str = "lin_rec709_scene",
-    alpha: str = "straight",
     overwrite: bool = False,
     inputs: Iterable[str | os.PathLike[str]] = (),
+    shot: bool = False,
+    **fields: Any,
 ) -> list[Path]:
     """Write `clip` as ONE deliverable at OUT; returns the files written (frames in order, or one file).
 
     `fmt`: exr, png (sequences: OUT a directory -> `OUT/{OUT.name}.####.ext`, or a pattern
     `dir/NAME.####.ext`, or a single `NAME.ext` file for a one-frame clip), prores (.mov), webm
-    (.webm), preview (.mp4) or contact (.png); None infers it (`format_for_output`). `compression`
-    and `allow_lossy` apply to EXR, `alpha` (straight | premultiplied) to ProRes. Nothing is replaced
-    without `overwrite`, nothing is written into `inputs`; the result appears whole or not at all
-    (directories and stills are written in a temporary sibling and renamed; movies by their writers).
+    (.webm), preview (.mp4), contact (.png) or any registered writer; None infers it
+    (`format_for_output`). `settings` (or its fields as keywords: `start_frame=`, `compression=`,
+    `allow_lossy=`, `colorspace=`, `alpha=`) says how; a setting given to a format it does not apply to
+    is refused. Nothing is replaced without `overwrite`, nothing is written into `inputs`; the result
+    appears whole or not at all. `shot=True` (for `write_shot`): settings that do not apply to `fmt` are
+    ignored instead of refused, and shot-only deliverables (the `.nk`) are offered.
     """
+    settings = replace(settings or WriteSettings(), **fields)
     fmt = fmt or format_for_output(out)
-    target = plan_output(out, fmt)
-    if alpha not in ("straight", "premultiplied"):
-        raise UsageError(f"unknown --alpha {alpha!r}", "use straight or premultiplied")
-    if alpha != "straight" and fmt != "prores":
-        raise UsageError(f"--alpha {alpha} applies to ProRes only, not {fmt}", "drop --alpha or use --format prores")
-    if fmt == "exr":
-        from vfxgen.io.exr import check_compression
-
-        check_compression(compression, allow_lossy)
-        from vfxgen.colorspaces import exr_colorspace
-
-        exr_colorspace(colorspace)
-    elif compression.strip().lower() != "zip":
-        raise UsageError(f"--compression applies to EXR only, not {fmt}", "drop --compression or use --format exr")
-    if fmt != "exr" and colorspace != "lin_rec709_scene":
-        raise UsageError(f"--colorspace applies to EXR only, not {fmt}", "drop --colorspace or use --format exr")
+    target = plan_output(out, fmt, shot=shot)
+    writer = target.writer
+    if shot:  # a shot's settings cover all its deliverables: each writer takes the ones that apply to it
+        ignored = {key: getattr(_DEFAULT_SETTINGS, key) for key in FORMAT_SETTINGS if key not in writer.applies}
+        settings = replace(settings, **ignored)
+    _check_settings(writer, settings)
     check_output(target, overwrite, inputs)
 
+    def write(path: Path, name: str | None) -> list[Path]:
+        return writer.write(clip, path, name, settings)
+
     if target.layout == "file":
-        return [_write_file(clip, target, start_frame, alpha)]
-
-    def write_frames(directory: Path, name: str, first: int) -> list[Path]:
-        if fmt == "exr":
-            from vfxgen.io.exr import write_exr_sequence
-
-            return write_exr_sequence(
-                clip, directory, name, first, compression, allow_lossy=allow_lossy, colorspace=colorspace
-            )
-        from vfxgen.io.images import write_png_sequence
-
-        return write_png_sequence(clip, directory, name, first)
-
+        return write(target.path, None)  # every file writer is atomic itself (codecs use atomic_path)
     if target.layout == "still":
         if clip.num_frames != 1:
             raise UsageError(
                 f"{target.path} is a single {target.suffix} file but the clip has {clip.num_frames} frames",
                 f"give a directory or a pattern such as {target.path.with_suffix('')}.####{target.suffix}",
             )
-        return [_write_still(target, write_frames)]
+        return [_write_still(target, write)]
     if target.layout == "pattern" and target.path.is_dir() and any(target.path.iterdir()):
-        return _write_into_directory(target, write_frames, start_frame, overwrite)
-    return _write_directory(target, write_frames, start_frame)
+        return _write_into_directory(target, write, overwrite)
+    return _write_directory(target, write)
 
 
-def _write_file(clip: Clip, target: OutputTarget, start_frame: int, alpha: str) -> Path:
-    if target.format == "contact":
-        from vfxgen.io.contact import write_contact_sheet
-
-        return write_contact_sheet(clip, target.path, start_frame=start_frame)
-    from vfxgen.io import video
-
-    if target.format == "prores":
-        return video.write_prores(clip, target.path, alpha=alpha)
-    if target.format == "webm":
-        return video.write_webm(clip, target.path)
-    return video.write_preview(clip, target.path)
+_DEFAULT_SETTINGS = WriteSettings()
 
 
-def _temporary(beside: Path) -> Path:
-    return beside.parent / f".{beside.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+def _check_settings(writer: Writer, settings: WriteSettings) -> None:
+    """Refuse a setting given to a format it does not apply to (`--compression` on a ProRes), then let the
+    writer check its own (an unknown compression, a lossy one without --allow-lossy)."""
+    for key, flag in FORMAT_SETTINGS.items():
+        value = getattr(settings, key)
+        default = getattr(_DEFAULT_SETTINGS, key)
+        given = value.strip().lower() != default if isinstance(value, str) else False
+        if given and key not in writer.applies:
+            owners = [w for w in writers(shot=True) if key in w.applies and w.standalone]
+            labels = " and ".join(w.label for w in owners)
+            shown = f"{flag} {value}" if key == "alpha" else flag
+            raise UsageError(
+                f"{shown} applies to {labels} only, not {writer.name}",
+                f"drop {flag} or use --format {owners[0].name}",
+            )
+    if writer.check is not None:
+        writer.check(settings)
 
 
-def _write_directory(
-    target: OutputTarget, write_frames: Callable[[Path, str, int], list[Path]], start_frame: int
-) -> list[Path]:
+def _write_directory(target: OutputTarget, write: Callable[[Path, str | None], list[Path]]) -> list[Path]:
     """Write the whole sequence into a temporary sibling, then rename it into place (old one moved aside)."""
-    assert target.name is not None
-    final = target.path
-    tmp = _temporary(final)
-    old: Path | None = None
-    try:
-        written = write_frames(tmp, target.name, start_frame)
-        if final.exists():
-            old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
-            os.replace(final, old)
-        os.replace(tmp, final)
-    except OSError as exc:
-        if old is not None and not final.exists():
-            os.replace(old, final)
-            old = None
-        raise OutputError(
-            f"cannot write {final}: {exc.strerror or exc}", "check free disk space and permissions"
-        ) from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    return [final / p.name for p in written]
+    with atomic_path(target.path, what=str(target.path)) as tmp:
+        written = write(tmp, target.name)
+    return [target.path / p.name for p in written]
 
 
 def _write_into_directory(
-    target: OutputTarget, write_frames: Callable[[Path, str, int], list[Path]], start_frame: int, overwrite: bool
+    target: OutputTarget, write: Callable[[Path, str | None], list[Path]], overwrite: bool
 ) -> list[Path]:
     """Add a sequence to a directory holding other files: frames written in a hidden temporary directory
-    inside it, then each renamed into place; with `overwrite`, older frames of that name not rewritten go."""
+    inside it, then each renamed into place (each rename is atomic); with `overwrite`, older frames of that
+    name not rewritten go."""
     assert target.name is not None
-    tmp = target.path / f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    try:
-        written = write_frames(tmp, target.name, start_frame)
+    final: list[Path] = []
+    with _frames_written_aside(target.path / target.name, write, target.name, target.describe()) as written:
         stale = set(_existing_frames(target)) if overwrite else set()
-        final = []
         for file in written:
             dest = target.path / file.name
             os.replace(file, dest)
@@ -322,24 +301,26 @@ def _write_into_directory(
             final.append(dest)
         for file in stale:
             file.unlink(missing_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot write {target.describe()}: {exc.strerror or exc}", "check free disk space and permissions"
-        ) from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return final
 
 
-def _write_still(target: OutputTarget, write_frames: Callable[[Path, str, int], list[Path]]) -> Path:
-    tmp = _temporary(target.path)
-    try:
-        (written,) = write_frames(tmp, "still", 1)
-        os.replace(written, target.path)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot write {target.path}: {exc.strerror or exc}", "check free disk space and permissions"
-        ) from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+def _write_still(target: OutputTarget, write: Callable[[Path, str | None], list[Path]]) -> Path:
+    """A one-frame clip as one image file: written as a sequence aside, its frame renamed onto the file."""
+    with _frames_written_aside(target.path, write, "still", str(target.path)) as (frame,):
+        os.replace(frame, target.path)
     return target.path
+
+
+@contextmanager
+def _frames_written_aside(
+    beside: Path, write: Callable[[Path, str | None], list[Path]], name: str, what: str
+) -> Iterator[list[Path]]:
+    """Frames written into a hidden temporary directory beside `beside` (removed afterwards, whatever happens)."""
+    tmp = temporary_name(beside)
+    try:
+        yield write(tmp, name)
+    except OSError as exc:
+        hint = "check free disk space and permissions"
+        raise OutputError(f"cannot write {what}: {exc.strerror or exc}", hint) from None
+    finally:
+        remove(tmp)

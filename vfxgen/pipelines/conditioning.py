@@ -391,7 +391,7 @@ def animate_by_replacement(pipeline, image: np.ndarray, request, progress=None, 
     """Image to RGBA on any model: frame-0 replacement (plus the native image conditioning on I2V models)."""
     from diffusers.hooks import HookRegistry
 
-    from vfxgen.pipelines.rgba import _ALPHA_IMAGE_HOOK, AlphaFirstFrameHook
+    from vfxgen.pipelines.rgba import ALPHA_IMAGE_HOOK, AlphaFirstFrameHook
 
     cond = (cond or Conditioning(mode="replace")).checked()
     req = pipeline.check(request, text_required=False)
@@ -415,13 +415,13 @@ def animate_by_replacement(pipeline, image: np.ndarray, request, progress=None, 
         registry = HookRegistry.check_if_exists_or_initialize(pipeline.pipe.transformer)
         alpha_latent = pins[1].latent.to(pipeline.pipe.vae.dtype)
         hook = AlphaFirstFrameHook(alpha_latent, pins[1].start, pipeline.pipe.vae.config.latent_channels)
-        registry.register_hook(hook, _ALPHA_IMAGE_HOOK)
+        registry.register_hook(hook, ALPHA_IMAGE_HOOK)
     try:
         image_arg = pipeline._to_pipe_image(to_model_rgb(image, req.rgb)) if i2v else None
         latents = pin_and_denoise(pipeline, req, pins, cond, progress, image=image_arg)
     finally:
         if registry is not None:
-            registry.remove_hook(_ALPHA_IMAGE_HOOK, recurse=False)
+            registry.remove_hook(ALPHA_IMAGE_HOOK, recurse=False)
     return pipeline.decode(req, latents)
 
 

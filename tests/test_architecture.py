@@ -1,0 +1,69 @@
+"""The layers of ARCHITECTURE.md, checked on the source: imports only go down."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "vfxgen"
+
+
+def _imports(file: Path) -> set[str]:
+    """Every vfxgen module a file imports, at the top or inside functions."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(file.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {n for n in names if n == "vfxgen" or n.startswith("vfxgen.")}
+
+
+def _files(sub: str) -> list[Path]:
+    return sorted((PACKAGE / sub).rglob("*.py"))
+
+
+FORBIDDEN = {
+    # layer: modules it must never import
+    "io": ("vfxgen.shot", "vfxgen.pipelines", "vfxgen.models", "vfxgen.training", "vfxgen.cli", "vfxgen.batch",
+           "vfxgen.settings", "vfxgen.farm", "vfxgen.qc"),
+    "models": ("vfxgen.pipelines", "vfxgen.io", "vfxgen.cli", "vfxgen.training", "vfxgen.shot"),
+    "pipelines": ("vfxgen.cli", "vfxgen.training", "vfxgen.batch", "vfxgen.farm"),
+}
+
+
+@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
+def test_layer_imports_only_go_down(layer: str) -> None:
+    offenders = [
+        f"{file.relative_to(PACKAGE.parent)} imports {name}"
+        for file in _files(layer)
+        for name in sorted(_imports(file))
+        if any(name == bad or name.startswith(bad + ".") for bad in FORBIDDEN[layer])
+    ]
+    assert offenders == []
+
+
+def test_nothing_outside_the_cli_imports_the_cli() -> None:
+    offenders = [
+        f"{file.relative_to(PACKAGE.parent)} imports {name}"
+        for file in sorted(PACKAGE.rglob("*.py"))
+        if "cli" not in file.relative_to(PACKAGE).parts and file.name != "__main__.py"
+        for name in _imports(file)
+        if name == "vfxgen.cli" or name.startswith("vfxgen.cli.")
+    ]
+    assert offenders == []
+
+
+def test_no_module_reaches_into_another_modules_private_names() -> None:
+    offenders = []
+    for file in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(file.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("vfxgen."):
+                here = ".".join(file.relative_to(PACKAGE.parent).with_suffix("").parts)
+                private = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+                if private and node.module != here and not file.name == "__init__.py":
+                    offenders.append(f"{here} imports {node.module}.{private[0]}")
+    assert offenders == []

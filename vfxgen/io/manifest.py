@@ -1,0 +1,45 @@
+"""Reading a shot's manifest (`shot.json`): what every reader of a shot needs, below `vfxgen.shot`.
+
+`vfxgen.shot` writes shots; `io/read.py`, `io/nuke.py`, `io/otio.py` and `qc.py` only read them, and
+import this module instead of reaching up into `shot.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from vfxgen.errors import InputError
+
+__all__ = ["MANIFEST", "SCHEMA", "is_complete_shot", "listed_top_names", "read_manifest"]
+
+MANIFEST = "shot.json"
+SCHEMA = "vfxgen.shot/1"
+
+
+def read_manifest(path: str | os.PathLike[str]) -> dict:
+    """Load `shot.json` of a shot directory (or the file itself), parsed as data, never executed."""
+    file = Path(path) / MANIFEST if Path(path).is_dir() else Path(path)
+    try:
+        return json.loads(file.read_text())
+    except FileNotFoundError as exc:
+        raise InputError(f"{file} does not exist", "pass a shot directory written by vfxgen") from exc
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read manifest {file}: {exc}", "the shot is damaged; regenerate it") from exc
+
+
+def is_complete_shot(path: str | os.PathLike[str]) -> bool:
+    """A shot is complete when its manifest exists (it is the last thing written before the rename)."""
+    return (Path(path) / MANIFEST).is_file()
+
+
+def listed_top_names(files: object) -> set[str]:
+    """The top-level names of a shot that its manifest's `files` lists (`rgba`, `shot.nk`, ...)."""
+    names: set[str] = set()
+    values = files.values() if isinstance(files, dict) else []
+    for value in values:
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and item:
+                names.add(Path(item).parts[0])
+    return names
