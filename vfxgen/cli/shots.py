@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from vfxgen.cli.console import interactive, log
+from vfxgen.cli.console import StepLines, log, progress_bar
 from vfxgen.errors import UsageError
 
 
@@ -72,11 +72,9 @@ def run_and_report(
     image_to_video: bool,
     timeline: Path | None = None,
 ):
-    """Run jobs with a progress bar on a TTY; one log line per shot on stderr; JSON on stdout if asked."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
+    """Run jobs with a progress bar on a TTY (step lines in farm logs); one log line per shot on stderr; JSON on
+    stdout if asked."""
     from vfxgen.batch import run_jobs
-    from vfxgen.cli.console import StepLines, err_console
     from vfxgen.pipelines.rgba import LoadOptions
     from vfxgen.shot import ShotOptions, parse_formats
 
@@ -88,19 +86,12 @@ def run_and_report(
         prores_alpha=shot["prores_alpha"],
         colorspace=shot.get("colorspace", "lin_rec709_scene"),
     )
-    columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, disable=not interactive(), transient=True) as bar:
-        task = bar.add_task("loading model", total=None)
-        step_lines = StepLines()  # farm logs: a progress line every N steps or 30 s where no bar is drawn
+    # Farm logs: a progress line every N steps or 30 s where no bar is drawn.
+    with progress_bar("loading model", None, transient=True, lines=StepLines()) as bar:
 
         def on_shot(index, job):
-            bar.update(task, description=f"shot {index + 1}/{len(jobs)} {job.output.name}", completed=0)
+            bar.start(f"shot {index + 1}/{len(jobs)} {job.output.name}", str(job.output))
             log(f"generating {job.output} ({job.request.prompt!r}, seed {job.request.seed})")
-            step_lines.start(str(job.output))
-
-        def on_step(step, total):
-            bar.update(task, completed=step, total=total)
-            step_lines(step, total)
 
         def on_done(result):  # one line per shot as it finishes, so a later failure loses nothing
             if result.status == "skipped":
@@ -119,7 +110,7 @@ def run_and_report(
             LoadOptions(**load),
             overwrite=overwrite,
             resume=resume,
-            on_step=on_step,
+            on_step=bar.step,
             on_shot=on_shot,
             image_to_video=image_to_video,
             on_done=on_done,

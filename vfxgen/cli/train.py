@@ -7,13 +7,14 @@ vfxgen train init -o models/demo --arch demo                                    
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from vfxgen.cli.console import interactive, log
+from vfxgen.cli.console import StepLines, log, progress_bar
 
 train_app = typer.Typer(help="Train the alpha LoRA (or the demo model's VAE / RGB transformer).", no_args_is_help=True)
 
@@ -99,19 +100,12 @@ def train(
         resume=resume,
         overwrite=overwrite,
     )
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from vfxgen.cli.console import err_console
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    every = max(1, steps // 20)
-    with Progress(*columns, console=err_console, disable=not interactive()) as bar:
-        task = bar.add_task(f"train {stage}", total=steps)
+    # Farm logs: `step N/M loss L elapsed ... eta ...` 20 times per run and at the last step.
+    lines = StepLines(every=max(1, steps // 20), seconds=math.inf, at_end=True)
+    with progress_bar(f"train {stage}", steps, eta=True, lines=lines) as bar:
 
         def on_step(step: int, total: int, loss: float) -> None:
-            bar.update(task, completed=step, description=f"train {stage} loss {loss:.4f}")
-            if not interactive() and (step % every == 0 or step == total):
-                log(f"step {step}/{total} loss {loss:.4f}")
+            bar.step(step, total, description=f"train {stage} loss {loss:.4f}", label=f"loss {loss:.4f}")
 
         run = run_training(config, on_step=on_step)
     if os.environ.get("RANK", "0") == "0":  # one line per run, not per launcher process
