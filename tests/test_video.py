@@ -174,7 +174,7 @@ def test_own_bt709_conversion_is_exact_where_swscale_is_not(tmp_path: Path) -> N
     0.00066 vs 0.00145. (For the 8-bit 4:2:0 WebM / H.264 files both are within the codecs' own noise:
     max 0.021 / 0.022 vs 0.026 / 0.020.) If this test fails because swscale became exact, use it.
     """
-    from vfxgen.io.video import _frame_to_rgba, _yuv_frame
+    from vfxgen.io.ycbcr import frame_to_rgba, yuv_frame
 
     y, x = np.mgrid[0:270, 0:480].astype(np.float64)
     x, y = x / 479, y / 269
@@ -188,7 +188,7 @@ def test_own_bt709_conversion_is_exact_where_swscale_is_not(tmp_path: Path) -> N
         4 * (128 + 224 * (rgb[..., 0] - luma) / (2 * (1 - kr))),
     ]
 
-    ours = _codes(_yuv_frame(rgb.astype(np.float32), alpha.astype(np.float32), "yuva444p10le"), 4)
+    ours = _codes(yuv_frame(rgb.astype(np.float32), alpha.astype(np.float32), "yuva444p10le"), 4)
     rgba = np.concatenate([rgb, alpha[..., None]], axis=-1).astype(np.float32)
     theirs = _codes(
         av.VideoFrame.from_ndarray(rgba, format="gbrapf32le").reformat(
@@ -213,7 +213,7 @@ def test_own_bt709_conversion_is_exact_where_swscale_is_not(tmp_path: Path) -> N
     red, blue = y12 + 2 * (1 - kr) * cr12, y12 + 2 * (1 - kb) * cb12
     green = (y12 - kr * red - kb * blue) / (1 - kr - kb)
     exact = np.clip(np.stack([red, green, blue], axis=-1), 0.0, 1.0)
-    ours_rgb = _frame_to_rgba(frame)[0][..., :3]
+    ours_rgb = frame_to_rgba(frame)[0][..., :3]
     theirs_rgb = frame.reformat(format="gbrapf32le", src_colorspace="ITU709", src_color_range="MPEG").to_ndarray()
     our_read = np.abs(ours_rgb - exact).max()
     their_read = np.abs(np.clip(theirs_rgb[..., :3], 0.0, 1.0) - exact).max()

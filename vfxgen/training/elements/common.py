@@ -13,43 +13,45 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-_F32 = np.float32
+F32 = np.float32
 
 
-def _times(frames: int) -> np.ndarray:
+def frame_times(frames: int) -> np.ndarray:
     """Normalised time of each frame: 0 at the first, 1 at the last."""
     if frames == 1:
-        return np.zeros(1, _F32)
-    return np.linspace(0.0, 1.0, frames, dtype=_F32)
+        return np.zeros(1, F32)
+    return np.linspace(0.0, 1.0, frames, dtype=F32)
 
 
-def _smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
+def smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
     t = np.clip((x - edge0) / (edge1 - edge0), 0.0, 1.0)
     return t * t * (3.0 - 2.0 * t)
 
 
-def _ramp(x: np.ndarray, stops: Sequence[tuple[float, tuple[float, float, float]]]) -> np.ndarray:
+def colour_ramp(x: np.ndarray, stops: Sequence[tuple[float, tuple[float, float, float]]]) -> np.ndarray:
     """Piecewise-linear colour ramp: `x [...]` -> `rgb [..., 3]`."""
     pos = [p for p, _ in stops]
-    out = np.empty(x.shape + (3,), _F32)
+    out = np.empty(x.shape + (3,), F32)
     flat = x.reshape(-1)
     for c in range(3):
         out[..., c] = np.interp(flat, pos, [col[c] for _, col in stops]).reshape(x.shape)
     return out
 
 
-def _gauss1d(coord: np.ndarray, centre: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+def gauss1d(coord: np.ndarray, centre: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     """`exp(-((coord - centre) / sigma)^2 / 2)` for per-frame centres/sigmas `[T]` -> `[T, N]`."""
     d = (coord[None, :] - centre[:, None]) / sigma[:, None]
-    return np.exp(-0.5 * d * d).astype(_F32)
+    return np.exp(-0.5 * d * d).astype(F32)
 
 
-def _blob(ys: np.ndarray, xs: np.ndarray, cy: np.ndarray, cx: np.ndarray, sy: np.ndarray, sx: np.ndarray) -> np.ndarray:
+def gaussian_blob(
+    ys: np.ndarray, xs: np.ndarray, cy: np.ndarray, cx: np.ndarray, sy: np.ndarray, sx: np.ndarray
+) -> np.ndarray:
     """A separable Gaussian blob moving over time: `[T, H, W]`."""
-    return _gauss1d(ys, cy, sy)[:, :, None] * _gauss1d(xs, cx, sx)[:, None, :]
+    return gauss1d(ys, cy, sy)[:, :, None] * gauss1d(xs, cx, sx)[:, None, :]
 
 
-def _blur(stack: np.ndarray, sigma: float) -> np.ndarray:
+def blur_frames(stack: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian-blur every frame of a `[T, H, W]` stack (zero outside the frame)."""
     if sigma <= 0:
         return stack
@@ -61,7 +63,7 @@ def _blur(stack: np.ndarray, sigma: float) -> np.ndarray:
     return out
 
 
-def _noise(
+def value_noise(
     rng: np.random.Generator,
     frames: int,
     height: int,
@@ -79,7 +81,7 @@ def _noise(
     shape as it drifts instead of sliding rigidly. `aspect` > 1 stretches the cells vertically (flame
     tongues).
     """
-    total = np.zeros((frames, height, width), _F32)
+    total = np.zeros((frames, height, width), F32)
     weights = 0.0
     steps = np.arange(frames, dtype=np.float64)
     for octave in range(octaves):
@@ -89,7 +91,7 @@ def _noise(
         span_x, span_y = abs(vx) * (frames - 1), abs(vy) * (frames - 1)
         gw = int(np.ceil((width + span_x + 2) / cw)) + 2
         gh = int(np.ceil((height + span_y + 2) / ch)) + 2
-        grid = rng.random((gh, gw), dtype=_F32)
+        grid = rng.random((gh, gw), dtype=F32)
         big = cv2.resize(grid, (int(round(gw * cw)), int(round(gh * ch))), interpolation=cv2.INTER_CUBIC)
         # Content moving by +v per frame is the window moving by -v over the fixed field.
         ox = (span_x if vx > 0 else 0.0) - vx * steps + cw * 0.5
@@ -108,15 +110,15 @@ def _noise(
     return np.clip(0.5 + (total - 0.5) * 2.2, 0.0, 1.0)
 
 
-def _splat(
+def splat_points(
     frames: int, height: int, width: int, t: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray
 ) -> np.ndarray:
     """Accumulate weighted points (frame index, x, y in pixels) bilinearly into a `[T, H, W]` stack."""
     t, x, y, w = (np.asarray(a).reshape(-1) for a in (t, x, y, w))
     x0 = np.floor(x - 0.5)
     y0 = np.floor(y - 0.5)
-    fx = (x - 0.5 - x0).astype(_F32)
-    fy = (y - 0.5 - y0).astype(_F32)
+    fx = (x - 0.5 - x0).astype(F32)
+    fy = (y - 0.5 - y0).astype(F32)
     x0 = x0.astype(np.int64)
     y0 = y0.astype(np.int64)
     t = t.astype(np.int64)
@@ -127,21 +129,21 @@ def _splat(
         ok = (xi >= 0) & (xi < width) & (yi >= 0) & (yi < height) & (t >= 0) & (t < frames)
         idx = (t[ok] * height + yi[ok]) * width + xi[ok]
         acc += np.bincount(idx, weights=(w * wt)[ok], minlength=size)
-    return acc.reshape(frames, height, width).astype(_F32)
+    return acc.reshape(frames, height, width).astype(F32)
 
 
-def _points(
+def point_sprites(
     frames: int, height: int, width: int, t: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, sigma: float
 ) -> np.ndarray:
     """Splat points and blur them with `sigma`, scaled so that a lone point of weight 1 peaks at about 1."""
     kernel = cv2.getGaussianKernel(2 * int(np.ceil(3 * sigma)) + 1, sigma)
     gain = 1.0 / float(kernel.max()) ** 2
-    return _blur(_splat(frames, height, width, t, x, y, w), sigma) * gain
+    return blur_frames(splat_points(frames, height, width, t, x, y, w), sigma) * gain
 
 
-def _finish(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+def finish_rgba(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """Clamp, make the background exactly transparent (alpha 0, colour 0) and pack RGBA float32."""
-    out = np.empty(alpha.shape + (4,), _F32)
+    out = np.empty(alpha.shape + (4,), F32)
     a = out[..., 3]
     np.clip(alpha, 0.0, 1.0, out=a)
     a[a < 1.0 / 512.0] = 0.0
@@ -151,10 +153,10 @@ def _finish(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return out
 
 
-def _pick(rng: np.random.Generator, options: Sequence[str]) -> str:
+def pick_one(rng: np.random.Generator, options: Sequence[str]) -> str:
     return str(options[int(rng.integers(len(options)))])
 
 
-def _grids(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+def pixel_grids(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     """Pixel-centre coordinates along y and x."""
-    return np.arange(height, dtype=_F32) + 0.5, np.arange(width, dtype=_F32) + 0.5
+    return np.arange(height, dtype=F32) + 0.5, np.arange(width, dtype=F32) + 0.5

@@ -5,11 +5,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vfxgen.training.elements.common import (  # package-private drawing helpers
-    _F32,
-    _blur,
-    _finish,
-    _pick,
+from vfxgen.training.elements.common import (
+    F32,
+    blur_frames,
+    finish_rgba,
+    pick_one,
 )
 
 
@@ -31,7 +31,7 @@ def _bolt(rng: np.random.Generator, p0: np.ndarray, p1: np.ndarray, rough: float
 
 def _lightning(rng: np.random.Generator, frames: int, height: int, width: int) -> tuple[np.ndarray, str]:
     s = float(min(height, width))
-    tone = _pick(rng, ("blue-white", "electric blue", "purple", "white"))
+    tone = pick_one(rng, ("blue-white", "electric blue", "purple", "white"))
     glow_col = np.asarray(
         {
             "blue-white": (0.45, 0.65, 1.0),
@@ -39,16 +39,16 @@ def _lightning(rng: np.random.Generator, frames: int, height: int, width: int) -
             "purple": (0.6, 0.4, 1.0),
             "white": (0.7, 0.8, 1.0),
         }[tone],
-        _F32,
+        F32,
     )
     horizontal = rng.random() < 0.25
     up = 4  # draw super-sampled, then shrink: anti-aliased thin lines
     big_h, big_w = height * up, width * up
     thickness = max(1, int(round(up * s / 90)))
     depth = 6 if s >= 48 else 5
-    core = np.zeros((frames, height, width), _F32)
+    core = np.zeros((frames, height, width), F32)
     # Strike pattern: bright strikes with quick decay and re-strikes, a new bolt shape each strike.
-    level = np.zeros(frames, _F32)
+    level = np.zeros(frames, F32)
     shape_id = np.zeros(frames, np.int64)
     t = 0
     strike = 0
@@ -80,16 +80,16 @@ def _lightning(rng: np.random.Generator, frames: int, height: int, width: int) -
             end = main[i] + rot @ direction * rng.uniform(0.15, 0.35)
             branch = _bolt(rng, main[i], end, 0.25, depth - 2)
             cv2.polylines(img, [np.round(branch).astype(np.int32)], False, 150, max(1, thickness - 1), cv2.LINE_AA)
-        shapes.append(cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA).astype(_F32) / 255.0)
+        shapes.append(cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA).astype(F32) / 255.0)
     for f in range(frames):
         core[f] = shapes[shape_id[f]] * level[f]
     core = np.clip(core * 2.2, 0.0, 1.0)
-    glow = _blur(core, max(1.5, s / 30)) * 2.5 + _blur(core, max(3.0, s / 10)) * 1.5
+    glow = blur_frames(core, max(1.5, s / 30)) * 2.5 + blur_frames(core, max(3.0, s / 10)) * 1.5
     alpha = np.clip(core + glow * 0.8, 0.0, 1.0)
     hot = np.clip(core / (core + glow * 0.5 + 1e-6), 0.0, 1.0)[..., None]
-    rgb = glow_col + (np.asarray((0.95, 0.97, 1.0), _F32) - glow_col) * hot
-    noun = _pick(
+    rgb = glow_col + (np.asarray((0.95, 0.97, 1.0), F32) - glow_col) * hot
+    noun = pick_one(
         rng, ("lightning bolt", "lightning strike", "bolt of lightning", "electric arc" if horizontal else "lightning")
     )
-    adj = _pick(rng, ("crackling", "flickering", "jagged", "bright"))
-    return _finish(rgb, alpha), f"{adj} {tone} {noun}"
+    adj = pick_one(rng, ("crackling", "flickering", "jagged", "bright"))
+    return finish_rgba(rgb, alpha), f"{adj} {tone} {noun}"

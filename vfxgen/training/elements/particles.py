@@ -6,23 +6,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from vfxgen.training.elements.common import (  # package-private drawing helpers
-    _F32,
-    _blob,
-    _blur,
-    _finish,
-    _grids,
-    _noise,
-    _pick,
-    _points,
-    _times,
+from vfxgen.training.elements.common import (
+    F32,
+    blur_frames,
+    finish_rgba,
+    frame_times,
+    gaussian_blob,
+    pick_one,
+    pixel_grids,
+    point_sprites,
+    value_noise,
 )
 
 
 def _sparks(rng: np.random.Generator, frames: int, height: int, width: int) -> tuple[np.ndarray, str]:
     s = float(min(height, width))
-    ts = _times(frames)
-    tone = _pick(rng, ("golden", "white-hot", "orange", "yellow"))
+    ts = frame_times(frames)
+    tone = pick_one(rng, ("golden", "white-hot", "orange", "yellow"))
     grinder = rng.random() < 0.35
     n = int(rng.integers(25, 55))
     ex = width * (0.5 + rng.uniform(-0.1, 0.1))
@@ -54,8 +54,8 @@ def _sparks(rng: np.random.Generator, frames: int, height: int, width: int) -> t
     life_frac = (ts[:, None, None] - birth[None, :, None]) / life[None, :, None]
     bright = (age >= 0) * np.clip(1.0 - life_frac, 0.0, 1.0) ** 0.5 * (0.3 + 0.7 * k)[None, None, :] ** 2
     bright = bright * (rng.uniform(0.7, 1.2, n) * spacing)[None, :, None]
-    core = _points(frames, height, width, np.broadcast_to(tt, px.shape), px, py, bright, max(0.55, s / 150))
-    glow = _blur(core, max(1.3, s / 40))
+    core = point_sprites(frames, height, width, np.broadcast_to(tt, px.shape), px, py, bright, max(0.55, s / 150))
+    glow = blur_frames(core, max(1.3, s / 40))
     alpha = np.clip(core * 1.3 + glow * 1.5, 0.0, 1.0)
     hot = np.clip(core * 1.3 / (core * 1.3 + glow * 1.5 + 1e-6), 0.0, 1.0)
     core_col, glow_col = {
@@ -64,22 +64,22 @@ def _sparks(rng: np.random.Generator, frames: int, height: int, width: int) -> t
         "orange": ((1.0, 0.8, 0.4), (1.0, 0.42, 0.05)),
         "yellow": ((1.0, 1.0, 0.65), (1.0, 0.75, 0.15)),
     }[tone]
-    rgb = np.asarray(glow_col, _F32) + (np.asarray(core_col, _F32) - np.asarray(glow_col, _F32)) * hot[..., None]
+    rgb = np.asarray(glow_col, F32) + (np.asarray(core_col, F32) - np.asarray(glow_col, F32)) * hot[..., None]
     if grinder:
-        noun = _pick(rng, ("sparks from a grinder", "spray of sparks", "stream of flying sparks"))
+        noun = pick_one(rng, ("sparks from a grinder", "spray of sparks", "stream of flying sparks"))
     else:
-        noun = _pick(rng, ("shower of sparks", "burst of sparks", "falling sparks", "sparks flying"))
+        noun = pick_one(rng, ("shower of sparks", "burst of sparks", "falling sparks", "sparks flying"))
     adj = {"golden": "golden", "white-hot": "white-hot", "orange": "glowing orange", "yellow": "bright"}[tone]
     words = noun.split(" of ")
     caption = f"{words[0]} of {adj} {words[1]}" if len(words) == 2 else f"{adj} {noun}"
-    return _finish(rgb, alpha), caption
+    return finish_rgba(rgb, alpha), caption
 
 
 def _magic(rng: np.random.Generator, frames: int, height: int, width: int) -> tuple[np.ndarray, str]:
     s = float(min(height, width))
-    ts = _times(frames)
-    ys, xs = _grids(height, width)
-    palette = _pick(rng, ("cyan and purple", "cyan and purple", "purple", "cyan", "blue and pink"))
+    ts = frame_times(frames)
+    ys, xs = pixel_grids(height, width)
+    palette = pick_one(rng, ("cyan and purple", "cyan and purple", "purple", "cyan", "blue and pink"))
     col_a, col_b = {
         "cyan and purple": ((0.25, 0.95, 1.0), (0.7, 0.3, 1.0)),
         "purple": ((0.75, 0.35, 1.0), (0.95, 0.45, 1.0)),
@@ -111,33 +111,33 @@ def _magic(rng: np.random.Generator, frames: int, height: int, width: int) -> tu
     w = twinkle * spacing[None, :, None] * (0.1 + 0.9 * k[None, None, :] ** 1.5)
     tt = np.broadcast_to(np.arange(frames)[:, None, None], px.shape)
     sigma = max(0.55, s / 150)
-    layer_a = _points(frames, height, width, tt[:, which], px[:, which], py[:, which], w[:, which], sigma)
-    layer_b = _points(frames, height, width, tt[:, ~which], px[:, ~which], py[:, ~which], w[:, ~which], sigma)
+    layer_a = point_sprites(frames, height, width, tt[:, which], px[:, which], py[:, which], w[:, which], sigma)
+    layer_b = point_sprites(frames, height, width, tt[:, ~which], px[:, ~which], py[:, ~which], w[:, ~which], sigma)
     core = layer_a + layer_b
     wide = max(1.5, s / 32)
-    glow_a, glow_b = _blur(layer_a, wide), _blur(layer_b, wide)
+    glow_a, glow_b = blur_frames(layer_a, wide), blur_frames(layer_b, wide)
     glow = glow_a + glow_b
     # A faint swirling haze around the centre.
-    full = np.full(frames, 1.0, _F32)
-    haze = _blob(ys, xs, full * cy, full * cx, full * s * 0.18, full * s * 0.22)
-    haze_noise = _noise(rng, frames, height, width, s * 0.15, (spin * 0.3, -0.3), evolve=2.0)
+    full = np.full(frames, 1.0, F32)
+    haze = gaussian_blob(ys, xs, full * cy, full * cx, full * s * 0.18, full * s * 0.22)
+    haze_noise = value_noise(rng, frames, height, width, s * 0.15, (spin * 0.3, -0.3), evolve=2.0)
     haze = np.clip(haze - 0.05, 0.0, None) * haze_noise * rng.uniform(0.1, 0.25)
     alpha = np.clip(core * 1.0 + glow * 1.1 + haze, 0.0, 1.0)
     # Which colour each pixel shows: the particles' own near them, the haze's mottling elsewhere.
     share = (layer_a + 2.0 * glow_a + 0.02 * haze_noise) / (core + 2.0 * glow + 0.02)
-    col_a_, col_b_ = np.asarray(col_a, _F32), np.asarray(col_b, _F32)
+    col_a_, col_b_ = np.asarray(col_a, F32), np.asarray(col_b, F32)
     base = col_b_ + (col_a_ - col_b_) * np.clip(share, 0.0, 1.0)[..., None]
     white = np.clip(core * 0.5 - 0.1, 0.0, 0.6)[..., None]
     rgb = base + (1.0 - base) * white
-    noun = _pick(rng, ("magic energy", "magic particles", "magic spell", "arcane energy", "magical sparkles"))
-    adj = _pick(rng, ("swirling", "glowing", "sparkling", "spiralling"))
-    return _finish(rgb, alpha), f"{adj} {palette} {noun}"
+    noun = pick_one(rng, ("magic energy", "magic particles", "magic spell", "arcane energy", "magical sparkles"))
+    adj = pick_one(rng, ("swirling", "glowing", "sparkling", "spiralling"))
+    return finish_rgba(rgb, alpha), f"{adj} {palette} {noun}"
 
 
 def _water_splash(rng: np.random.Generator, frames: int, height: int, width: int) -> tuple[np.ndarray, str]:
     s = float(min(height, width))
-    ts = _times(frames)
-    tone = _pick(rng, ("blue-white", "clear blue", "white"))
+    ts = frame_times(frames)
+    tone = pick_one(rng, ("blue-white", "clear blue", "white"))
     thin_col, thick_col = {
         "blue-white": ((0.45, 0.7, 0.98), (0.88, 0.95, 1.0)),
         "clear blue": ((0.3, 0.58, 0.95), (0.7, 0.86, 1.0)),
@@ -170,12 +170,12 @@ def _water_splash(rng: np.random.Generator, frames: int, height: int, width: int
     alive = (age >= 0) & (py < base + s * 0.04)
     w = alive * rng.uniform(0.6, 1.2, n)[None, :, None] * (0.4 + 0.6 * k)[None, None, :] * (0.7 * 4 / sub)
     tt = np.broadcast_to(np.arange(frames)[:, None, None], px.shape)
-    drops = _points(frames, height, width, tt, px, py, w, sigma) * 0.25
-    soft = _blur(drops, max(1.0, s / 60))
+    drops = point_sprites(frames, height, width, tt, px, py, w, sigma) * 0.25
+    soft = blur_frames(drops, max(1.0, s / 60))
     alpha = np.clip(drops * 2.6 + soft * 0.6, 0.0, 0.95)
     thick = np.clip(drops * 2.0, 0.0, 1.0)[..., None]
-    rgb = np.asarray(thin_col, _F32) + (np.asarray(thick_col, _F32) - np.asarray(thin_col, _F32)) * thick
-    noun = _pick(
+    rgb = np.asarray(thin_col, F32) + (np.asarray(thick_col, F32) - np.asarray(thin_col, F32)) * thick
+    noun = pick_one(
         rng,
         (
             "water splash",
@@ -185,5 +185,5 @@ def _water_splash(rng: np.random.Generator, frames: int, height: int, width: int
             "water droplets splashing",
         ),
     )
-    adj = _pick(rng, ("big", "large", "high")) if big else _pick(rng, ("small", "quick", "little"))
-    return _finish(rgb, alpha), f"{adj} {tone} {noun}"
+    adj = pick_one(rng, ("big", "large", "high")) if big else pick_one(rng, ("small", "quick", "little"))
+    return finish_rgba(rgb, alpha), f"{adj} {tone} {noun}"
