@@ -18,6 +18,7 @@ from vfxgen.cli import options as opt
 
 
 def animate(
+    ctx: typer.Context,
     image: Annotated[Path, typer.Argument(help="Input still: PNG/EXR/TIFF/JPEG; RGBA keeps its alpha.")],
     prompt: Annotated[str | None, typer.Argument(help="What should happen, e.g. 'flames flicker'.")] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="Shot directory.")] = Path("shot"),
@@ -102,29 +103,10 @@ def animate(
     jobs[0].run = lambda pipeline, request, progress: pipeline.animate(still, request, progress, cond)
     run_and_report(
         jobs,
-        load=dict(
-            model=model,
-            lora=lora,
-            attention=attention,
-            recipe=recipe,
-            scheduler=scheduler,
-            timestep_spacing=timestep_spacing,
-            device=device,
-            dtype=dtype,
-            offload=offload,
-            vae_tiling=vae_tiling,
-            vae_slicing=vae_slicing,
-            cache=cache,
-            compile=compile_model,
-        ),
-        shot=dict(
-            formats=formats,
-            start_frame=start_frame,
-            exr_compression=compression,
-            allow_lossy=allow_lossy,
-            prores_alpha=alpha,
-            colorspace=colorspace,
-        ),
+        model,
+        lora,
+        opt.load_options(ctx.params),  # --attention, --device, --offload, ... picked by name
+        opt.shot_options(ctx.params),
         overwrite=overwrite,
         resume=resume,
         json_out=json_out,

@@ -17,6 +17,7 @@ from vfxgen.errors import UsageError
 
 
 def generate(
+    ctx: typer.Context,
     prompt: Annotated[str | None, typer.Argument(help="What to generate, e.g. 'burning fireball'.")] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="Shot directory (with --prompts: a root).")] = Path(
         "shot"
@@ -100,30 +101,10 @@ def generate(
     )
     run_and_report(
         jobs,
-        load=dict(
-            model=model,
-            lora=lora,
-            attention=attention,
-            recipe=recipe,
-            scheduler=scheduler,
-            timestep_spacing=timestep_spacing,
-            device=device,
-            dtype=dtype,
-            offload=offload,
-            vae_tiling=vae_tiling,
-            vae_slicing=vae_slicing,
-            cache=cache,
-            compile=compile_model,
-            official_mask=official_mask,
-        ),
-        shot=dict(
-            formats=formats,
-            start_frame=start_frame,
-            exr_compression=compression,
-            allow_lossy=allow_lossy,
-            prores_alpha=alpha,
-            colorspace=colorspace,
-        ),
+        model,
+        lora,
+        opt.load_options(ctx.params),  # --attention, --device, --offload, ... picked by name
+        opt.shot_options(ctx.params),
         overwrite=overwrite,
         resume=resume,
         json_out=json_out,

@@ -22,6 +22,7 @@ from vfxgen.errors import OutputError
 
 
 def matte(
+    ctx: typer.Context,
     clip: Annotated[
         str,
         typer.Argument(
@@ -125,29 +126,10 @@ def matte(
     )
     run_and_report(
         jobs,
-        load=dict(
-            model=model,
-            lora=lora,
-            attention=attention,
-            recipe=recipe,
-            scheduler=scheduler,
-            timestep_spacing=timestep_spacing,
-            device=device,
-            dtype=dtype,
-            offload=offload,
-            vae_tiling=vae_tiling,
-            vae_slicing=vae_slicing,
-            cache="none",
-            compile=False,
-        ),
-        shot=dict(
-            formats=formats,
-            start_frame=start_frame,
-            exr_compression=compression,
-            allow_lossy=allow_lossy,
-            prores_alpha=alpha,
-            colorspace=colorspace,
-        ),
+        model,
+        lora,
+        opt.load_options(ctx.params),  # --attention, --device, --offload, ... picked by name
+        opt.shot_options(ctx.params),
         overwrite=overwrite,
         resume=resume,
         json_out=json_out,

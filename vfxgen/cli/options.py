@@ -1,11 +1,50 @@
-"""Option types shared by several commands, declared once (Typer `Annotated` aliases)."""
+"""Option types shared by several commands, declared once (Typer `Annotated` aliases), and the builders that
+turn a command's parsed options into the library's option objects.
+
+A new load option: a field of `vfxgen.pipelines.rgba.LoadOptions`, its flag here, and a parameter of that
+name in the commands that offer it (generate, animate, matte); `load_options` picks it up by name.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from vfxgen.pipelines.rgba import LoadOptions
+    from vfxgen.shot import ShotOptions
+
+# LoadOptions fields whose command parameter has another name (`compile` would shadow the builtin).
+LOAD_PARAMETER_NAMES = {"compile": "compile_model"}
+
+
+def load_options(params: Mapping[str, Any]) -> LoadOptions:
+    """`LoadOptions` from a command's parameters (`ctx.params`): every field the command has an option for;
+    the others keep LoadOptions' defaults (matte has no --cache or --compile)."""
+    from dataclasses import fields
+
+    from vfxgen.pipelines.rgba import LoadOptions
+
+    names = {f.name: LOAD_PARAMETER_NAMES.get(f.name, f.name) for f in fields(LoadOptions)}
+    return LoadOptions(**{field: params[name] for field, name in names.items() if name in params})
+
+
+def shot_options(params: Mapping[str, Any]) -> ShotOptions:
+    """`ShotOptions` (what a shot directory holds) from the parameters of generate, animate and matte."""
+    from vfxgen.shot import ShotOptions, parse_formats
+
+    return ShotOptions(
+        formats=parse_formats(params["formats"]),
+        start_frame=params["start_frame"],
+        exr_compression=params["compression"],
+        allow_lossy=params["allow_lossy"],
+        prores_alpha=params["alpha"],
+        colorspace=params["colorspace"],
+    )
+
 
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output.")]
 Resume = Annotated[bool, typer.Option("--resume", help="Skip shots that are already complete.")]

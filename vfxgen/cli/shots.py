@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import typer
 
 from vfxgen.cli.console import StepLines, log, progress_bar
 from vfxgen.errors import UsageError
+
+if TYPE_CHECKING:
+    from vfxgen.pipelines.rgba import LoadOptions
+    from vfxgen.shot import ShotOptions
 
 
 def build_jobs(
@@ -64,28 +69,20 @@ def build_jobs(
 
 def run_and_report(
     jobs,
-    load: dict,
-    shot: dict,
+    model: Path | None,
+    lora: Path | None,
+    load: LoadOptions,
+    shot: ShotOptions,
     overwrite: bool,
     resume: bool,
     json_out: bool,
     image_to_video: bool,
     timeline: Path | None = None,
 ):
-    """Run jobs with a progress bar on a TTY (step lines in farm logs); one log line per shot on stderr; JSON on
-    stdout if asked."""
+    """Run jobs (options built by `cli.options.load_options` / `shot_options`) with a progress bar on a TTY (step
+    lines in farm logs); one log line per shot on stderr; JSON on stdout if asked."""
     from vfxgen.batch import run_jobs
-    from vfxgen.pipelines.rgba import LoadOptions
-    from vfxgen.shot import ShotOptions, parse_formats
 
-    shot_options = ShotOptions(
-        formats=parse_formats(shot["formats"]),
-        start_frame=shot["start_frame"],
-        exr_compression=shot["exr_compression"],
-        allow_lossy=shot["allow_lossy"],
-        prores_alpha=shot["prores_alpha"],
-        colorspace=shot.get("colorspace", "lin_rec709_scene"),
-    )
     # Farm logs: a progress line every N steps or 30 s where no bar is drawn.
     with progress_bar("loading model", None, transient=True, lines=StepLines()) as bar:
 
@@ -101,13 +98,12 @@ def run_and_report(
             else:
                 log(f"wrote {result.output} in {result.seconds:.1f} s")
 
-        model, lora = load.pop("model"), load.pop("lora")
         results = run_jobs(
             jobs,
-            shot_options,
+            shot,
             model,
             lora,
-            LoadOptions(**load),
+            load,
             overwrite=overwrite,
             resume=resume,
             on_step=bar.step,
