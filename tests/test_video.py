@@ -420,3 +420,13 @@ def test_transpixar_pair_frame_count_mismatch(tmp_path: Path) -> None:
     rgb_path, alpha_path, _ = transpixar_pair(tmp_path, alpha_frames=T - 2)
     with pytest.raises(InputError, match=f"{T} frames but .*alpha.mp4 has {T - 2}"):
         read_transpixar_pair(rgb_path, alpha_path)
+
+
+def test_announced_frame_count_reads_the_container_without_decoding(tmp_path: Path) -> None:
+    from vfxgen.io.video import announced_frame_count
+
+    movie = write_prores(gradient_clip(frames=5), tmp_path / "a.mov")
+    assert announced_frame_count(movie) == 5
+    assert announced_frame_count(tmp_path / "missing.mov") == 0
+    (tmp_path / "junk.mov").write_bytes(b"not a movie")
+    assert announced_frame_count(tmp_path / "junk.mov") == 0

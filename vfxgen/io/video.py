@@ -45,6 +45,7 @@ from vfxgen.io.ycbcr import (
 )
 
 __all__ = [
+    "announced_frame_count",
     "iter_movie_frames",
     "read_movie",
     "read_transpixar_pair",
@@ -449,6 +450,16 @@ def _decode(path: str | os.PathLike[str]) -> _Decoded:
         has_alpha = has_alpha or alpha_here
         frames.append(rgba)
     return _Decoded(np.stack(frames), has_alpha, movie.fps, movie.tags)
+
+
+def announced_frame_count(path: str | os.PathLike[str]) -> int:
+    """The frame count the container announces, without decoding (0 when it does not say or cannot be
+    opened): cheap enough to pair or count many source movies before any are read."""
+    try:
+        with av.open(os.fspath(path), "r") as container:
+            return int(container.streams.video[0].frames or 0) if container.streams.video else 0
+    except (av.FFmpegError, OSError, UnicodeDecodeError):
+        return 0
 
 
 def iter_movie_frames(

@@ -101,13 +101,9 @@ def fit_frames(frames: np.ndarray, height: int, width: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------------------
 def movie_frame_count(path: Path) -> int:
     """Frames the container announces (0 when it does not say or cannot be opened here)."""
-    import av
+    from vfxgen.io.video import announced_frame_count
 
-    try:
-        with av.open(str(path), "r") as container:
-            return int(container.streams.video[0].frames or 0) if container.streams.video else 0
-    except (av.FFmpegError, OSError, UnicodeDecodeError):
-        return 0
+    return announced_frame_count(path)
 
 
 def movie_frames(path: str | os.PathLike, require_alpha: bool) -> Iterator[np.ndarray]:
