@@ -26,6 +26,7 @@ from vfxgen import __version__
 from vfxgen.clip import Clip, check_finite, check_fps
 from vfxgen.errors import ModelError, UsageError, VfxgenWarning
 from vfxgen.models.transpixar import ATTENTION_MODES, apply_transpixar, check_finite_tensors, load_rgba_lora
+from vfxgen.models.vae import frames_for_latents, pad_to_odd_latents
 from vfxgen.pipelines.model_dirs import ModelInfo, file_sha256, resolve_lora, resolve_model
 from vfxgen.pipelines.recipe import VFXGEN_DEFAULT, RGBARecipe, resolve_recipe
 from vfxgen.quiet import quiet_libraries
@@ -477,9 +478,10 @@ class RGBAPipeline:
             return pipe(**kwargs).frames  # [1, 2F, C, h, w]
 
     def _decode(self, latents: torch.Tensor) -> np.ndarray:
-        """VAE-decode one half -> float32 `[F, H, W, 3]` in [0, 1]."""
+        """VAE-decode one half -> float32 `[F, H, W, 3]` in [0, 1] (`F = 4(L-1) + 1` for L latents, even L too)."""
         pipe = self.pipe
-        video = pipe.decode_latents(latents.to(pipe.vae.dtype))
+        frames = frames_for_latents(latents.shape[1], pipe.vae_scale_factor_temporal)
+        video = pipe.decode_latents(pad_to_odd_latents(latents, dim=1).to(pipe.vae.dtype))[:, :, :frames]
         frames = pipe.video_processor.postprocess_video(video=video, output_type="np")
         return np.asarray(frames[0], dtype=np.float32)
 

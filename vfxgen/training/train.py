@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from vfxgen.atomic import atomic_path, move_into_place, temporary_name
 from vfxgen.errors import InputError, OutputExistsError, UsageError
 from vfxgen.io.safety import check_replaceable, foreign_entries, marked_foreign_entry, refuse_unsafe_output
+from vfxgen.models.vae import frames_for_latents, pad_to_odd_latents
 from vfxgen.pipelines.recipe import RGB_CONVENTIONS, VFXGEN_DEFAULT, RGBARecipe, recipe_metadata
 from vfxgen.quiet import quiet_libraries
 from vfxgen.training.data import RGBAClipDataset
@@ -218,7 +219,9 @@ class _VaeStage(_Stage):
         x = x.contiguous().to(self.device)
         with torch.set_grad_enabled(not self.config.vae_decoder_only):
             posterior = self.module.encode(x).latent_dist
-        recon = self.module.decode(posterior.sample()).sample
+        latents = posterior.sample()
+        frames = frames_for_latents(latents.shape[2], int(self.module.config.temporal_compression_ratio))
+        recon = self.module.decode(pad_to_odd_latents(latents, dim=2)).sample[:, :, :frames]
         loss = F.l1_loss(recon, x) + 0.5 * F.mse_loss(recon, x)
         if not self.config.vae_decoder_only:
             loss = loss + 1e-3 * posterior.kl().mean() / x[0].numel()
