@@ -146,6 +146,21 @@ def test_every_load_option_is_a_generate_option():
     assert missing == []
 
 
+def test_request_settings_are_built_from_the_command_options_by_name():
+    from vfxgen.pipelines.rgba import GenerationRequest
+
+    request_fields = {f.name for f in fields(GenerationRequest)}
+    assert set(opt.REQUEST_SETTINGS) <= request_fields  # every picked setting is a request field
+    params = parsed("generate", ["fire", "--steps", "7", "--negative", "blurry", "--frames", "9"])
+    settings = opt.request_settings(params)
+    assert set(settings) == set(opt.REQUEST_SETTINGS)  # generate has an option for every one
+    assert (settings["steps"], settings["negative_prompt"], settings["frames"], settings["seed"]) == (
+        7, "blurry", 9, None
+    )
+    matte = opt.request_settings(parsed("matte", ["clip.mov", "--seed", "3"]), fps=24.0)
+    assert matte["seed"] == 3 and matte["fps"] == 24.0 and "frames" not in matte  # matte sizes from the clip
+
+
 # -- One progress helper -----------------------------------------------------------------------------------
 
 

@@ -108,16 +108,7 @@ def matte(
         output=output,
         preset=preset,
         presets_dir=presets_dir,
-        settings=dict(
-            steps=steps,
-            guidance=guidance,
-            seed=seed,
-            negative_prompt=negative,
-            fps=footage.fps,
-            alpha_reduce=alpha_reduce,
-            noise=noise,
-            dynamic_cfg=dynamic_cfg,
-        ),
+        settings=opt.request_settings(ctx.params, fps=footage.fps),
         model=model,
     )
     jobs[0].request.extra["input_clip"] = str(clip)

@@ -32,6 +32,34 @@ def load_options(params: Mapping[str, Any]) -> LoadOptions:
     return LoadOptions(**{field: params[name] for field, name in names.items() if name in params})
 
 
+# Generation settings a command may take as options (GenerationRequest names; `--negative` is negative_prompt).
+REQUEST_SETTINGS = (
+    "frames",
+    "height",
+    "width",
+    "steps",
+    "guidance",
+    "seed",
+    "negative_prompt",
+    "fps",
+    "alpha_reduce",
+    "rgb",
+    "noise",
+    "dynamic_cfg",
+)
+REQUEST_PARAMETER_NAMES = {"negative_prompt": "negative"}
+
+
+def request_settings(params: Mapping[str, Any], **overrides: Any) -> dict[str, Any]:
+    """The generation settings a command's options give (`ctx.params`; None = not given, resolved later by
+    `vfxgen.settings.resolve_request`), with `overrides` on top (animate's size from the still, matte's fps
+    from the footage). A command without an option for a setting leaves it out."""
+    names = {key: REQUEST_PARAMETER_NAMES.get(key, key) for key in REQUEST_SETTINGS}
+    settings = {key: params[name] for key, name in names.items() if name in params}
+    settings.update(overrides)
+    return settings
+
+
 def shot_options(params: Mapping[str, Any]) -> ShotOptions:
     """`ShotOptions` (what a shot directory holds) from the parameters of generate, animate and matte."""
     from vfxgen.shot import ShotOptions, parse_formats
