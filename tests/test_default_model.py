@@ -27,6 +27,15 @@ def test_bundled_model_generates_a_two_step_clip():
     assert clip.metadata["model"] == "vfxgen-default" and clip.metadata["model_native_size"] == [64, 64, 9]
 
 
+def test_the_api_takes_load_options_whole_or_as_a_dict():
+    from vfxgen.pipelines.rgba import LoadOptions
+
+    whole = vfxgen.generate("smoke", steps=1, seed=2, load_options=LoadOptions(attention="full"))
+    as_dict = vfxgen.generate("smoke", steps=1, seed=2, load_options={"attention": "full"})
+    assert whole.metadata["attention"] == as_dict.metadata["attention"] == "full"
+    np.testing.assert_array_equal(whole.pixels, as_dict.pixels)
+
+
 def test_generate_without_model_uses_the_bundled_one(tmp_path):
     result = CliRunner().invoke(app, ["generate", "smoke", "-o", str(tmp_path / "s"), "--steps", "2"])
     assert result.exit_code == 0, result.output

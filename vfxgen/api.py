@@ -15,7 +15,7 @@ import os
 import numpy as np
 
 from vfxgen.clip import Clip
-from vfxgen.pipelines.rgba import RGBAPipeline
+from vfxgen.pipelines.rgba import LoadOptions, RGBAPipeline
 from vfxgen.settings import resolve_request
 
 
@@ -27,6 +27,17 @@ def load_pipeline(
     return RGBAPipeline.from_pretrained(model, lora, **options)
 
 
+def _pipeline_for(
+    pipeline: RGBAPipeline | None, model, lora, load_options: LoadOptions | dict | None
+) -> RGBAPipeline:
+    """The given pipeline, else one loaded with `load_options` (a `LoadOptions`, or its fields as a dict)."""
+    if pipeline is not None:
+        return pipeline
+    if isinstance(load_options, LoadOptions):
+        return RGBAPipeline.from_pretrained(model, lora, load_options)
+    return load_pipeline(model, lora, **(load_options or {}))
+
+
 def generate(
     prompt: str | None = None,
     *,
@@ -35,13 +46,13 @@ def generate(
     model: str | os.PathLike | None = None,
     lora: str | os.PathLike | None = None,
     pipeline: RGBAPipeline | None = None,
-    load_options: dict | None = None,
+    load_options: LoadOptions | dict | None = None,
     **options,
 ) -> Clip:
     """Text (and/or a preset) to RGBA clip. `options` take GenerationRequest fields (frames, height, width,
     steps, guidance, seed, fps, negative_prompt, dynamic_cfg, alpha_reduce, rgb, noise); settings resolve
     exactly as on the command line (`vfxgen.settings.resolve_request`)."""
-    pipe = pipeline or load_pipeline(model, lora, **(load_options or {}))
+    pipe = _pipeline_for(pipeline, model, lora, load_options)
     return pipe.generate(resolve_request(prompt, pipe.info, preset=preset, presets_dir=presets_dir, options=options))
 
 
@@ -54,11 +65,11 @@ def animate(
     model: str | os.PathLike | None = None,
     lora: str | os.PathLike | None = None,
     pipeline: RGBAPipeline | None = None,
-    load_options: dict | None = None,
+    load_options: LoadOptions | dict | None = None,
     **options,
 ) -> Clip:
     """Image (straight sRGB `[H, W, 3|4]`, alpha optional) to RGBA clip with any model: image-to-video models
     use their native conditioning, text-to-video ones frame-0 replacement (`vfxgen.pipelines.conditioning`)."""
-    pipe = pipeline or load_pipeline(model, lora, **(load_options or {}))
+    pipe = _pipeline_for(pipeline, model, lora, load_options)
     request = resolve_request(prompt, pipe.info, preset=preset, presets_dir=presets_dir, options=options)
     return pipe.animate(image, request)
