@@ -125,3 +125,23 @@ def test_user_text_is_printed_as_typed(tmp_path):
     code, output = cli("export", tmp_path / "in" / "fire.####.exr:smile:", "-o", tmp_path / "o", "--format", "exr")
     assert code != 0
     assert ":smile:" in output and "\N{SMILING FACE WITH OPEN MOUTH AND SMILING EYES}" not in output
+
+
+def test_resume_compares_the_input_and_conditioning_of_animate(model, tmp_path):
+    from vfxgen.io.images import write_png
+
+    still = tmp_path / "still.png"
+    write_png(still, np.full((32, 48, 3), 0.6, np.float32))
+    shot = tmp_path / "anim"
+    base = ("animate", still, "fire", "-o", shot, "--model", model, "--steps", "2", "--format", "exr")
+    assert cli(*base)[0] == 0
+    made = snapshot(shot)
+    code, output = cli(*base, "--strength", "0.5", "--resume")
+    assert code == 4 and "conditioning" in output, output
+    other = tmp_path / "other.png"
+    write_png(other, np.full((32, 48, 3), 0.2, np.float32))
+    code, output = cli("animate", other, *base[2:], "--resume")
+    assert code == 4 and "input_image" in output, output
+    code, output = cli(*base, "--resume")
+    assert code == 0 and "skipped" in output, output
+    assert snapshot(shot) == made

@@ -99,8 +99,13 @@ def expected_settings(
     request: GenerationRequest, load: LoadOptions, recipe: RGBARecipe, model_name: str, lora_hash: str
 ) -> dict:
     """What a finished shot's manifest must say for `--resume` to skip it: every setting that changes its
-    pixels (compared with the manifest's `generation` block)."""
+    pixels (compared with the manifest's `generation` block). Animate and matte add their input and
+    conditioning (`request.extra`: input_image / input_clip, conditioning), compared key by key."""
+    inputs = {key: request.extra[key] for key in ("input_image", "input_clip", "conditioning") if key in request.extra}
+    if isinstance(inputs.get("conditioning"), dict):  # None = "the default": the manifest records the value used
+        inputs["conditioning"] = {k: v for k, v in inputs["conditioning"].items() if v is not None}
     return {
+        **inputs,
         "prompt": request.prompt,
         "negative_prompt": request.negative_prompt,
         "seed": request.seed,

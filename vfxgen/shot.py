@@ -174,11 +174,19 @@ def _settings_differences(made: dict, expected: dict) -> str:
         have = made.get(key)
         if isinstance(want, float) and isinstance(have, int | float):
             same = abs(float(have) - want) <= 1e-9
+        elif isinstance(want, dict):  # e.g. conditioning: the manifest may record more (what it pinned)
+            same = isinstance(have, dict) and all(_same(have.get(k), v) for k, v in want.items())
         else:
             same = have == want or (isinstance(want, list | tuple) and list(want) == have)
         if not same:
             changes.append(f"{key} {_short(have)} -> {_short(want)}")
     return ", ".join(changes)
+
+
+def _same(have: object, want: object) -> bool:
+    if isinstance(want, float) and isinstance(have, int | float):
+        return abs(float(have) - want) <= 1e-9
+    return have == want or (isinstance(want, list | tuple) and list(want) == have)
 
 
 def _short(value: object) -> str:

@@ -90,7 +90,7 @@ def animate(
         image=still,
         model=model,
     )
-    jobs[0].request.extra["input_image"] = str(image)
+    jobs[0].request.extra.update(input_image=str(image), conditioning=cond.record())  # --resume compares them
     jobs[0].run = lambda pipeline, request, progress: pipeline.animate(still, request, progress, cond)
     run_and_report(
         jobs,

@@ -111,7 +111,7 @@ def matte(
         settings=opt.request_settings(ctx.params, fps=footage.fps),
         model=model,
     )
-    jobs[0].request.extra["input_clip"] = str(clip)
+    jobs[0].request.extra.update(input_clip=str(clip), conditioning=cond.record())  # --resume compares them
     jobs[0].run = lambda pipeline, request, progress: pull_matte(
         pipeline, footage, request, progress, cond, replace_alpha
     )
