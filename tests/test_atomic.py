@@ -93,11 +93,20 @@ def test_os_errors_become_one_output_error_line(tmp_path):
     assert "cannot write the movie" in str(info.value) and "\n" not in str(info.value)
 
 
-def test_a_failed_rename_puts_the_old_directory_back(tmp_path):
+def test_a_failed_rename_puts_the_old_directory_back(tmp_path, monkeypatch):
     final = tmp_path / "seq"
     final.mkdir()
     (final / "keep").write_text("old")
-    tmp = tmp_path / ".seq.tmp-x"  # never created: the rename of the new version fails
+    tmp = tmp_path / ".seq.tmp-x"
+    tmp.mkdir()
+    real_replace = os.replace
+
+    def replace(src, dst):  # the disk fills up exactly when the new version is renamed in
+        if src == tmp:
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr("vfxgen.atomic.os.replace", replace)
     with pytest.raises(OSError):
         move_into_place(tmp, final)
     assert (final / "keep").read_text() == "old"
@@ -113,3 +122,22 @@ def test_stale_temporaries_of_one_name_are_swept_and_nothing_else(tmp_path):
         path.write_text("")
     assert sorted(remove_stale_temporaries(tmp_path / name)) == sorted(stale)
     assert all(p.exists() for p in others) and not any(p.exists() for p in stale)
+
+
+def test_a_file_never_replaces_a_folder(tmp_path):
+    folder = tmp_path / "comp.nk"  # a user's folder that happens to have the script's name
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match="is a folder"), atomic_path(folder) as tmp:
+        tmp.write_text("script")
+    assert (folder / "notes.txt").read_text() == "mine"
+    assert _hidden(tmp_path) == []
+
+
+def test_an_old_version_left_between_the_two_renames_is_restored_not_deleted(tmp_path):
+    final = tmp_path / "shot"
+    aside = tmp_path / ".shot.old-1234abcd"  # a job died after moving it aside, before renaming the new one
+    aside.mkdir()
+    (aside / "shot.json").write_text("{}")
+    remove_stale_temporaries(final)
+    assert (final / "shot.json").read_text() == "{}" and not aside.exists()

@@ -85,6 +85,13 @@ def test_resume_refuses_a_shot_made_with_other_settings(model, tmp_path):
     assert snapshot(shot) == made
 
 
+def test_a_dataset_may_be_written_into_an_existing_empty_folder(tmp_path):
+    (tmp_path / "ds").mkdir()
+    code, output = cli("dataset", "synth", "-o", tmp_path / "ds", "--count", "1", "--frames", "5", "--size", "16")
+    assert code == 0, output
+    assert (tmp_path / "ds" / "dataset.json").is_file()
+
+
 def test_long_prompt_warns_once_and_the_manifest_says_what_the_model_saw(model, tmp_path):
     prompt = "a burning fireball rising"  # the tiny model's ByT5 text encoder reads 8 bytes (with EOS)
     code, output = cli("generate", prompt, "-o", tmp_path / "shot", "--model", model, "--steps", "1")
@@ -137,7 +144,7 @@ def test_resume_compares_the_input_and_conditioning_of_animate(model, tmp_path):
     assert cli(*base)[0] == 0
     made = snapshot(shot)
     code, output = cli(*base, "--strength", "0.5", "--resume")
-    assert code == 4 and "conditioning" in output, output
+    assert code == 4 and "conditioning.strength 1.0 -> 0.5" in output, output
     other = tmp_path / "other.png"
     write_png(other, np.full((32, 48, 3), 0.2, np.float32))
     code, output = cli("animate", other, *base[2:], "--resume")
@@ -145,3 +152,6 @@ def test_resume_compares_the_input_and_conditioning_of_animate(model, tmp_path):
     code, output = cli(*base, "--resume")
     assert code == 0 and "skipped" in output, output
     assert snapshot(shot) == made
+    write_png(still, np.full((32, 48, 3), 0.9, np.float32))  # same path, new picture
+    code, output = cli(*base, "--resume")
+    assert code == 4 and "input_sha256" in output, output

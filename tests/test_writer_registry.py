@@ -83,3 +83,35 @@ def test_shot_manifest_lists_every_file_in_the_shot(tmp_path: Path) -> None:
     assert listed == on_disk
     assert json.loads((tmp_path / "elem" / "shot.json").read_text()) == manifest
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporaries left
+
+
+@pytest.mark.parametrize("name", ["shot#3", "fx@v2", "take%d"])
+def test_a_shot_name_with_frame_tokens_is_a_name_not_a_pattern(tmp_path: Path, name: str) -> None:
+    manifest = write_shot(_clip(2), tmp_path / name, ShotOptions(formats=("exr", "nk", "prores", "png")))
+    assert manifest["files"]["exr"] == [f"rgba/{name}.1001.exr", f"rgba/{name}.1002.exr"]
+    assert manifest["files"]["prores"] == f"{name}_prores4444.mov"
+    assert (tmp_path / name / f"{name}.nk").is_file()
+
+
+def test_a_shot_only_writer_is_written_in_shots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "_WRITERS", dict(registry._WRITERS))
+    register_writer(Writer("npy", "file", ".npy", "NumPy", _write_npy, shot_file="{name}.npy", standalone=False))
+    assert write_shot(_clip(), tmp_path / "s", ShotOptions(formats=("exr", "npy")))["files"]["npy"] == "s.npy"
+    with pytest.raises(UsageError, match="unknown output format 'npy'"):
+        write_clip(_clip(), tmp_path / "p.npy", "npy")
+
+
+def test_a_pattern_adds_frames_to_an_existing_empty_folder_without_replacing_it(tmp_path: Path) -> None:
+    folder = tmp_path / "renders"
+    folder.mkdir()
+    folder.chmod(0o2775)  # a facility's setgid project folder must keep its mode (and stay the same folder)
+    inode = folder.stat().st_ino
+    write_clip(_clip(2), folder / "elem.####.exr", "exr")
+    assert folder.stat().st_ino == inode and folder.stat().st_mode & 0o7777 == 0o2775
+    assert sorted(p.name for p in folder.iterdir()) == ["elem.1001.exr", "elem.1002.exr"]
+
+
+def test_the_shot_script_reads_frames_padded_past_9999(tmp_path: Path) -> None:
+    manifest = write_shot(_clip(3), tmp_path / "sf", ShotOptions(formats=("exr", "nk"), start_frame=9998))
+    assert manifest["files"]["exr"][0] == "rgba/sf.09998.exr"
+    assert "file rgba/sf.#####.exr" in (tmp_path / "sf" / "sf.nk").read_text()

@@ -64,12 +64,16 @@ def move_into_place(
     if final.exists() or final.is_symlink():
         if not overwrite:
             raise OutputExistsError(f"{final} appeared while writing", "pass --overwrite to replace it")
-        if final.is_dir() and not final.is_symlink():
+        final_is_dir = final.is_dir() and not final.is_symlink()
+        if final_is_dir and not (tmp.is_dir() and not tmp.is_symlink()):
+            # A file never replaces a folder (the folder may hold anything of the user's).
+            raise OutputError(f"{final} is a folder", "choose another output name; nothing was touched")
+        if final_is_dir:
             aside = final.parent / f".{final.name}{_ASIDE_MARKER}{uuid.uuid4().hex[:8]}"
             os.replace(final, aside)
     try:
         os.replace(tmp, final)
-    except OSError:
+    except BaseException:  # an OSError, or a signal between the two renames: put the old one back
         if aside is not None:
             os.replace(aside, final)
         raise
@@ -109,13 +113,24 @@ def atomic_path(
 
 
 def remove_stale_temporaries(final: str | os.PathLike[str]) -> list[Path]:
-    """Delete temporaries of `final` left by killed jobs (call only while no live job can own them:
-    under the shot lock, or for a path the caller alone writes); returns what was removed."""
+    """Clean up after killed jobs for `final` (call only while no live job can own them: under the shot
+    lock, or for a path the caller alone writes); returns what was removed.
+
+    Temporaries (`.NAME.tmp-*`) are deleted. A moved-aside old version (`.NAME.old-*`) is deleted only when
+    `final` exists; if the job died between its two renames, the old version is put back instead.
+    """
     final = Path(final)
     if not final.parent.is_dir():
         return []
     stem = glob.escape(f".{final.name}")
-    stale = [p for marker in (TEMPORARY_MARKER, _ASIDE_MARKER) for p in sorted(final.parent.glob(f"{stem}{marker}*"))]
-    for path in stale:
+    removed = []
+    for path in sorted(final.parent.glob(f"{stem}{_ASIDE_MARKER}*")):
+        if not (final.exists() or final.is_symlink()):
+            os.replace(path, final)  # the only copy of the previous version: restore it
+            continue
         remove(path)
-    return stale
+        removed.append(path)
+    for path in sorted(final.parent.glob(f"{stem}{TEMPORARY_MARKER}*")):
+        remove(path)
+        removed.append(path)
+    return removed

@@ -36,7 +36,7 @@ from vfxgen.errors import LockedError, OutputError, OutputExistsError, UsageErro
 from vfxgen.io.manifest import MANIFEST, SCHEMA, is_complete_shot, listed_top_names, read_manifest
 from vfxgen.io.registry import Writer, WriteSettings, writers
 from vfxgen.io.safety import check_replaceable, foreign_entries, refuse_unsafe_output
-from vfxgen.io.write import write_clip
+from vfxgen.io.write import OutputTarget, write_clip
 
 __all__ = [
     "DEFAULT_FORMATS",
@@ -172,13 +172,14 @@ def _settings_differences(made: dict, expected: dict) -> str:
     changes = []
     for key, want in expected.items():
         have = made.get(key)
-        if isinstance(want, float) and isinstance(have, int | float):
-            same = abs(float(have) - want) <= 1e-9
-        elif isinstance(want, dict):  # e.g. conditioning: the manifest may record more (what it pinned)
-            same = isinstance(have, dict) and all(_same(have.get(k), v) for k, v in want.items())
-        else:
-            same = have == want or (isinstance(want, list | tuple) and list(want) == have)
-        if not same:
+        if isinstance(want, dict):  # e.g. conditioning: the manifest may record more (what it pinned)
+            inner = have if isinstance(have, dict) else {}
+            changes += [
+                f"{key}.{k} {_short(inner.get(k))} -> {_short(v)}"
+                for k, v in want.items()
+                if not _same(inner.get(k), v)
+            ]
+        elif not _same(have, want):
             changes.append(f"{key} {_short(have)} -> {_short(want)}")
     return ", ".join(changes)
 
@@ -309,13 +310,20 @@ def _write_locked(clip: Clip, path: Path, options: ShotOptions, overwrite: bool,
         for writer in options.writers():
             if progress:
                 progress(writer.name)
-            out = tmp / writer.shot_file.format(name=name)
-            written = write_clip(clip, out, writer.name, replace(settings, written=files), shot=True)
+            written = write_clip(clip, _shot_target(writer, tmp, name), settings=replace(settings, written=files))
             relative = [p.relative_to(tmp).as_posix() for p in written]
             files[writer.name] = relative if writer.layout == "sequence" else relative[0]
         manifest = build_manifest(clip, name, options, files)
         _write_json(tmp / MANIFEST, manifest)
     return manifest
+
+
+def _shot_target(writer: Writer, shot_dir: Path, name: str) -> OutputTarget:
+    """Where `writer` puts its deliverable inside the shot being built, planned directly: a shot name with
+    `#`, `@` or `%d` in it is a name here, never a frame pattern."""
+    if writer.layout == "sequence":  # shot_file "rgba/{name}.####.exr": frames named `name` in `rgba/`
+        return OutputTarget(writer.name, "pattern", shot_dir / Path(writer.shot_file).parent, name, shot=True)
+    return OutputTarget(writer.name, "file", shot_dir / writer.shot_file.format(name=name), shot=True)
 
 
 def build_manifest(clip: Clip, name: str, options: ShotOptions, files: dict) -> dict:

@@ -70,7 +70,7 @@ def animate(
     from vfxgen.cli.shots import build_jobs, run_and_report
     from vfxgen.io.images import read_image
     from vfxgen.pipelines.conditioning import Conditioning
-    from vfxgen.pipelines.model_dirs import resolve_model
+    from vfxgen.pipelines.model_dirs import file_sha256, resolve_model
 
     cond = Conditioning(mode=conditioning, strength=strength, resample=resample, fit=fit)
     cond = cond.resolved(resolve_model(model).image_to_video)  # cheap: checked before any weights load
@@ -90,7 +90,10 @@ def animate(
         image=still,
         model=model,
     )
-    jobs[0].request.extra.update(input_image=str(image), conditioning=cond.record())  # --resume compares them
+    # --resume compares these with the finished shot: where the still is, what it holds, how it was pinned.
+    jobs[0].request.extra.update(
+        input_image=str(Path(image).resolve()), input_sha256=file_sha256(Path(image)), conditioning=cond.record()
+    )
     jobs[0].run = lambda pipeline, request, progress: pipeline.animate(still, request, progress, cond)
     run_and_report(
         jobs,

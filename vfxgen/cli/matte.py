@@ -111,7 +111,10 @@ def matte(
         settings=opt.request_settings(ctx.params, fps=footage.fps),
         model=model,
     )
-    jobs[0].request.extra.update(input_clip=str(clip), conditioning=cond.record())  # --resume compares them
+    # --resume compares these with the finished shot (the clip by its resolved path, not its content).
+    jobs[0].request.extra.update(
+        input_clip=str(Path(clip).resolve()), conditioning=cond.record(replace_alpha=replace_alpha)
+    )
     jobs[0].run = lambda pipeline, request, progress: pull_matte(
         pipeline, footage, request, progress, cond, replace_alpha
     )

@@ -209,7 +209,8 @@ def write_shot_script(
     from vfxgen.colorspaces import colorspace as lookup
 
     first = Path(exr_files[0])
-    pattern = (first.parent / f"{name}.####.exr").as_posix()
+    digits = first.name[len(name) + 1 : -len(".exr")]  # `name.01001.exr`: padding grows past frame 9999
+    pattern = (first.parent / f"{name}.{'#' * len(digits)}.exr").as_posix()
     script = f"{name}.nk"
     text = shot_script(
         name=name,

@@ -53,10 +53,11 @@ class OutputTarget:
     layout: str
     path: Path
     name: str | None = None
+    shot: bool = False  # inside a shot: shot-only writers (the .nk) are allowed
 
     @property
     def writer(self) -> Writer:
-        return writer_for(self.format, shot=True) if self.format == "nk" else writer_for(self.format)
+        return writer_for(self.format, shot=self.shot)
 
     @property
     def suffix(self) -> str:
@@ -110,7 +111,7 @@ def plan_output(out: str | os.PathLike[str], fmt: str, *, shot: bool = False) ->
     if writer.layout == "file":
         if is_pattern(text) or Path(text).suffix.lower() != want:
             raise UsageError(f"--format {fmt} writes one {want} file, got -o {text}", f"name the output like out{want}")
-        return OutputTarget(fmt, "file", Path(text))
+        return OutputTarget(fmt, "file", Path(text), shot=shot)
     if is_pattern(text):
         parsed = parse_pattern(text)
         if parsed.frame_range is not None:
@@ -121,11 +122,11 @@ def plan_output(out: str | os.PathLike[str], fmt: str, *, shot: bool = False) ->
                 f"cannot write --format {fmt} frames as {text}",
                 f"write the pattern as NAME.####{want} (4-digit frame numbers), or give a directory",
             )
-        return OutputTarget(fmt, "pattern", parsed.directory, name)
+        return OutputTarget(fmt, "pattern", parsed.directory, name, shot=shot)
     path = Path(text)
     suffix = path.suffix.lower()
     if suffix == want and not path.is_dir():
-        return OutputTarget(fmt, "still", path)
+        return OutputTarget(fmt, "still", path, shot=shot)
     if suffix in _KNOWN_FILE_SUFFIXES and not path.is_dir():
         raise UsageError(
             f"--format {fmt} writes a frame sequence, got -o {text}",
@@ -138,7 +139,7 @@ def plan_output(out: str | os.PathLike[str], fmt: str, *, shot: bool = False) ->
             f"-o {text} is the current directory (or above it); a sequence directory is written whole",
             f"give a new directory name, or a pattern such as ./NAME.####{want} to add frames here",
         )
-    return OutputTarget(fmt, "directory", path, absolute.name)
+    return OutputTarget(fmt, "directory", path, absolute.name, shot=shot)
 
 
 def _existing_frames(target: OutputTarget) -> list[Path]:
@@ -208,7 +209,7 @@ def check_output(target: OutputTarget, overwrite: bool = False, inputs: Iterable
 
 def write_clip(
     clip: Clip,
-    out: str | os.PathLike[str],
+    out: str | os.PathLike[str] | OutputTarget,
     fmt: str | None = None,
     settings: WriteSettings | None = None,
     *,
@@ -222,15 +223,19 @@ def write_clip(
     `fmt`: exr, png (sequences: OUT a directory -> `OUT/{OUT.name}.####.ext`, or a pattern
     `dir/NAME.####.ext`, or a single `NAME.ext` file for a one-frame clip), prores (.mov), webm
     (.webm), preview (.mp4), contact (.png) or any registered writer; None infers it
-    (`format_for_output`). `settings` (or its fields as keywords: `start_frame=`, `compression=`,
-    `allow_lossy=`, `colorspace=`, `alpha=`) says how; a setting given to a format it does not apply to
-    is refused. Nothing is replaced without `overwrite`, nothing is written into `inputs`; the result
-    appears whole or not at all. `shot=True` (for `write_shot`): settings that do not apply to `fmt` are
-    ignored instead of refused, and shot-only deliverables (the `.nk`) are offered.
+    (`format_for_output`); OUT may also be an `OutputTarget` already planned. `settings` (or its fields
+    as keywords: `start_frame=`, `compression=`, `allow_lossy=`, `colorspace=`, `alpha=`) says how; a
+    setting given to a format it does not apply to is refused. Nothing is replaced without `overwrite`,
+    nothing is written into `inputs`; the result appears whole or not at all. `shot=True` (for
+    `write_shot`): settings that do not apply to `fmt` are ignored instead of refused, and shot-only
+    deliverables (the `.nk`) are offered.
     """
     settings = replace(settings or WriteSettings(), **fields)
-    fmt = fmt or format_for_output(out)
-    target = plan_output(out, fmt, shot=shot)
+    if isinstance(out, OutputTarget):  # planned by the caller (a shot: names are never re-parsed as patterns)
+        target = out
+    else:
+        target = plan_output(out, fmt or format_for_output(out), shot=shot)
+    shot = shot or target.shot
     writer = target.writer
     if shot:  # a shot's settings cover all its deliverables: each writer takes the ones that apply to it
         ignored = {key: getattr(_DEFAULT_SETTINGS, key) for key in FORMAT_SETTINGS if key not in writer.applies}
@@ -250,7 +255,7 @@ def write_clip(
                 f"give a directory or a pattern such as {target.path.with_suffix('')}.####{target.suffix}",
             )
         return [_write_still(target, write)]
-    if target.layout == "pattern" and target.path.is_dir() and any(target.path.iterdir()):
+    if target.layout == "pattern" and target.path.is_dir():  # add frames; never replace the folder itself
         return _write_into_directory(target, write, overwrite)
     return _write_directory(target, write)
 

@@ -56,12 +56,15 @@ def write_dataset(
             raise OutputExistsError(f"dataset {output} already exists", "pass --overwrite or choose another -o")
 
     def still_ours() -> None:  # the folder may have changed while clips were made
-        if output.exists():
+        if output.exists() and foreign_entries(output, lambda name: False):
             check_replaceable(output, _dataset_foreign_entry, "dataset")
+            if not overwrite:
+                raise OutputExistsError(f"dataset {output} appeared while writing", "pass --overwrite to replace it")
 
     shape = None
     count = 0
-    with atomic_path(output, overwrite=overwrite, before_rename=still_ours, what=f"dataset {output}") as tmp:
+    # An empty folder (or one holding only our temporaries) is simply replaced; `still_ours` refuses the rest.
+    with atomic_path(output, before_rename=still_ours, what=f"dataset {output}") as tmp:
         (tmp / "clips").mkdir(parents=True)
         with open(tmp / "manifest.jsonl", "w", encoding="utf-8") as manifest:
             for rgba, caption, element in items:
