@@ -165,6 +165,12 @@ def test_composite_writes_a_merge_over_the_plate(acescg_shot, tmp_path: Path) ->
     np.testing.assert_allclose(frame[:3, :, :3], 0.18, atol=2e-3)
     again = runner.invoke(app, [*args, "--colorspace", "ACEScg"])
     assert again.exit_code == 4  # output and script exist: nothing replaced without --overwrite
+    (tmp_path / "comp2.nk").mkdir()  # a user's folder where the movie's script would go
+    (tmp_path / "comp2.nk" / "notes.txt").write_text("mine")
+    movie = ["composite", str(shot), "--over", str(plate), "-o", str(tmp_path / "comp2.mp4"), "--overwrite"]
+    refused = runner.invoke(app, movie)
+    assert refused.exit_code == 5 and "is a folder" in refused.output, refused.output
+    assert (tmp_path / "comp2.nk" / "notes.txt").read_text() == "mine" and not (tmp_path / "comp2.mp4").exists()
 
 
 def test_shots_otio_reads_back(tmp_path: Path) -> None:

@@ -243,6 +243,10 @@ def check_comp_script_free(target, overwrite: bool) -> None:
     from vfxgen.errors import OutputExistsError
 
     path = comp_script_path(target)
+    if path.is_dir():
+        from vfxgen.errors import OutputError
+
+        raise OutputError(f"{path} is a folder, not the composite's script", "choose another -o, or --no-nk")
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{path} already exists", "pass --overwrite to replace it, or --no-nk")
 
