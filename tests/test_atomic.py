@@ -114,10 +114,16 @@ def test_a_failed_rename_puts_the_old_directory_back(tmp_path, monkeypatch):
 
 def test_stale_temporaries_of_one_name_are_swept_and_nothing_else(tmp_path):
     name = "shot[1]"  # glob characters in the name must not widen the sweep
-    stale = [temporary_name(tmp_path / name), tmp_path / f".{name}.old-abc"]
+    (tmp_path / name).mkdir()
+    stale = [temporary_name(tmp_path / name), tmp_path / f".{name}.old-abcdef12"]
     stale[0].mkdir()
-    stale[1].write_text("")
-    others = [tmp_path / name, tmp_path / ".shot1.tmp-1-2", tmp_path / ".other.tmp-1-2"]
+    stale[1].mkdir()
+    others = [
+        tmp_path / ".shot1.tmp-1-2",
+        tmp_path / ".other.tmp-1-2",
+        tmp_path / f".{name}.old-notes",  # a user's own file that merely looks like ours
+        tmp_path / f".{name}.old-v1.tmp-12-abcdef12",  # another shot's (`shot[1].old-v1`) live temporary
+    ]
     for path in others:
         path.write_text("")
     assert sorted(remove_stale_temporaries(tmp_path / name)) == sorted(stale)
@@ -134,10 +140,25 @@ def test_a_file_never_replaces_a_folder(tmp_path):
     assert _hidden(tmp_path) == []
 
 
+def _shot(path, complete=True):
+    (path / "rgba").mkdir(parents=True)
+    if complete:
+        (path / "shot.json").write_text("{}")
+    return path
+
+
+def _complete(path):
+    return (path / "shot.json").is_file()
+
+
 def test_an_old_version_left_between_the_two_renames_is_restored_not_deleted(tmp_path):
-    final = tmp_path / "shot"
-    aside = tmp_path / ".shot.old-1234abcd"  # a job died after moving it aside, before renaming the new one
-    aside.mkdir()
-    (aside / "shot.json").write_text("{}")
-    remove_stale_temporaries(final)
-    assert (final / "shot.json").read_text() == "{}" and not aside.exists()
+    aside = _shot(tmp_path / ".shot.old-1234abcd")  # a job died after moving it aside, before the new rename
+    half_deleted = _shot(tmp_path / ".shot.old-99999999", complete=False)  # its rmtree was interrupted
+    remove_stale_temporaries(tmp_path / "shot", complete=_complete)
+    assert _complete(tmp_path / "shot") and not aside.exists() and not half_deleted.exists()
+
+
+def test_two_complete_old_versions_are_left_alone(tmp_path):
+    old = [_shot(tmp_path / ".shot.old-00000000"), _shot(tmp_path / ".shot.old-ffffffff")]
+    assert remove_stale_temporaries(tmp_path / "shot", complete=_complete) == []
+    assert all(p.exists() for p in old) and not (tmp_path / "shot").exists()

@@ -85,6 +85,29 @@ def test_resume_refuses_a_shot_made_with_other_settings(model, tmp_path):
     assert snapshot(shot) == made
 
 
+def test_resume_skips_an_identical_matte_and_refuses_another_strength(model, tmp_path, monkeypatch):
+    from vfxgen.io.images import write_png_sequence
+
+    monkeypatch.chdir(tmp_path)  # a relative clip path, as typed in a shell
+    frames = np.zeros((9, 32, 48, 4), np.float32)
+    frames[:, 8:24, 12:36] = (0.9, 0.5, 0.1, 1.0)
+    write_png_sequence(Clip(frames, fps=8.0), tmp_path / "plates", "fire", 1001)
+    base = ("matte", "plates/fire.%04d.png", "fire", "-o", "shot", "--model", model, "--steps", "1", "--replace-alpha")
+    assert cli(*base)[0] == 0
+    made = snapshot(tmp_path / "shot")
+    code, output = cli(*base, "--resume")
+    assert code == 0 and "skipped" in output, output
+    code, output = cli(*base, "--resume", "--strength", "0.8")
+    assert code == 4 and "conditioning.strength 1.0 -> 0.8" in output, output
+    assert snapshot(tmp_path / "shot") == made
+
+
+def test_a_shot_name_with_frame_tokens_is_refused_before_any_work(model, tmp_path):
+    code, output = cli("generate", "fire", "-o", tmp_path / "shot#3", "--model", model, "--steps", "1")
+    assert code == 2 and "frame numbers" in output and "shot_3" in output, output
+    assert not (tmp_path / "shot#3").exists()
+
+
 def test_a_dataset_may_be_written_into_an_existing_empty_folder(tmp_path):
     (tmp_path / "ds").mkdir()
     code, output = cli("dataset", "synth", "-o", tmp_path / "ds", "--count", "1", "--frames", "5", "--size", "16")
@@ -148,7 +171,7 @@ def test_resume_compares_the_input_and_conditioning_of_animate(model, tmp_path):
     other = tmp_path / "other.png"
     write_png(other, np.full((32, 48, 3), 0.2, np.float32))
     code, output = cli("animate", other, *base[2:], "--resume")
-    assert code == 4 and "input_image" in output, output
+    assert code == 4 and "input_sha256" in output, output
     code, output = cli(*base, "--resume")
     assert code == 0 and "skipped" in output, output
     assert snapshot(shot) == made

@@ -86,11 +86,13 @@ def test_shot_manifest_lists_every_file_in_the_shot(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["shot#3", "fx@v2", "take%d"])
-def test_a_shot_name_with_frame_tokens_is_a_name_not_a_pattern(tmp_path: Path, name: str) -> None:
-    manifest = write_shot(_clip(2), tmp_path / name, ShotOptions(formats=("exr", "nk", "prores", "png")))
-    assert manifest["files"]["exr"] == [f"rgba/{name}.1001.exr", f"rgba/{name}.1002.exr"]
-    assert manifest["files"]["prores"] == f"{name}_prores4444.mov"
-    assert (tmp_path / name / f"{name}.nk").is_file()
+def test_a_shot_name_with_frame_tokens_is_refused(tmp_path: Path, name: str) -> None:
+    """Such a name would become `rgba/shot#3.####.exr`, which no reader (vfxgen, Nuke) can take apart."""
+    with pytest.raises(UsageError, match="frame numbers"):
+        write_shot(_clip(2), tmp_path / name, ShotOptions(formats=("exr", "nk")))
+    with pytest.raises(UsageError, match="frame numbers"):
+        write_shot(_clip(2), tmp_path / "ok", ShotOptions(formats=("exr",), name=name))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_shot_only_writer_is_written_in_shots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,8 +13,8 @@ use it as well as `io/`.
 
 from __future__ import annotations
 
-import glob
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -112,25 +112,34 @@ def atomic_path(
         raise
 
 
-def remove_stale_temporaries(final: str | os.PathLike[str]) -> list[Path]:
-    """Clean up after killed jobs for `final` (call only while no live job can own them: under the shot
-    lock, or for a path the caller alone writes); returns what was removed.
+def remove_stale_temporaries(
+    final: str | os.PathLike[str], complete: Callable[[Path], bool] | None = None
+) -> list[Path]:
+    """Clean up after killed jobs for `final`; returns what was removed. Call only while no live job can
+    own them (under the shot lock, or for a path the caller alone writes).
 
-    Temporaries (`.NAME.tmp-*`) are deleted. A moved-aside old version (`.NAME.old-*`) is deleted only when
-    `final` exists; if the job died between its two renames, the old version is put back instead.
+    Only names vfxgen itself makes are touched: `.NAME.tmp-PID-XXXXXXXX[SUFFIX]` temporaries are deleted,
+    `.NAME.old-XXXXXXXX` moved-aside old versions are deleted when `final` exists. When `final` is missing
+    and exactly one old version is `complete` (a job died between its two renames), that one is put back
+    instead; several complete ones are left alone (which is newest is not knowable safely).
     """
     final = Path(final)
     if not final.parent.is_dir():
         return []
-    stem = glob.escape(f".{final.name}")
-    removed = []
-    for path in sorted(final.parent.glob(f"{stem}{_ASIDE_MARKER}*")):
-        if not (final.exists() or final.is_symlink()):
-            os.replace(path, final)  # the only copy of the previous version: restore it
-            continue
-        remove(path)
-        removed.append(path)
-    for path in sorted(final.parent.glob(f"{stem}{TEMPORARY_MARKER}*")):
+    name = re.escape(f".{final.name}")
+    temporary = re.compile(name + re.escape(TEMPORARY_MARKER) + r"\d+-[0-9a-f]{8}" + re.escape(final.suffix))
+    aside = re.compile(name + re.escape(_ASIDE_MARKER) + r"[0-9a-f]{8}")
+    entries = sorted(final.parent.iterdir())
+    asides = [p for p in entries if aside.fullmatch(p.name)]
+    removed: list[Path] = []
+    if asides and not (final.exists() or final.is_symlink()):
+        whole = [p for p in asides if complete is not None and complete(p)]
+        if len(whole) > 1:
+            asides = [p for p in asides if p not in whole]
+        elif whole:
+            os.replace(whole[0], final)  # the only copy of the previous version: restore it
+            asides.remove(whole[0])
+    for path in asides + [p for p in entries if temporary.fullmatch(p.name)]:
         remove(path)
         removed.append(path)
     return removed

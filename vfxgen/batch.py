@@ -101,7 +101,7 @@ def expected_settings(
     """What a finished shot's manifest must say for `--resume` to skip it: every setting that changes its
     pixels (compared with the manifest's `generation` block). Animate and matte add their input and
     conditioning (`request.extra`: input_image / input_clip, conditioning), compared key by key."""
-    keys = ("input_image", "input_sha256", "input_clip", "conditioning")
+    keys = ("input_sha256", "input_clip", "conditioning")  # a still by content (paths differ between mounts)
     inputs = {key: request.extra[key] for key in keys if key in request.extra}
     if isinstance(inputs.get("conditioning"), dict):  # None = "the default": the manifest records the value used
         inputs["conditioning"] = {k: v for k, v in inputs["conditioning"].items() if v is not None}

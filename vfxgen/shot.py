@@ -78,6 +78,8 @@ class ShotOptions:
             )
         if self.start_frame < 0:
             raise UsageError(f"--start-frame must be >= 0, got {self.start_frame}", "use e.g. --start-frame 1001")
+        if self.name is not None:
+            check_shot_name(self.name)
         if self.prores_alpha not in ("straight", "premultiplied"):
             raise UsageError(f"unknown --alpha {self.prores_alpha!r}", "use straight or premultiplied")
         from vfxgen.io.exr import check_compression
@@ -109,6 +111,18 @@ class ShotOptions:
     def writers(self) -> list[Writer]:
         """The requested deliverables' writers, in registration order (a script after the EXR it reads)."""
         return [w for w in writers(shot=True) if w.name in self.formats]
+
+
+def check_shot_name(name: str) -> str:
+    """A shot's name becomes its file names (`rgba/NAME.1001.exr`, `NAME.nk`): `#`, `@` and `%` would read
+    as frame tokens there (in vfxgen, Nuke and most tools), so they are refused before any work."""
+    bad = sorted({c for c in name if c in "#@%"})
+    if bad:
+        raise UsageError(
+            f"shot name {name!r} contains {' '.join(bad)}, which file patterns read as frame numbers",
+            "choose a name without # @ % (e.g. shot_3 instead of shot#3)",
+        )
+    return name
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
@@ -148,6 +162,7 @@ def check_output_free(path: Path, overwrite: bool = False, resume: bool = False,
     """
     path = Path(path)
     refuse_unsafe_output(path)
+    check_shot_name(path.name)
     if path.exists() and not path.is_dir():
         raise OutputExistsError(f"{path} exists and is not a shot directory", "choose another -o path")
     if path.is_dir() and foreign_entries(path, lambda name: False):
@@ -236,6 +251,9 @@ def shot_lock(path: Path) -> Iterator[Path]:
     beat = threading.Thread(target=_heartbeat, args=(lock, stop), daemon=True)
     beat.start()
     try:
+        # Ours now: clear what killed jobs left (and put back a shot one died while replacing) before the
+        # caller decides anything about the shot.
+        remove_stale_temporaries(path, complete=is_complete_shot)
         yield lock
     finally:
         stop.set()
@@ -286,16 +304,16 @@ def write_shot(
     """
     options = options.checked()
     path = Path(path)
-    check_output_free(path, overwrite=overwrite)
+    check_output_free(path, overwrite=overwrite)  # refuse before creating anything
     if not lock:
         return _write_locked(clip, path, options, overwrite, progress)
     with shot_lock(path):
+        check_output_free(path, overwrite=overwrite)  # again: taking the lock may have restored a shot
         return _write_locked(clip, path, options, overwrite, progress)
 
 
 def _write_locked(clip: Clip, path: Path, options: ShotOptions, overwrite: bool, progress) -> dict:
     name = options.name or path.name or "shot"
-    remove_stale_temporaries(path)  # left by killed jobs; we hold the lock
     settings = options.write_settings(shot=path)
 
     def still_replaceable() -> None:  # the folder may have changed while we computed

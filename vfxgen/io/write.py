@@ -241,6 +241,9 @@ def write_clip(
         ignored = {key: getattr(_DEFAULT_SETTINGS, key) for key in FORMAT_SETTINGS if key not in writer.applies}
         settings = replace(settings, **ignored)
     _check_settings(writer, settings)
+    # A pattern into a folder that already exists adds frames to it; into a new one, the folder is written
+    # whole (decided before check_output creates parents).
+    into_existing = target.layout == "pattern" and target.path.is_dir()
     check_output(target, overwrite, inputs)
 
     def write(path: Path, name: str | None) -> list[Path]:
@@ -255,7 +258,7 @@ def write_clip(
                 f"give a directory or a pattern such as {target.path.with_suffix('')}.####{target.suffix}",
             )
         return [_write_still(target, write)]
-    if target.layout == "pattern" and target.path.is_dir():  # add frames; never replace the folder itself
+    if into_existing:  # add frames; never replace the folder itself
         return _write_into_directory(target, write, overwrite)
     return _write_directory(target, write)
 

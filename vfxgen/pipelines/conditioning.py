@@ -520,6 +520,6 @@ def pull_matte(
         output_size=[clip.width, clip.height, clip.num_frames],  # frames/height/width: the model's windows
         fps=clip.fps,
     )
-    if clip.metadata.get("source"):
-        metadata["input_clip"] = str(clip.metadata["source"])
+    if clip.metadata.get("source"):  # the caller's own record (the CLI's resolved path) wins
+        metadata.setdefault("input_clip", str(clip.metadata["source"]))
     return Clip(pixels=pixels, fps=clip.fps, metadata=metadata)
