@@ -53,7 +53,7 @@ __all__ = [
     "write_shot",
 ]
 
-FORMATS = tuple(w.name for w in writers(shot=True))  # every registered writer with a `shot_file`
+FORMATS = tuple(w.name for w in writers(shot=True, plugins=False))  # built in; `writers(shot=True)` has all
 DEFAULT_FORMATS = ("exr", "nk", "preview", "contact")
 
 

@@ -10,7 +10,9 @@ keeps it (`shot_file`) and which other deliverable it needs first. `write_clip` 
 and `write_shot` (`generate`, `animate`, `matte`) both dispatch through `writer_for`, so a new output
 format is one `register_writer` call here (its codec in its own `io/` module).
 
-The codec modules load on first use.
+The codec modules load on first use. Formats of a facility's own live in a separate package that declares
+an entry point in the group `vfxgen.formats` (a module that registers on import, or a function to call):
+they load on the first lookup, so the CLI offers them too (`docs/python-api.md`).
 """
 
 from __future__ import annotations
@@ -82,16 +84,19 @@ def register_reader(reader: Reader, *, replace: bool = False) -> Reader:
 
 def readers() -> list[Reader]:
     """The registered readers, each once, in registration order."""
+    _load_plugins()
     return list(dict.fromkeys(_READERS.values()))
 
 
 def suffixes_read(kind: str) -> tuple[str, ...]:
     """The suffixes (`.exr`, ...) read as `kind` (`"sequence"` or `"movie"`)."""
+    _load_plugins()
     return tuple(k for k, r in _READERS.items() if r.kind == kind)
 
 
 def reader_for(path: str | os.PathLike[str], kinds: Sequence[str] = ("sequence", "movie")) -> Reader:
     """The reader for a file name (or bare suffix such as `.exr`); `InputError` naming what is readable."""
+    _load_plugins()
     text = os.fspath(path)
     suffix = text if text.startswith(".") and os.sep not in text else Path(text).suffix
     reader = _READERS.get(suffix_key(suffix)) if suffix else None
@@ -198,14 +203,17 @@ def register_writer(writer: Writer, *, replace: bool = False) -> Writer:
     return writer
 
 
-def writers(*, shot: bool = False, standalone: bool = False) -> list[Writer]:
+def writers(*, shot: bool = False, standalone: bool = False, plugins: bool = True) -> list[Writer]:
     """The registered writers in registration order (`shot=True`: those a shot can carry; `standalone=True`:
-    those `write_clip` offers)."""
+    those `write_clip` offers; `plugins=False`: without loading plugins, for import-time constants)."""
+    if plugins:
+        _load_plugins()
     return [w for w in _WRITERS.values() if (not shot or w.shot_file) and (not standalone or w.standalone)]
 
 
 def writer_for(fmt: str, *, shot: bool = False) -> Writer:
     """The writer of a format name; `UsageError` listing the formats on offer."""
+    _load_plugins()
     writer = _WRITERS.get(fmt.strip().lower())
     offered = writers(shot=shot, standalone=not shot)
     if writer is None or writer not in offered:
@@ -330,3 +338,33 @@ register_writer(
     Writer("preview", "file", ".mp4", "preview", _write_preview, shot_file="preview.mp4", implied_by=(".mp4",))
 )
 register_writer(Writer("contact", "file", ".png", "contact sheet", _write_contact, shot_file="contact.png"))
+
+
+# --- plugins ------------------------------------------------------------------------------------
+
+PLUGIN_GROUP = "vfxgen.formats"
+_plugins_loaded = False
+
+
+def _load_plugins() -> None:
+    """Load the `vfxgen.formats` entry points once (before the first lookup, not at import: a plugin may
+    import `vfxgen.io` itself). A plugin that fails is skipped with one `VfxgenWarning` line."""
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    from importlib.metadata import entry_points
+
+    for point in entry_points(group=PLUGIN_GROUP):
+        try:
+            loaded = point.load()
+            if callable(loaded):
+                loaded()
+        except Exception as exc:  # noqa: BLE001 - someone else's package must not stop vfxgen
+            import warnings
+
+            from vfxgen.errors import VfxgenWarning
+
+            warnings.warn(
+                f"format plugin {point.name!r} ({point.value}) was skipped: {exc}", VfxgenWarning, stacklevel=2
+            )

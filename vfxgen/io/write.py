@@ -37,7 +37,7 @@ __all__ = [
     "write_clip",
 ]
 
-OUTPUT_FORMATS = tuple(w.name for w in writers(standalone=True))  # as registered at import time
+OUTPUT_FORMATS = tuple(w.name for w in writers(standalone=True, plugins=False))  # built in; `writers()` has all
 
 
 @dataclass(frozen=True)
