@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -53,6 +54,10 @@ def test_an_installed_plugin_format_is_offered_by_export(tmp_path: Path) -> None
     result = _vfxgen(site, "export", str(tmp_path / "elem"), "-o", str(tmp_path / "elem.npy"), "--format", "npy")
     assert result.returncode == 0, result.stderr
     np.testing.assert_allclose(np.load(tmp_path / "elem.npy"), clip.pixels.astype(np.float16), atol=0)
+    listed = json.loads(_vfxgen(site, "formats", "--json").stdout)
+    npy = [row for row in listed if row["format"] == "npy"]
+    assert npy and npy[0]["in_shot"] == "{name}_pixels.npy" and npy[0]["direction"] == "write"
+    assert {"exr", "prores", "movie"} <= {row["format"] for row in listed}
 
 
 def test_a_broken_plugin_is_one_warning_and_vfxgen_still_works(tmp_path: Path) -> None:

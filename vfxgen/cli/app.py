@@ -30,7 +30,20 @@ except ImportError:  # pragma: no cover - depends on the installed typer
     from click import exceptions as click
 
 from vfxgen import __version__
-from vfxgen.cli import animate, composite, dataset, eval_flow, export, farm, generate, matte, presets, qc, train
+from vfxgen.cli import (
+    animate,
+    composite,
+    dataset,
+    eval_flow,
+    export,
+    farm,
+    formats,
+    generate,
+    matte,
+    presets,
+    qc,
+    train,
+)
 from vfxgen.cli.console import STATE, err_console
 from vfxgen.errors import OutOfMemoryError, VfxgenError, VfxgenWarning
 
@@ -43,6 +56,7 @@ COMMANDS: list[tuple[str, Callable[..., Any] | typer.Typer]] = [
     ("matte", matte.matte),
     ("eval-flow", eval_flow.eval_flow),
     ("qc", qc.qc),
+    ("formats", formats.formats),
     ("dataset", dataset.dataset_app),
     ("farm", farm.farm_app),
     ("train", train.train_app),
