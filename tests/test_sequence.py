@@ -166,3 +166,11 @@ def test_sequence_for_output(tmp_path: Path) -> None:
         args = {"name": "shot", "start_frame": 1, "count": 1, **bad}
         with pytest.raises(UsageError):
             sequence_for_output(tmp_path, suffix=".exr", **args)
+
+
+def test_pattern_for_frame_keeps_the_padding_of_the_name():
+    from vfxgen.io.sequence import pattern_for_frame
+
+    assert pattern_for_frame("shot/rgba/elem.1001.exr") == Path("shot/rgba/elem.####.exr")
+    assert pattern_for_frame("sf.09998.png") == Path("sf.#####.png")
+    assert pattern_for_frame("still.exr") is None and pattern_for_frame("a.v1.exr") is None

@@ -1,7 +1,8 @@
 """Element QC: the checks a stock-element library applies to a delivered RGBA element.
 
     run_qc(premult, fps, ...)    every check on scene-linear premultiplied RGBA `[T, H, W, 4]`; a `QCReport`
-    load_element(src)            the delivered pixels of a shot / sequence / movie, as stored (NaN kept)
+    load_element(src)            the delivered pixels of a shot / sequence / movie, as stored (NaN kept;
+                                 `vfxgen.io.delivered`)
     qc_source(src)               both: what `vfxgen qc SHOT` runs
 
 The checks work on the data as delivered (premultiplied scene-linear Rec.709, what Nuke reads), not on
@@ -21,12 +22,12 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import asdict, dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from vfxgen.errors import InputError, UsageError
+from vfxgen.io.delivered import Element, load_element
 
 __all__ = ["Check", "Element", "QCReport", "Thresholds", "load_element", "qc_source", "run_qc"]
 
@@ -430,124 +431,6 @@ def run_qc(
         checks.append(check_manifest(element, t))
     _, height, width, _ = premult.shape
     return QCReport(source, len(premult), width, height, fps, checks, t, strict)
-
-
-# --- loading what was delivered -----------------------------------------------------------------
-@dataclass
-class Element:
-    """The delivered pixels (premultiplied scene-linear Rec.709, as stored) and what describes them."""
-
-    premult: np.ndarray
-    fps: float
-    first_frame: int = 1001
-    manifest: dict[str, Any] | None = None
-    rates: dict[str, float | None] = field(default_factory=dict)  # frame rate each file states
-    problems: list[str] = field(default_factory=list)  # listed files missing, unreadable
-
-    @property
-    def frames(self) -> int:
-        return int(self.premult.shape[0])
-
-    @property
-    def height(self) -> int:
-        return int(self.premult.shape[1])
-
-    @property
-    def width(self) -> int:
-        return int(self.premult.shape[2])
-
-
-def load_element(src: str | os.PathLike[str]) -> Element:
-    """Read a shot directory, EXR sequence or anything `read_clip` reads, keeping EXR values as stored.
-
-    A shot directory's manifest names the frames (EXR, else the other deliverables through `read_clip`);
-    the frame rates stated by its EXR header, ProRes/WebM streams and Nuke script are collected so
-    `check_manifest` can compare them with `shot.json`.
-    """
-    from vfxgen.io.sequence import exr_pattern_in, find_sequence, is_pattern
-
-    text = os.fspath(src)
-    path = Path(text)
-    if path.is_dir() and (path / "shot.json").is_file():
-        return _load_shot(path)
-    if is_pattern(text) or (path.is_dir() and exr_pattern_in(path) is not None):
-        pattern = text if is_pattern(text) else exr_pattern_in(path)
-        if str(pattern).lower().endswith(".exr"):
-            sequence = find_sequence(pattern)
-            premult, fps = _read_exr_frames(sequence)
-            return Element(premult, fps or 8.0, sequence.frames[0], rates={"exr header": fps})
-    from vfxgen.io import read_clip
-
-    clip = read_clip(text)
-    return Element(clip.to_linear_premultiplied(), clip.fps, 1001 if not _is_movie(path) else 0)
-
-
-def _is_movie(path: Path) -> bool:
-    return path.suffix.lower() in (".mov", ".webm", ".mkv", ".mp4", ".m4v", ".avi", ".mxf")
-
-
-def _read_exr_frames(sequence) -> tuple[np.ndarray, float | None]:
-    """Raw RGBA of every frame (values as stored; converted to lin_rec709 when tagged another space)."""
-    from vfxgen.io.exr import header_fps, read_exr_header, read_raw_rgba
-
-    frames = [read_raw_rgba(sequence.path(frame), frame) for frame in sequence.frames]
-    header = read_exr_header(sequence.path(sequence.frames[0]))
-    return np.stack(frames), header_fps(header)
-
-
-def _load_shot(path: Path) -> Element:
-    from vfxgen.io.manifest import read_manifest
-    from vfxgen.io.sequence import find_sequence
-
-    manifest = read_manifest(path)
-    files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
-    problems: list[str] = []
-    rates: dict[str, float | None] = {}
-    exr = files.get("exr")
-    first_frame = manifest.get("start_frame", 1001)
-    if isinstance(exr, list) and exr:
-        missing = [f for f in exr if not (path / f).is_file()]
-        if missing:
-            problems.append(f"{len(missing)} listed EXR frame(s) missing (first {missing[0]})")
-        first = Path(exr[0])
-        stem = first.name.rsplit(".", 2)
-        sequence = find_sequence(path / first.parent / f"{stem[0]}.{'#' * len(stem[1])}.exr")
-        premult, rates["exr header"] = _read_exr_frames(sequence)
-        first_frame = sequence.frames[0]
-        fps = rates["exr header"] or manifest.get("fps") or 8.0
-    else:
-        from vfxgen.io import read_clip
-
-        clip = read_clip(path)
-        premult, fps = clip.to_linear_premultiplied(), clip.fps
-    for key in ("prores", "webm"):
-        name = files.get(key)
-        if isinstance(name, str):
-            if (path / name).is_file():
-                rates[key] = _movie_rate(path / name)
-            else:
-                problems.append(f"listed {key} file {name} missing")
-    nk = files.get("nk")
-    if isinstance(nk, str):
-        if (path / nk).is_file():
-            from vfxgen.io.nuke import script_fps
-
-            rates["nuke script"] = script_fps(path / nk)
-        else:
-            problems.append(f"listed Nuke script {nk} missing")
-    return Element(premult, float(fps), first_frame, manifest, rates, problems)
-
-
-def _movie_rate(path: Path) -> float | None:
-    import av
-
-    try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            rate = stream.average_rate or stream.base_rate
-            return float(rate) if rate else None
-    except (av.error.FFmpegError, IndexError):
-        return None
 
 
 def qc_source(

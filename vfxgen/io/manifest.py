@@ -12,7 +12,7 @@ from pathlib import Path
 
 from vfxgen.errors import InputError
 
-__all__ = ["MANIFEST", "SCHEMA", "is_complete_shot", "listed_top_names", "read_manifest"]
+__all__ = ["MANIFEST", "SCHEMA", "is_complete_shot", "listed_exr_pattern", "listed_top_names", "read_manifest"]
 
 MANIFEST = "shot.json"
 SCHEMA = "vfxgen.shot/1"
@@ -43,3 +43,14 @@ def listed_top_names(files: object) -> set[str]:
             if isinstance(item, str) and item:
                 names.add(Path(item).parts[0])
     return names
+
+
+def listed_exr_pattern(shot: str | os.PathLike[str], manifest: dict) -> Path | None:
+    """The EXR frames a shot's manifest lists, as a pattern (`shot/rgba/elem.####.exr`); None if it lists none."""
+    from vfxgen.io.sequence import pattern_for_frame
+
+    files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+    exr = files.get("exr")
+    if not (isinstance(exr, list) and exr and isinstance(exr[0], str)):
+        return None
+    return pattern_for_frame(Path(shot) / exr[0])

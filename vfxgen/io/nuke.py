@@ -207,10 +207,9 @@ def write_shot_script(
 ) -> str:
     """Write `{name}.nk` into the shot being built in `directory` (it will live at `final`); returns its name."""
     from vfxgen.colorspaces import colorspace as lookup
+    from vfxgen.io.sequence import pattern_for_frame
 
-    first = Path(exr_files[0])
-    digits = first.name[len(name) + 1 : -len(".exr")]  # `name.01001.exr`: padding grows past frame 9999
-    pattern = (first.parent / f"{name}.{'#' * len(digits)}.exr").as_posix()
+    pattern = pattern_for_frame(exr_files[0]).as_posix()  # `name.01001.exr`: padding grows past frame 9999
     script = f"{name}.nk"
     text = shot_script(
         name=name,
@@ -265,13 +264,11 @@ def element_exr_sequence(fg: str):
 
             manifest = path / "shot.json"
             if manifest.is_file():
-                from vfxgen.io.manifest import read_manifest
+                from vfxgen.io.manifest import listed_exr_pattern, read_manifest
 
-                exr = read_manifest(path).get("files", {}).get("exr")
-                if isinstance(exr, list) and exr:
-                    first = Path(exr[0])
-                    stem = first.name.rsplit(".", 2)
-                    return find_sequence(path / first.parent / f"{stem[0]}.{'#' * len(stem[1])}.exr")
+                listed = listed_exr_pattern(path, read_manifest(path))
+                if listed is not None:
+                    return find_sequence(listed)
             pattern = exr_pattern_in(path)
             return find_sequence(pattern) if pattern else None
     except Exception:  # noqa: BLE001 - no script is better than a failed composite

@@ -335,6 +335,16 @@ def sequence_for_output(
     return FrameSequence(Path(directory), f"{name}.", suffix, padding, frames)
 
 
+def pattern_for_frame(path: str | os.PathLike[str]) -> Path | None:
+    """`dir/elem.1001.exr` -> `dir/elem.####.exr` (one `#` per digit of the name); None when the name is not
+    `NAME.DIGITS.EXT`."""
+    path = Path(path)
+    parts = path.name.rsplit(".", 2)
+    if len(parts) != 3 or not parts[1].isdigit():
+        return None
+    return path.with_name(f"{parts[0]}.{'#' * len(parts[1])}.{parts[2]}")
+
+
 def exr_pattern_in(directory: str | os.PathLike[str]) -> str | None:
     """`dir/rgba/elem.####.exr` for the first numbered EXR in `directory` or its `rgba/` (a shot without its
     manifest, a render folder); None when there is none. Cheap: lists names, opens nothing."""
@@ -342,7 +352,6 @@ def exr_pattern_in(directory: str | os.PathLike[str]) -> str | None:
     for candidate in (directory, directory / "rgba"):
         names = sorted(n for n in os.listdir(candidate) if n.lower().endswith(".exr")) if candidate.is_dir() else []
         if names:
-            stem = names[0].rsplit(".", 2)
-            if len(stem) == 3 and stem[1].isdigit():
-                return str(candidate / f"{stem[0]}.{'#' * len(stem[1])}.exr")
+            pattern = pattern_for_frame(candidate / names[0])
+            return str(pattern) if pattern is not None else None
     return None

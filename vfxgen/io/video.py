@@ -46,6 +46,7 @@ from vfxgen.io.ycbcr import (
 
 __all__ = [
     "announced_frame_count",
+    "stream_frame_rate",
     "iter_movie_frames",
     "read_movie",
     "read_transpixar_pair",
@@ -460,6 +461,18 @@ def announced_frame_count(path: str | os.PathLike[str]) -> int:
             return int(container.streams.video[0].frames or 0) if container.streams.video else 0
     except (av.FFmpegError, OSError, UnicodeDecodeError):
         return 0
+
+
+def stream_frame_rate(path: str | os.PathLike[str]) -> float | None:
+    """The frame rate a movie's video stream states (average, else base rate); None when it states none or
+    the file cannot be opened. What `vfxgen qc` compares with shot.json."""
+    try:
+        with av.open(os.fspath(path)) as container:
+            stream = container.streams.video[0]
+            rate = stream.average_rate or stream.base_rate
+            return float(rate) if rate else None
+    except (av.FFmpegError, OSError, IndexError):
+        return None
 
 
 def iter_movie_frames(
