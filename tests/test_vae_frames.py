@@ -9,7 +9,7 @@ import torch
 from diffusers import AutoencoderKLCogVideoX
 from typer.testing import CliRunner
 
-from tests.tiny_models import LATENT_C, save_tiny_model_dir
+from tests.tiny_models import save_tiny_model_dir, tiny_vae
 from vfxgen.cli.app import app
 from vfxgen.models.vae import frames_for_latents, pad_to_odd_latents
 
@@ -17,15 +17,7 @@ from vfxgen.models.vae import frames_for_latents, pad_to_odd_latents
 @pytest.fixture(scope="module")
 def vae() -> AutoencoderKLCogVideoX:
     torch.manual_seed(0)
-    return AutoencoderKLCogVideoX(
-        down_block_types=("CogVideoXDownBlock3D",) * 3,
-        up_block_types=("CogVideoXUpBlock3D",) * 3,
-        block_out_channels=(8, 8, 8),
-        latent_channels=LATENT_C,
-        layers_per_block=1,
-        norm_num_groups=2,
-        temporal_compression_ratio=4,
-    ).eval()
+    return tiny_vae().eval()
 
 
 def _latents(vae, frames: int) -> torch.Tensor:

@@ -55,24 +55,11 @@ def random_inputs(transformer: CogVideoXTransformer3DModel, frames: int, seed: i
     return x, text, t
 
 
-def save_tiny_model_dir(path, kind: str = "t2v", lora_seed: int | None = 5):
-    """A complete tiny diffusers CogVideoX model directory (+ bundled TransPixar LoRA), made offline.
+def tiny_vae():
+    """A tiny random CogVideoX VAE: spatial factor 4 (3 blocks), temporal 4, as the real one in time."""
+    from diffusers import AutoencoderKLCogVideoX
 
-    Spatial VAE factor 4 (3 blocks), temporal 4, patch 2: sizes are multiples of 8, native 32x48x9.
-    """
-    from diffusers import (
-        AutoencoderKLCogVideoX,
-        CogVideoXDPMScheduler,
-        CogVideoXImageToVideoPipeline,
-        CogVideoXPipeline,
-    )
-    from transformers import ByT5Tokenizer, T5Config, T5EncoderModel
-
-    from vfxgen.models.transpixar import apply_transpixar, save_rgba_lora
-
-    torch.manual_seed(0)
-    transformer = tiny_transformer("i2v" if kind == "i2v" else "5b")
-    vae = AutoencoderKLCogVideoX(
+    return AutoencoderKLCogVideoX(
         in_channels=3,
         out_channels=3,
         down_block_types=("CogVideoXDownBlock3D",) * 3,
@@ -83,6 +70,25 @@ def save_tiny_model_dir(path, kind: str = "t2v", lora_seed: int | None = 5):
         norm_num_groups=2,
         temporal_compression_ratio=4,
     )
+
+
+def save_tiny_model_dir(path, kind: str = "t2v", lora_seed: int | None = 5):
+    """A complete tiny diffusers CogVideoX model directory (+ bundled TransPixar LoRA), made offline.
+
+    Spatial VAE factor 4 (3 blocks), temporal 4, patch 2: sizes are multiples of 8, native 32x48x9.
+    """
+    from diffusers import (
+        CogVideoXDPMScheduler,
+        CogVideoXImageToVideoPipeline,
+        CogVideoXPipeline,
+    )
+    from transformers import ByT5Tokenizer, T5Config, T5EncoderModel
+
+    from vfxgen.models.transpixar import apply_transpixar, save_rgba_lora
+
+    torch.manual_seed(0)
+    transformer = tiny_transformer("i2v" if kind == "i2v" else "5b")
+    vae = tiny_vae()
     text_encoder = T5EncoderModel(
         T5Config(vocab_size=384, d_model=TEXT_DIM, d_ff=32, d_kv=8, num_layers=1, num_heads=2)
     )
