@@ -56,8 +56,9 @@ def move_into_place(
     An existing file is replaced by the rename itself (atomic). An existing directory is moved aside first
     and deleted only after the new one is in place, so `final` is always the old whole or the new whole; if
     the second rename fails (or a signal lands between the two) the old one is put back. A file never
-    replaces a directory (refused, nothing touched). `overwrite=False` refuses (exit 4) when `final` appeared meanwhile; `before_rename` is the
-    caller's last check (e.g. "is the directory I replace still only mine?"), run just before.
+    replaces a directory (refused, nothing touched). `overwrite=False` refuses (exit 4) when `final`
+    appeared meanwhile; `before_rename` is the caller's last check (e.g. "is the directory I replace still
+    only mine?"), run just before.
     """
     if before_rename is not None:
         before_rename()
