@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from vfxgen.io.registry import suffixes_read
+
 __all__ = ["Element", "load_element"]
 
 
@@ -65,11 +67,8 @@ def load_element(src: str | os.PathLike[str]) -> Element:
     from vfxgen.io import read_clip
 
     clip = read_clip(text)
-    return Element(clip.to_linear_premultiplied(), clip.fps, 1001 if not _is_movie(path) else 0)
-
-
-def _is_movie(path: Path) -> bool:
-    return path.suffix.lower() in (".mov", ".webm", ".mkv", ".mp4", ".m4v", ".avi", ".mxf")
+    movie = path.suffix.lower() in suffixes_read("movie")  # movie frames count from 0
+    return Element(clip.to_linear_premultiplied(), clip.fps, 0 if movie else 1001)
 
 
 def _read_exr_frames(sequence) -> tuple[np.ndarray, float | None]:
@@ -108,7 +107,9 @@ def _load_shot(path: Path) -> Element:
         name = files.get(key)
         if isinstance(name, str):
             if (path / name).is_file():
-                rates[key] = _movie_rate(path / name)
+                from vfxgen.io.video import stream_frame_rate
+
+                rates[key] = stream_frame_rate(path / name)
             else:
                 problems.append(f"listed {key} file {name} missing")
     nk = files.get("nk")
@@ -120,9 +121,3 @@ def _load_shot(path: Path) -> Element:
         else:
             problems.append(f"listed Nuke script {nk} missing")
     return Element(premult, float(fps), first_frame, manifest, rates, problems)
-
-
-def _movie_rate(path: Path) -> float | None:
-    from vfxgen.io.video import stream_frame_rate
-
-    return stream_frame_rate(path)

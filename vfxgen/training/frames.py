@@ -99,13 +99,6 @@ def fit_frames(frames: np.ndarray, height: int, width: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------------------
 # decoding, one frame at a time
 # --------------------------------------------------------------------------------------------------
-def movie_frame_count(path: Path) -> int:
-    """Frames the container announces (0 when it does not say or cannot be opened here)."""
-    from vfxgen.io.video import announced_frame_count
-
-    return announced_frame_count(path)
-
-
 def movie_frames(path: str | os.PathLike, require_alpha: bool) -> Iterator[np.ndarray]:
     """Decode a movie frame by frame: straight sRGB float32 `[H, W, 4]` (alpha 1 when it has none).
 

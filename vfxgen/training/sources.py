@@ -29,7 +29,6 @@ from vfxgen.training.frames import (
     centre_crop,
     image_frame_count,
     image_frames,
-    movie_frame_count,
     movie_frames,
     rgba_sequence_frames,
 )
@@ -104,7 +103,9 @@ def is_matting_source(src: str | os.PathLike) -> bool:
 
 
 def _count(path: Path) -> int:
-    return image_frame_count(path) if path.is_dir() else movie_frame_count(path)
+    from vfxgen.io.video import announced_frame_count
+
+    return image_frame_count(path) if path.is_dir() else announced_frame_count(path)
 
 
 def find_matting_pairs(src: str | os.PathLike) -> list[MattingPair]:
