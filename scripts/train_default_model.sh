@@ -13,7 +13,7 @@ ABLATION=${2:-}
 SEED=0
 mkdir -p "$WORK"
 
-[ -f "$WORK/data/dataset.json" ] || vfxgen dataset synth -o "$WORK/data" --count 2000 --frames 9 --size 64 --seed $SEED --overwrite
+[ -f "$WORK/data/dataset.json" ] || vfxgen dataset synth -o "$WORK/data" --count 4000 --frames 9 --size 64 --seed $SEED --overwrite
 [ -f "$WORK/init/model_index.json" ] || vfxgen train init -o "$WORK/init" --arch demo --seed $SEED --overwrite
 
 stage() {  # stage NAME ARGS...: run `vfxgen train` once to completion, resuming from its last checkpoint
@@ -23,15 +23,15 @@ stage() {  # stage NAME ARGS...: run `vfxgen train` once to completion, resuming
   touch "$WORK/$name/DONE"
 }
 
-stage vae --model "$WORK/init" --stage vae --steps 800 --batch 4 --lr 5e-4 --warmup-steps 50 --vae-crop 32
-stage rgb --model "$WORK/vae/model" --stage rgb --steps 2000 --batch 8 --lr 4e-4 --warmup-steps 100 \
+stage vae --model "$WORK/init" --stage vae --steps 1200 --batch 4 --lr 5e-4 --warmup-steps 50 --vae-crop 32
+stage rgb --model "$WORK/vae/model" --stage rgb --steps 2500 --batch 8 --lr 4e-4 --warmup-steps 100 \
   --train-text-encoder --caption-dropout 0.1 --save-dtype fp16
-ALPHA_ARGS=(--model "$WORK/rgb/model" --stage alpha --rank 32 --lora-alpha 32 --steps 1000 --batch 8 --lr 4e-4
+ALPHA_ARGS=(--model "$WORK/rgb/model" --stage alpha --rank 32 --lora-alpha 32 --steps 1200 --batch 8 --lr 4e-4
   --warmup-steps 50 --caption-dropout 0.1)
 stage alpha "${ALPHA_ARGS[@]}" --attention transpixar
 
 # Polish the VAE decoder (encoder frozen: the latent space the transformer and LoRA learnt stays the same).
-stage vae-polish --model "$WORK/rgb/model" --stage vae --vae-decoder-only --steps 1000 --batch 4 --lr 3e-4 \
+stage vae-polish --model "$WORK/rgb/model" --stage vae --vae-decoder-only --steps 800 --batch 4 --lr 3e-4 \
   --warmup-steps 20 --vae-crop 32 --save-dtype fp16
 
 # Bundle: the model (fp16 safetensors) plus the alpha LoRA, renamed into place atomically.

@@ -218,6 +218,26 @@ def test_slurm_array_makes_every_shot_once_and_resumes_after_scancel(slurm, tmp_
     assert "skipped" in logs[0] and f"{root / 's1'}" in logs[0]
 
 
+def test_sbatch_test_only_sees_no_injected_option(slurm, tmp_path):
+    """Hostile values that are valid data (quoted paths and arguments) pass `sbatch --test-only` as a job with
+    only the options asked for; sbatch validates the directives and nothing they carry runs."""
+    hostile = "$(touch PWNED); `touch PWNED` #SBATCH --wrap=touch_PWNED"
+    shot_list = tmp_path / "shots.txt"
+    shot_list.write_text("burning fireball\n")
+    result = vfxgen(
+        "farm", "slurm", "--prompts", shot_list, "-o", tmp_path / f"out{hostile}", "--array", 2,
+        "--log-dir", tmp_path / "logs", "--python", "echo", "--", "--negative", hostile,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    script = tmp_path / "job.sh"
+    script.write_text(result.stdout)
+    done = subprocess.run(
+        ["sbatch", "--test-only", str(script)], env=slurm.env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "wrap" not in done.stderr.lower() and not list(tmp_path.rglob("PWNED"))
+
+
 def test_slurm_script_maps_array_tasks_to_shards(tmp_path):
     """The script's own logic, run by bash with the variables Slurm sets (`--python echo` prints the argv)."""
     shot_list = tmp_path / "shots.txt"

@@ -48,9 +48,8 @@ def _job(ctx: typer.Context, prompts: Path, output: Path, shards: int, python, n
     from vfxgen.farm import FarmJob
 
     args = list(ctx.args)
-    job = FarmJob(prompts, output, shards, args, name=name, resume=resume, quiet=quiet)
-    if python:
-        job.python = python
+    extra = {"python": python} if python else {}
+    job = FarmJob(prompts, output, shards, args, name=name, resume=resume, quiet=quiet, **extra)
     _check_generate_args(ctx, job)
     jobs = job.job_count()  # reads the shot list: a missing or broken one fails here, not on the farm
     if shards > jobs:
@@ -121,6 +120,9 @@ def slurm(
 
     job = _job(ctx, prompts, output, array, python, job_name, resume, quiet_tasks)
     if log_dir is not None:  # Slurm does not create it: a task whose log cannot be opened fails (ExitCode 0:53)
+        from vfxgen.farm.fields import check_directive_path
+
+        check_directive_path(str(log_dir.absolute()), "--log-dir")
         _make_log_dir(log_dir)
     script = slurm_script(
         job,

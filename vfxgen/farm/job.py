@@ -16,7 +16,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vfxgen.errors import UsageError
+from vfxgen.errors import InputError, UsageError
+from vfxgen.farm.fields import check_job_name, refuse_control_characters
 from vfxgen.shotlist import parse_seeds, read_shot_list
 
 #: `generate` options the farm job sets itself; giving them again would contradict the split.
@@ -45,6 +46,18 @@ class FarmJob:
         self.prompts = Path(self.prompts).absolute()
         self.output = Path(self.output).absolute()
         self.generate_args = [str(a) for a in self.generate_args]
+        # Every value below ends up in a script or template: refuse what could break out of its field.
+        check_job_name(self.name)
+        refuse_control_characters(self.python, "--python")
+        refuse_control_characters(str(self.prompts), "--prompts")
+        refuse_control_characters(str(self.output), "-o")
+        for arg in self.generate_args:
+            refuse_control_characters(arg, "the generate option")
+        if self.output.exists() and not self.output.is_dir():
+            raise InputError(
+                f"-o {self.output} is a file, and every task would fail to make its shots there",
+                "give a folder (new or existing) as the output root",
+            )
         if not isinstance(self.shards, int) or self.shards < 1:
             raise UsageError(f"the job needs at least one shard (got {self.shards!r})", "pass e.g. --array 4")
         for arg in self.generate_args:

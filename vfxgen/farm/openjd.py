@@ -33,7 +33,7 @@ def job_template(job: FarmJob, gpus: int = 0, notify_seconds: int = 30) -> dict[
 
     `gpus` > 0 adds a host requirement (`amount.worker.gpu`) so a farm only hands tasks to workers with GPUs.
     """
-    for arg in job.generate_args:
+    for arg in [*job.generate_args, job.python, str(job.prompts), str(job.output)]:
         if "{{" in arg or "}}" in arg:
             raise UsageError(f"argument {arg!r} contains '{{{{' or '}}}}'", "OpenJD reads those as format strings")
     argv = job.command("{{Task.Param.Shard}}/{{Param.Shards}}")

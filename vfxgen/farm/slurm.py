@@ -19,6 +19,13 @@ from pathlib import Path
 
 from vfxgen import __version__
 from vfxgen.errors import UsageError
+from vfxgen.farm.fields import (
+    check_directive_path,
+    check_gres,
+    check_partition,
+    check_sbatch_option,
+    check_time_limit,
+)
 from vfxgen.farm.job import FarmJob
 
 #: What the script puts in `--shard`: the array task id (0-based) plus one, over the fixed count.
@@ -40,26 +47,26 @@ def slurm_script(
         raise UsageError(f"--max-running {max_running} is below 1", "pass at least 1, or leave it out")
     array = f"0-{n - 1}" + (f"%{max_running}" if max_running else "")
     directives = [f"--job-name={job.name}", f"--array={array}"]
+    # Each value is checked for its field before it is written: a directive line is parsed by sbatch, the
+    # comment and command lines by bash (the command's arguments are also shlex-quoted).
     if gres:
-        directives.append(f"--gres={gres}")
+        directives.append(f"--gres={check_gres(gres)}")
     if partition:
-        directives.append(f"--partition={partition}")
+        directives.append(f"--partition={check_partition(partition)}")
     if time_limit:
-        directives.append(f"--time={time_limit}")
+        directives.append(f"--time={check_time_limit(time_limit)}")
     if log_dir is not None:
-        directives.append(f"--output={Path(log_dir).absolute() / '%x-%A_%a.log'}")
+        directives.append(f"--output={check_directive_path(str(Path(log_dir).absolute()), '--log-dir')}/%x-%A_%a.log")
     for option in sbatch_options:
-        option = option.strip()
-        if not option.startswith("-") or "\n" in option:
-            raise UsageError(f"--sbatch {option!r} is not an sbatch option", "pass e.g. --sbatch=--mem=64G")
-        directives.append(option)
+        directives.append(check_sbatch_option(option.strip()))
     argv = job.command("SHARD")
     at = argv.index("--shard") + 1  # the one argument the shell computes per task
     parts = ["exec", shlex.join(argv[:at]), SHARD_EXPR, shlex.join(argv[at + 1 :]), '"$@"']
     command = " ".join(part for part in parts if part)
     lines = [
         "#!/bin/bash",
-        f"# vfxgen {__version__}: {n} shard(s) of {job.prompts} into {job.output}, one per array task.",
+        f"# vfxgen {__version__}: {n} shard(s) of {shlex.quote(str(job.prompts))} into "
+        f"{shlex.quote(str(job.output))}, one per array task.",
         "#   sbatch THIS_SCRIPT                # every shard",
         f"#   sbatch --array=K THIS_SCRIPT      # shard K+1/{n} again (K in 0-{n - 1}); finished shots are skipped",
         "#   sbatch THIS_SCRIPT --steps 60     # further arguments go to `vfxgen generate`",
