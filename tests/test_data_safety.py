@@ -178,3 +178,31 @@ def test_resume_compares_the_input_and_conditioning_of_animate(model, tmp_path):
     write_png(still, np.full((32, 48, 3), 0.9, np.float32))  # same path, new picture
     code, output = cli(*base, "--resume")
     assert code == 4 and "input_sha256" in output, output
+
+
+def test_resume_refuses_a_shot_whose_files_or_pixels_other_settings_would_change(model, tmp_path):
+    """Every setting that changes a delivered file or its pixels is compared, not only the generation ones."""
+    shot = tmp_path / "shot"
+    base = ("generate", "fire", "-o", shot, "--model", model, "--steps", "1", "--format", "exr,prores")
+    assert cli(*base)[0] == 0
+    made = snapshot(shot)
+    changed = {
+        ("--colorspace", "ACEScg"): "colorspace",
+        ("--fps", "24"): "fps 8.0 -> 24.0",
+        ("--format", "exr,prores,png"): "formats + png",
+        ("--start-frame", "1"): "start_frame 1001 -> 1",
+        ("--compression", "piz"): "compression 'zip' -> 'piz'",
+        ("--alpha", "premultiplied"): "alpha 'straight' -> 'premultiplied'",
+        ("--scheduler", "ddim"): "recipe.scheduler",
+        ("--vae-tiling",): "vae_tiling False -> True",
+        ("--cache", "faster"): "cache 'none' -> 'faster'",
+    }
+    for extra, named in changed.items():
+        code, output = cli(*base, *extra, "--resume")
+        assert code == 4 and "other settings" in output and named in output, (extra, output)
+        assert snapshot(shot) == made
+    code, output = cli(*base, "--resume")
+    assert code == 0 and "skipped" in output, output
+    code, output = cli(*base[:-1], "exr", "--resume")  # fewer deliverables than the shot has: complete
+    assert code == 0 and "skipped" in output, output
+    assert snapshot(shot) == made

@@ -74,7 +74,8 @@ def run_jobs(
             raise UsageError(f"two shots write to {job.output}", "give each shot its own name or seed")
         seen.add(out)
         job.expected = expected_settings(job.request, load, recipe, info.name, lora_hash) if resume else None
-        plan.append((job, check_output_free(job.output, overwrite=overwrite, resume=resume, expected=job.expected)))
+        free = check_output_free(job.output, overwrite=overwrite, resume=resume, expected=job.expected, options=shot)
+        plan.append((job, free))
     results: list[ShotResult] = []
     todo = [job for job, action in plan if action == "write"]
     pipeline = None
@@ -99,7 +100,8 @@ def expected_settings(
     request: GenerationRequest, load: LoadOptions, recipe: RGBARecipe, model_name: str, lora_hash: str
 ) -> dict:
     """What a finished shot's manifest must say for `--resume` to skip it: every setting that changes its
-    pixels (compared with the manifest's `generation` block). Animate and matte add their input and
+    pixels (compared with the manifest's `generation` block; how its files are written is compared by
+    `shot.output_differences`). Animate and matte add their input and
     conditioning (`request.extra`: input_image / input_clip, conditioning), compared key by key."""
     keys = ("input_sha256", "input_clip", "conditioning")  # a still by content (paths differ between mounts)
     inputs = {key: request.extra[key] for key in keys if key in request.extra}
@@ -119,8 +121,16 @@ def expected_settings(
         "alpha_reduce": request.alpha_reduce,
         "rgb": request.rgb,
         "noise": request.noise,
+        "fps": float(request.fps),
         "timestep_spacing": recipe.timestep_spacing,
+        "recipe": {"scheduler": recipe.scheduler},
         "attention": "official" if load.official_mask else load.attention,
+        # Load options that change pixels: a step cache skips work, VAE tiling blends tiles, dtype rounds.
+        "cache": load.cache,
+        "vae_tiling": load.vae_tiling,
+        "vae_slicing": load.vae_slicing,
+        "dtype": load.resolved_dtype(),
+        "device_type": load.device_type(),
         "model": model_name,
         "lora_sha256": lora_hash,
     }
@@ -130,7 +140,8 @@ def _run_one(index, job, pipeline, shot, overwrite, resume, on_step, on_shot) ->
     # Hold the shot's lock from before generation until it is in place: a second job on the same
     # shot refuses at once instead of computing it twice.
     with shot_lock(job.output):
-        if check_output_free(job.output, overwrite=overwrite, resume=resume, expected=job.expected) == "skip":
+        free = check_output_free(job.output, overwrite=overwrite, resume=resume, expected=job.expected, options=shot)
+        if free == "skip":
             return ShotResult(job.output, "skipped")  # another job finished it meanwhile
         if on_shot:
             on_shot(index, job)

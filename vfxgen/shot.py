@@ -153,12 +153,19 @@ def shot_foreign_entry(path: Path) -> str | None:
     return f"it holds {strangers[0]}, which vfxgen did not write" if strangers else None
 
 
-def check_output_free(path: Path, overwrite: bool = False, resume: bool = False, expected: dict | None = None) -> str:
+def check_output_free(
+    path: Path,
+    overwrite: bool = False,
+    resume: bool = False,
+    expected: dict | None = None,
+    options: ShotOptions | None = None,
+) -> str:
     """Decide before any heavy work: 'write', or 'skip' (resume and complete). Raises if it would clobber.
 
     `expected`: the generation settings the shot must have been made with for `--resume` to skip it
-    (prompt, seed, model, LoRA hash, sizes, steps, ...); a complete shot made otherwise is refused, never
-    skipped silently.
+    (prompt, seed, model, LoRA hash, sizes, steps, ...); `options`: how its files must have been written
+    (formats, start frame, colour space, compression, ProRes alpha, name). A complete shot made otherwise is
+    refused, never skipped silently.
     """
     path = Path(path)
     refuse_unsafe_output(path)
@@ -168,7 +175,10 @@ def check_output_free(path: Path, overwrite: bool = False, resume: bool = False,
     if path.is_dir() and foreign_entries(path, lambda name: False):
         check_replaceable(path, shot_foreign_entry, "shot")
         if resume and is_complete_shot(path):
-            differences = _settings_differences(read_manifest(path).get("generation", {}), expected or {})
+            manifest = read_manifest(path)
+            differences = _settings_differences(manifest.get("generation", {}), expected or {})
+            if options is not None:
+                differences = ", ".join(filter(None, [differences, output_differences(manifest, options, path)]))
             if differences:
                 raise OutputExistsError(
                     f"shot {path} was made with other settings ({differences})",
@@ -180,6 +190,35 @@ def check_output_free(path: Path, overwrite: bool = False, resume: bool = False,
                 f"shot {path} already exists", "pass --overwrite to replace it or --resume to skip it"
             )
     return "write"
+
+
+def output_differences(manifest: dict, options: ShotOptions, path: Path) -> str:
+    """`"start_frame 1001 -> 1, formats + png"`: every way the shot's files differ from what `options` would
+    write. A shot that holds more deliverables than asked for is complete for the request (nothing in it is
+    wrong); one that lacks a requested deliverable is not, and is refused like any other difference: adding
+    a format to a finished shot is `vfxgen export SHOT/rgba -o ... --format F`, or `--overwrite`."""
+    changes = []
+    missing = [f for f in options.formats if f not in manifest.get("files", {})]
+    if missing:
+        changes.append(f"formats + {','.join(missing)}")
+    if manifest.get("name") != (options.name or path.name):
+        changes.append(f"name {_short(manifest.get('name'))} -> {_short(options.name or path.name)}")
+    if manifest.get("start_frame") != options.start_frame:
+        changes.append(f"start_frame {manifest.get('start_frame')} -> {options.start_frame}")
+    conventions = manifest.get("conventions", {})
+    exr = conventions.get("exr", {})
+    if "exr" in options.formats:
+        from vfxgen.colorspaces import exr_colorspace
+
+        want = exr_colorspace(options.colorspace).name
+        if exr.get("ocio_name") != want:
+            changes.append(f"colorspace {_short(exr.get('ocio_name'))} -> {_short(want)}")
+        if exr.get("compression") != options.exr_compression:
+            changes.append(f"compression {_short(exr.get('compression'))} -> {_short(options.exr_compression)}")
+    if "prores" in options.formats and conventions.get("prores", {}).get("alpha") != options.prores_alpha:
+        have = conventions.get("prores", {}).get("alpha")
+        changes.append(f"alpha {_short(have)} -> {_short(options.prores_alpha)}")
+    return ", ".join(changes)
 
 
 def _settings_differences(made: dict, expected: dict) -> str:

@@ -76,6 +76,14 @@ class LoadOptions:
             raise UsageError(f"unknown --dtype {self.dtype!r}", "use fp32, bf16 or fp16")
         return self
 
+    def device_type(self) -> str:
+        """cpu, cuda or mps: what this load runs on (kernels differ between them, so results do)."""
+        return parse_device(self.device).type
+
+    def resolved_dtype(self) -> str:
+        """The weights' dtype this load uses: the option, else bf16 on CUDA and fp32 elsewhere."""
+        return self.dtype or ("bf16" if self.device_type() == "cuda" else "fp32")
+
     def recipe_for(self, info: ModelInfo, lora_path: Path) -> RGBARecipe:
         """The model's RGBA recipe (LoRA metadata, release layout, model hints) with these options applied."""
         return resolve_recipe(info.hints, lora_path, self.recipe, self.scheduler, self.timestep_spacing)
@@ -274,7 +282,7 @@ class RGBAPipeline:
         lora_path = resolve_lora(lora, info)
         recipe = options.recipe_for(info, lora_path)
         dev = parse_device(options.device)
-        dtype = options.dtype or ("bf16" if dev.type == "cuda" else "fp32")
+        dtype = options.resolved_dtype()
         want_i2v = info.image_to_video if image_to_video is None else image_to_video
         if want_i2v and not info.image_to_video:
             raise ModelError(
@@ -541,7 +549,11 @@ class RGBAPipeline:
             "scheduler": type(self.pipe.scheduler).__name__,
             "timestep_spacing": self.pipe.scheduler.config.get("timestep_spacing"),
             "device": str(self.device),
-            "dtype": str(self.pipe.transformer.dtype).replace("torch.", ""),
+            "device_type": self.device.type,
+            "dtype": self.options.resolved_dtype(),
+            "cache": self.options.cache,
+            "vae_tiling": self.options.vae_tiling,
+            "vae_slicing": self.options.vae_slicing,
             "version": __version__,
             **req.extra,
         }
