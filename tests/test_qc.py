@@ -91,6 +91,9 @@ def test_clean_shot_passes_through_the_cli(clean_shot: Path) -> None:
         "outside": "pass",
         "halo": "pass",
         "border": "pass",
+        "size": "pass",
+        "black": "pass",
+        "framing": "pass",
         "ends": "info",
         "flow": "pass",
         "manifest": "pass",
@@ -221,3 +224,59 @@ def test_threshold_errors() -> None:
         Thresholds().with_overrides({"halo_stops": "lots"})
     result = runner.invoke(app, ["qc", "nowhere", "--threshold", "noise_area"])
     assert result.exit_code == 2 and "NAME=VALUE" in result.stderr
+
+
+def test_what_a_compositor_sees_fails_qc(tmp_path: Path) -> None:
+    """Black holes inside the matte, a speck, a full-frame wash: each fails with exit 9 on its own check."""
+    holes = element(radius=12.0)
+    holes[:, 20:28, 16:30, :3] = 0.0  # opaque black inside the disc: a hole in the comp
+    speck = element(radius=1.0, soft=1.0)
+    full = element()
+    full[..., 3] = 1.0
+    full[..., :3] = ORANGE
+    cases = {"holes": (holes, "black"), "speck": (speck, "size"), "full": (full, "framing")}
+    for name, (frames, check) in cases.items():
+        path = tmp_path / name
+        write_shot(Clip(frames, 24.0), path, ShotOptions(formats=("exr",)))
+        result = runner.invoke(app, ["qc", str(path), "--no-flow", "--json"])
+        report = json.loads(result.stdout)
+        assert result.exit_code == 9 and check in report["failed"], (name, report["failed"])
+    sizes = statuses(qc_source(tmp_path / "full", flow=False))
+    assert sizes["size"] == "fail" and sizes["framing"] == "fail"
+
+
+def test_a_preset_relaxes_a_limit_and_the_shot_records_it(tmp_path: Path) -> None:
+    """Dark smoke: 20 % black inside the matte passes under the smoke preset's [qc] black_area = 0.25 (recorded
+    in shot.json and applied by `vfxgen qc`), and fails under the default 5 %."""
+    frames = element(radius=12.0)
+    alpha = frames[..., 3]
+    visible = alpha > 0.5
+    rows = np.argwhere(visible[0])
+    dark_rows = rows[:, 0] < np.quantile(rows[:, 0], 0.2)
+    frames[0][tuple(rows[dark_rows].T)] = (0.0, 0.0, 0.0, 1.0)
+    for t in range(1, FRAMES):
+        frames[t, ..., :3] = np.where(
+            visible[t, ..., None] & (np.arange(SIZE)[:, None, None] < 16), 0.0, frames[t, ..., :3]
+        )
+    path = tmp_path / "smoke"
+    meta = {"prompt": "smoke", "preset": "smoke", "qc_limits": {"black_area": 0.25}}
+    manifest = write_shot(Clip(frames, 24.0, meta), path, ShotOptions(formats=("exr",)))
+    assert manifest["qc"] == {"limits": {"black_area": 0.25}, "relaxed_by": "preset smoke"}
+    assert "qc_limits" not in manifest["generation"]
+    black = next(c for c in qc_source(path, flow=False).checks if c.name == "black")
+    assert 0.05 < black.value <= 0.25 and black.status == "pass" and black.limit == 0.25
+    strict = next(c for c in qc_source(path, overrides={"black_area": "0.05"}, flow=False).checks if c.name == "black")
+    assert strict.status == "fail"
+
+
+def test_a_frame_replaced_after_delivery_fails_the_manifest_check(clean_shot: Path, tmp_path: Path) -> None:
+    import shutil
+
+    shot = tmp_path / "shot"
+    shutil.copytree(clean_shot, shot)
+    frames = sorted((shot / "rgba").glob("*.exr"))
+    other = element(cx0=30.0)  # same size, same count: only the content differs
+    write_raw_exr_sequence(tmp_path / "other", premultiplied(other))
+    shutil.copy(tmp_path / "other" / "elem.1003.exr", frames[2])
+    manifest = next(c for c in qc_source(shot, flow=False).checks if c.name == "manifest")
+    assert manifest.status == "fail" and f"rgba/{frames[2].name} changed after delivery" in manifest.detail

@@ -53,7 +53,7 @@ _COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 _LINE_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 
 _REQUIRED = ("name", "description", "prompt", "default_subject")
-_TOP_KEYS = (*_REQUIRED, "negative", "caption", "defaults", "look")
+_TOP_KEYS = (*_REQUIRED, "negative", "caption", "defaults", "look", "qc")
 #: Settings a preset may default; the value is the type after normalisation.
 DEFAULT_KEYS: dict[str, type] = {"frames": int, "fps": float, "guidance": float, "steps": int, "seed": int}
 _BLENDS = ("over", "plus", "screen")
@@ -71,6 +71,7 @@ class Preset:
     caption: str = ""
     defaults: dict[str, Any] = field(default_factory=dict)
     look: dict[str, Any] = field(default_factory=dict)
+    qc: dict[str, float] = field(default_factory=dict)  # QC limits this element relaxes (`vfxgen.qc.Thresholds`)
     source: str = ""
     builtin: bool = False
 
@@ -102,6 +103,7 @@ class Preset:
             "caption": self.caption,
             "defaults": dict(self.defaults),
             "look": dict(self.look),
+            "qc": dict(self.qc),
             "source": self.source,
             "builtin": self.builtin,
         }
@@ -303,6 +305,7 @@ def _validate(data: dict[str, Any], text: str, label: str, expected_name: str | 
         caption=want_str("caption", data.get("caption", "")).strip(),
         defaults=_validate_defaults(data.get("defaults", {}), bad),
         look=_validate_look(data.get("look", {}), bad),
+        qc=_validate_qc(data.get("qc", {}), bad),
         source=label,
         builtin=builtin,
     )
@@ -335,6 +338,26 @@ def _validate_defaults(table: Any, bad: Any) -> dict[str, Any]:
         if key == "fps" and value <= 0:
             raise bad(key, f"must be positive, got {value}", "use e.g. 8", "defaults")
         out[key] = float(value) if DEFAULT_KEYS[key] is float else value
+    return out
+
+
+def _validate_qc(table: Any, bad: Any) -> dict[str, float]:
+    """`[qc]`: limits of `vfxgen qc` this element relaxes (dark smoke: `black_area = 0.25`); recorded in the
+    shot's shot.json, which `vfxgen qc` reads back."""
+    from dataclasses import fields
+
+    from vfxgen.qc import Thresholds
+
+    if not isinstance(table, dict):
+        raise bad("qc", f"must be a table, got {_type_name(table)}", "write it as a [qc] table")
+    known = [f.name for f in fields(Thresholds)]
+    out: dict[str, float] = {}
+    for key, value in table.items():
+        if key not in known:
+            raise bad(key, "is not a QC limit", f"allowed: {', '.join(known)}", "qc")
+        if not _is_number(value) or value < 0:
+            raise bad(key, f"must be a number >= 0, got {_type_name(value)} {value!r}", "write a number", "qc")
+        out[key] = float(value)
     return out
 
 

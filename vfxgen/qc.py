@@ -54,6 +54,13 @@ class Thresholds:
     ends_coverage     when set, fail unless the first and last frames cover at most this fraction (clean in/out)
     flow_max          warn when the RGB/alpha flow difference (eval-flow, px) exceeds this
     fps_tolerance     frame rates closer than this agree (manifest vs files)
+    visible_alpha     alpha above which a pixel is part of the visible element (size, black holes, framing)
+    visible_min       fail when the element covers less than this fraction of the frame on average (a speck)
+    visible_max       fail when it covers more than this on average (a full-frame wash; fog presets relax it)
+    black_luma        scene-linear (premultiplied) luminance below which a visible pixel is black
+    black_area        fail when more than this fraction of the visible element is opaque black (a hole in a
+                      comp; dark-smoke presets relax it)
+    cut_frames        fail when more than this fraction of frames has the element cut on all four edges
     """
 
     matte_alpha: float = 1 / 255
@@ -71,19 +78,36 @@ class Thresholds:
     ends_coverage: float | None = None
     flow_max: float = 2.0
     fps_tolerance: float = 1e-3
+    visible_alpha: float = 0.5
+    visible_min: float = 0.01
+    visible_max: float = 0.70
+    black_luma: float = 0.005
+    black_area: float = 0.05
+    cut_frames: float = 0.5
 
-    def with_overrides(self, items: dict[str, str]) -> Thresholds:
+    def changed(self) -> dict[str, Any]:
+        """The limits that differ from the defaults (what a preset relaxed, or `--threshold` set)."""
+        default = Thresholds()
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != getattr(default, f.name)
+        }
+
+    def with_values(self, values: dict[str, Any], where: str) -> Thresholds:
+        """A copy with `values` (numbers, from a preset's [qc] table or a shot.json) checked like overrides."""
+        return self.with_overrides({k: "none" if v is None else str(v) for k, v in values.items()}, where)
+
+    def with_overrides(self, items: dict[str, str], where: str = "") -> Thresholds:
         """`{"noise_area": "0.05"}` -> a copy with those limits; `UsageError` naming the known ones."""
         known = {f.name: f for f in fields(self)}
         changes: dict[str, Any] = {}
         for name, text in items.items():
             if name not in known:
-                raise UsageError(f"unknown QC threshold {name!r}", f"use one of: {', '.join(known)}")
+                raise UsageError(f"unknown QC threshold {name!r}{where}", f"use one of: {', '.join(known)}")
             try:
                 if text.strip().lower() in ("none", "off") and name == "ends_coverage":
                     changes[name] = None
                 elif name == "margin":
-                    changes[name] = int(text)
+                    changes[name] = int(float(text))
                 else:
                     changes[name] = float(text)
             except ValueError:
@@ -330,6 +354,62 @@ def check_border(alpha: np.ndarray, t: Thresholds, first_frame: int) -> Check:
     return Check("border", title, "pass", f"border alpha at most {peak:.3g}", peak, t.border_alpha, data)
 
 
+def check_size(alpha: np.ndarray, t: Thresholds) -> Check:
+    """A visible element: the fraction of pixels with alpha above `visible_alpha`, per frame on average,
+    between `visible_min` (less is a speck nobody can use) and `visible_max` (more is a wash over the plate)."""
+    coverage = (alpha > t.visible_alpha).reshape(len(alpha), -1).mean(1)
+    mean = float(coverage.mean())
+    data = {"per_frame": [round(float(c), 5) for c in coverage], "min": t.visible_min, "max": t.visible_max}
+    title = "visible element size"
+    detail = f"{_pct(mean)} of the frame has alpha > {t.visible_alpha:g} on average"
+    if mean < t.visible_min:
+        return Check("size", title, "fail", f"a speck: {detail} (at least {_pct(t.visible_min)})", mean, None, data)
+    if mean > t.visible_max:
+        return Check(
+            "size", title, "fail", f"fills the frame: {detail} (at most {_pct(t.visible_max)})", mean, None, data
+        )
+    return Check("size", title, "pass", detail, mean, None, data)
+
+
+def check_black(premult: np.ndarray, t: Thresholds) -> Check:
+    """Opaque black inside the matte: alpha above `visible_alpha` with scene-linear luminance below `black_luma`.
+
+    Over a plate such a pixel replaces the plate with black (a hole in the comp); a fire, spark or splash
+    has none. Luminance is of the premultiplied colour, what the comp adds (dark smoke legitimately has
+    some: its preset relaxes `black_area`).
+    """
+    rgb = np.nan_to_num(premult[..., :3])
+    alpha = np.nan_to_num(premult[..., 3])
+    visible = alpha > t.visible_alpha
+    black = visible & (rgb @ REC709_LUMA < t.black_luma)
+    area = int(visible.sum())
+    title = "opaque black inside the matte"
+    if area == 0:
+        return Check("black", title, "skip", "no visible element", None, t.black_area)
+    fraction = int(black.sum()) / area
+    per_frame = [round(float(b.sum() / max(v.sum(), 1)), 4) for b, v in zip(black, visible, strict=True)]
+    detail = f"{_pct(fraction)} of the visible element is black (luminance < {t.black_luma:g}) at alpha > {t.visible_alpha:g}"
+    status = "fail" if fraction > t.black_area else "pass"
+    return Check("black", title, status, detail, fraction, t.black_area, {"per_frame": per_frame})
+
+
+def check_framing(alpha: np.ndarray, t: Thresholds, first_frame: int) -> Check:
+    """Cut on every edge: the visible element (alpha > `visible_alpha`) reaches all four sides of the frame,
+    i.e. it is bigger than the frame and a compositor cannot place it; a fail in more than `cut_frames` of
+    the frames (fog, rain or a flash preset relaxes it to 1)."""
+    visible = alpha > t.visible_alpha
+    cut = visible[:, 0, :].any(1) & visible[:, -1, :].any(1) & visible[:, :, 0].any(1) & visible[:, :, -1].any(1)
+    fraction = float(cut.mean())
+    frames = [int(i) for i in np.flatnonzero(cut)]
+    data = {"cut_frames": [first_frame + i for i in frames]}
+    title = "cut on every edge"
+    detail = f"{len(frames)}/{len(alpha)} frames have the element cut by all four edges of the frame"
+    status = "fail" if fraction > t.cut_frames else ("warn" if frames else "pass")
+    if frames:
+        detail += f" ({_frames_text(frames, first_frame)})"
+    return Check("framing", title, status, detail, fraction, t.cut_frames, data)
+
+
 def check_ends(alpha: np.ndarray, t: Thresholds) -> Check:
     """First and last frame: empty (a clean in/out) or mid-action; and the jump between them (loop seam)."""
     covered = (alpha >= t.matte_alpha).reshape(len(alpha), -1).mean(1)
@@ -421,6 +501,9 @@ def run_qc(
         check_outside(premult, t),
         check_halo(premult, t),
         check_border(alpha, t, first_frame),
+        check_size(alpha, t),
+        check_black(premult, t),
+        check_framing(alpha, t, first_frame),
         check_ends(alpha, t),
     ]
     if flow:
@@ -434,10 +517,25 @@ def run_qc(
 
 
 def qc_source(
-    src: str | os.PathLike[str], thresholds: Thresholds = Thresholds(), *, flow: bool = True, strict: bool = False
+    src: str | os.PathLike[str],
+    thresholds: Thresholds | None = None,
+    *,
+    overrides: dict[str, str] | None = None,
+    flow: bool = True,
+    strict: bool = False,
 ) -> QCReport:
-    """Load `src` (`load_element`) and run every check; what `vfxgen qc SRC` prints."""
+    """Load `src` (`load_element`) and run every check; what `vfxgen qc SRC` prints.
+
+    Without `thresholds`, a shot is checked against the defaults with the limits its shot.json says its
+    preset relaxed (`qc.limits`); `overrides` (`--threshold NAME=VALUE`) win over both.
+    """
     element = load_element(src)
+    if thresholds is None:
+        thresholds = Thresholds()
+        recorded = (element.manifest or {}).get("qc")
+        if isinstance(recorded, dict) and isinstance(recorded.get("limits"), dict):
+            thresholds = thresholds.with_values(recorded["limits"], f" in {src}/shot.json")
+    thresholds = thresholds.with_overrides(overrides or {})
     return run_qc(
         element.premult,
         element.fps,

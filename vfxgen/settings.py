@@ -54,6 +54,8 @@ def resolve_request(
     values.update(_fields(entry or {}))
     text = loaded.prompt_for(prompt, info.prompt_style) if loaded is not None else (prompt or "")
     extra = {"preset": loaded.name} if loaded is not None else {}
+    if loaded is not None and loaded.qc:
+        extra["qc_limits"] = dict(loaded.qc)  # recorded in shot.json for `vfxgen qc` (not a generation setting)
     return GenerationRequest(prompt=text, extra=extra, **values)
 
 

@@ -371,6 +371,7 @@ def _write_locked(clip: Clip, path: Path, options: ShotOptions, overwrite: bool,
             relative = [p.relative_to(tmp).as_posix() for p in written]
             files[writer.name] = relative if writer.layout == "sequence" else relative[0]
         manifest = build_manifest(clip, name, options, files)
+        manifest["sha256"] = content_hashes(tmp, files)
         _write_json(tmp / MANIFEST, manifest)
     return manifest
 
@@ -383,14 +384,27 @@ def _shot_target(writer: Writer, shot_dir: Path, name: str) -> OutputTarget:
     return OutputTarget(writer.name, "file", shot_dir / writer.shot_file.format(name=name), shot=True)
 
 
+def content_hashes(shot_dir: Path, files: dict) -> dict[str, str]:
+    """sha256 of every delivered file, by its path in the shot: `vfxgen qc` finds a frame replaced after
+    delivery (same size, other pixels), which a count-and-size check cannot."""
+    from vfxgen.io.manifest import file_sha256_hex, listed_paths
+
+    return {rel: file_sha256_hex(shot_dir / rel) for rel in listed_paths(files)}
+
+
 def build_manifest(clip: Clip, name: str, options: ShotOptions, files: dict) -> dict:
     """Everything needed to reproduce the shot and to read it correctly."""
+    generation = dict(clip.metadata)
+    relaxed = generation.pop("qc_limits", None) or {}
     return {
         "schema": SCHEMA,
         "name": name,
         "vfxgen_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "generation": dict(clip.metadata),
+        "generation": generation,
+        # The QC limits this element relaxes (a preset's [qc] table; the rest are vfxgen.qc.Thresholds'
+        # defaults): `vfxgen qc SHOT` applies them.
+        "qc": {"limits": relaxed, "relaxed_by": f"preset {generation.get('preset')}" if relaxed else None},
         "frames": clip.num_frames,
         "width": clip.width,
         "height": clip.height,

@@ -68,14 +68,14 @@ def qc(
     json_out: opt.JsonOut = False,
 ) -> None:
     """Check a delivered RGBA element (matte, noise, halo, border, flow, manifest); exit 9 if a check fails."""
-    from vfxgen.qc import Thresholds, qc_source
+    from vfxgen.qc import qc_source
 
-    thresholds = Thresholds().with_overrides(_parse_thresholds(threshold))
-    report = qc_source(src, thresholds, flow=flow, strict=strict)
+    report = qc_source(src, overrides=_parse_thresholds(threshold), flow=flow, strict=strict)
     typer.echo(json.dumps(report.to_dict()) if json_out else render_table(report))
     if report.failed:
         names = ", ".join(c.name for c in report.failures)
         raise QCFailedError(
             f"{src} failed QC: {names}",
-            "see the report above; fix the element or override a limit with --threshold NAME=VALUE",
+            ("see the JSON report on stdout" if json_out else "see the report above")
+            + "; fix the element or override a limit with --threshold NAME=VALUE",
         )

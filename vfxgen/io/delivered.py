@@ -112,6 +112,12 @@ def _load_shot(path: Path) -> Element:
                 rates[key] = stream_frame_rate(path / name)
             else:
                 problems.append(f"listed {key} file {name} missing")
+    from vfxgen.io.manifest import changed_files
+
+    changed = changed_files(path, manifest)
+    if changed:
+        more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
+        problems.append(f"{changed[0]}{more} changed after delivery (sha256 differs from shot.json)")
     nk = files.get("nk")
     if isinstance(nk, str):
         if (path / nk).is_file():

@@ -12,7 +12,17 @@ from pathlib import Path
 
 from vfxgen.errors import InputError
 
-__all__ = ["MANIFEST", "SCHEMA", "is_complete_shot", "listed_exr_pattern", "listed_top_names", "read_manifest"]
+__all__ = [
+    "MANIFEST",
+    "SCHEMA",
+    "changed_files",
+    "file_sha256_hex",
+    "is_complete_shot",
+    "listed_exr_pattern",
+    "listed_paths",
+    "listed_top_names",
+    "read_manifest",
+]
 
 MANIFEST = "shot.json"
 SCHEMA = "vfxgen.shot/1"
@@ -43,6 +53,39 @@ def listed_top_names(files: object) -> set[str]:
             if isinstance(item, str) and item:
                 names.add(Path(item).parts[0])
     return names
+
+
+def listed_paths(files: object) -> list[str]:
+    """Every file path a manifest's `files` lists, relative to the shot (frames one by one)."""
+    paths: list[str] = []
+    for value in files.values() if isinstance(files, dict) else []:
+        paths += [item for item in (value if isinstance(value, list) else [value]) if isinstance(item, str) and item]
+    return paths
+
+
+def file_sha256_hex(path: str | os.PathLike[str]) -> str:
+    """sha256 of a file's bytes (read in 1 MB blocks)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def changed_files(shot: str | os.PathLike[str], manifest: dict) -> list[str]:
+    """Listed files whose content is not what `shot.json`'s `sha256` recorded when the shot was delivered
+    (a frame replaced afterwards); missing files are reported elsewhere. Shots older than the record: []."""
+    recorded = manifest.get("sha256")
+    if not isinstance(recorded, dict):
+        return []
+    root = Path(shot)
+    return [
+        rel
+        for rel, digest in recorded.items()
+        if (root / rel).is_file() and file_sha256_hex(root / rel) != digest
+    ]
 
 
 def listed_exr_pattern(shot: str | os.PathLike[str], manifest: dict) -> Path | None:
