@@ -388,7 +388,8 @@ def check_black(premult: np.ndarray, t: Thresholds) -> Check:
         return Check("black", title, "skip", "no visible element", None, t.black_area)
     fraction = int(black.sum()) / area
     per_frame = [round(float(b.sum() / max(v.sum(), 1)), 4) for b, v in zip(black, visible, strict=True)]
-    detail = f"{_pct(fraction)} of the visible element is black (luminance < {t.black_luma:g}) at alpha > {t.visible_alpha:g}"
+    detail = f"{_pct(fraction)} of the visible element (alpha > {t.visible_alpha:g}) is black"
+    detail += f" (luminance < {t.black_luma:g})"
     status = "fail" if fraction > t.black_area else "pass"
     return Check("black", title, status, detail, fraction, t.black_area, {"per_frame": per_frame})
 
