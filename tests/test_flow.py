@@ -146,3 +146,53 @@ def test_plot_writes_png(tmp_path) -> None:
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(OutputError):
         plot_flow(report, tmp_path / "missing" / "flow.png")
+
+
+def _straight_png_with_background(tmp_path):
+    """A 16-bit straight PNG sequence: the blob's matte moves 2 px/frame, and the file's RGB holds a
+    textured background colour everywhere (alpha 0 there) that moves 3 px/frame the other way."""
+    from vfxgen.io.images import _png_spec, _quantize, write_image_atomic
+
+    rng = np.random.default_rng(3)
+    texture = cv2.GaussianBlur(rng.random((H, W + 40)).astype(np.float32), (0, 0), 2.0)
+    texture = (texture - texture.min()) / (texture.max() - texture.min())
+    spec = _png_spec(W, H, 4, "uint16")
+    for t in range(T):
+        frame = np.zeros((H, W, 4), np.float32)
+        frame[..., :3] = (0.2 + 0.6 * texture[:, 40 - 3 * t : 40 - 3 * t + W])[..., None] * COLOUR
+        frame[..., 3] = np.clip(_place(10 + 2 * t) * 1.5, 0, 1)
+        write_image_atomic(tmp_path / f"blob.{1001 + t:04d}.png", _quantize(frame, np.uint16), spec, 1001 + t)
+    return tmp_path / "blob.####.png"
+
+
+def test_eval_flow_on_a_straight_source_measures_the_files_own_colour(tmp_path) -> None:
+    """Regression: the colour where alpha is 0 was dropped (premultiplied canonical clip), so the metric
+    measured the matte against itself (0.048 instead of 1.366 on the issue's clip)."""
+    from vfxgen.io import read_clip
+
+    pattern = _straight_png_with_background(tmp_path)
+    clip = read_clip(pattern)
+    ours = flow_difference(clip).mean
+    # Independently: OpenCV on the files' own 16-bit RGB and alpha, read with OpenCV (BGRA), to 8 bits.
+    files = sorted(tmp_path.glob("blob.*.png"))
+    bgra = [cv2.imread(str(f), cv2.IMREAD_UNCHANGED).astype(np.float32) / 65535.0 for f in files]
+    gray = [cv2.cvtColor(to_uint8(f[..., 2::-1]), cv2.COLOR_RGB2GRAY) for f in bgra]
+    alpha = [to_uint8(f[..., 3]) for f in bgra]
+    expected = np.mean([pair_difference(gray[i], gray[i + 1], alpha[i], alpha[i + 1]) for i in range(T - 1)])
+    assert ours == pytest.approx(expected, abs=1e-6)
+    assert ours > 1.0  # the background's opposite motion is measured, not dropped
+
+
+def test_straight_to_straight_export_keeps_the_colour_where_alpha_is_0(tmp_path) -> None:
+    from vfxgen.io import read_clip
+    from vfxgen.io.images import write_png_sequence
+
+    src = tmp_path / "src"
+    src.mkdir()
+    clip = read_clip(_straight_png_with_background(src))
+    write_png_sequence(clip, tmp_path / "out", "blob")
+    again = read_clip(tmp_path / "out" / "blob.####.png")
+    clear = clip.alpha == 0
+    assert clear.any()
+    np.testing.assert_allclose(again.colour_as_stored()[clear], clip.colour_as_stored()[clear], atol=1 / 65535)
+    assert again.colour_as_stored()[clear].mean() > 0.1

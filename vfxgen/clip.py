@@ -33,9 +33,18 @@ class Clip:
         *,
         pixels: np.ndarray | None = None,
         colorspace: str = LINEAR_COLORSPACE,
+        source_rgb: np.ndarray | None = None,
+        source_alpha: str = "straight",
     ) -> None:
         """`frames`: straight sRGB RGBA (as a model decodes it); or `pixels`: premultiplied scene-linear
-        RGBA in `colorspace` (as an EXR holds it). Exactly one of the two."""
+        RGBA in `colorspace` (as an EXR holds it). Exactly one of the two.
+
+        `source_rgb`: the display-encoded colour `[T, H, W, 3]` exactly as the source stored it (a PNG's or
+        a straight movie's RGB, a TransPixar rgb.mp4, the model's decoded RGB half), colour where alpha is 0
+        included; `source_alpha` says whether it is straight or premultiplied. The canonical pixels cannot
+        hold colour at alpha 0 of a straight source (it premultiplies to 0), but eval-flow measures exactly
+        that colour (the paper's protocol) and a straight -> straight export keeps it.
+        """
         if (frames is None) == (pixels is None):
             raise TypeError("give a Clip either straight sRGB `frames` or premultiplied linear `pixels`")
         data = _checked(frames if pixels is None else pixels)
@@ -48,6 +57,13 @@ class Clip:
             raise InputError(f"fps must be positive, got {fps}", "pass --fps with a positive value")
         self.fps = float(fps)
         self._straight: np.ndarray | None = None
+        self.source_rgb: np.ndarray | None = None
+        self.source_alpha = source_alpha
+        if source_rgb is not None:
+            source = np.asarray(source_rgb, np.float32)
+            if source.shape != data.shape[:-1] + (3,):
+                raise ValueError(f"source_rgb {list(source.shape)} does not match the clip {list(data.shape)}")
+            self.source_rgb = source
 
     def __repr__(self) -> str:
         return f"Clip({self.num_frames} frames {self.width}x{self.height} at {self.fps:g} fps, {self.colorspace})"
@@ -86,6 +102,28 @@ class Clip:
         """Alpha `[T, H, W]` (a view)."""
         return self.pixels[..., 3]
 
+    def colour_as_stored(self) -> np.ndarray:
+        """The display-encoded colour `[T, H, W, 3]` as the source stored it (see `source_rgb`), else the
+        straight sRGB view: what eval-flow measures."""
+        return self.source_rgb if self.source_rgb is not None else self.rgb
+
+    def straight_frames(self) -> np.ndarray:
+        """Straight sRGB RGBA for straight outputs (PNG, straight ProRes, WebM): `frames`, except that a
+        straight source's own colour is kept where alpha is 0 (the canonical pixels cannot carry it)."""
+        if self.source_rgb is None or self.source_alpha != "straight":
+            return self.frames
+        out = np.array(self.frames)
+        clear = self.pixels[..., 3] <= 0
+        out[..., :3][clear] = self.source_rgb[clear]
+        return out
+
+    def _carry_source(self, clip: Clip, index: slice = slice(None), clip_range: bool = False) -> Clip:
+        if self.source_rgb is not None:
+            source = self.source_rgb[index]
+            clip.source_rgb = np.clip(source, 0.0, 1.0) if clip_range else source
+            clip.source_alpha = self.source_alpha
+        return clip
+
     # --- conversions -------------------------------------------------------------------------
     def to_linear(self) -> np.ndarray:
         """Straight scene-linear RGBA `[T, H, W, 4]`."""
@@ -107,23 +145,27 @@ class Clip:
         return cls(None, fps, metadata, pixels=rgba)
 
     @classmethod
-    def from_premultiplied(cls, rgba: np.ndarray, fps: float = 8.0, metadata: dict[str, Any] | None = None) -> Clip:
-        """Build a clip from display-encoded premultiplied RGBA (TransPixar's rgb.mp4, premult ProRes)."""
-        return cls(unpremultiply(rgba), fps, metadata)
+    def from_premultiplied(
+        cls, rgba: np.ndarray, fps: float = 8.0, metadata: dict[str, Any] | None = None, **source: Any
+    ) -> Clip:
+        """Build a clip from display-encoded premultiplied RGBA (TransPixar's rgb.mp4, premult ProRes);
+        `source`: `source_rgb` / `source_alpha` as for the constructor."""
+        return cls(unpremultiply(rgba), fps, metadata, **source)
 
     def clipped(self) -> Clip:
         """A copy whose straight colour and alpha are clamped to [0, 1] (for 8/10/16-bit integer outputs)."""
-        return Clip(np.clip(self.frames, 0.0, 1.0), self.fps, self.metadata)
+        return self._carry_source(Clip(np.clip(self.frames, 0.0, 1.0), self.fps, self.metadata), clip_range=True)
 
     def with_metadata(self, **items: Any) -> Clip:
         """A clip sharing pixels, with metadata updated."""
         clip = Clip(None, self.fps, {**self.metadata, **items}, pixels=self.pixels, colorspace=self.colorspace)
         clip._straight = self._straight
-        return clip
+        return self._carry_source(clip)
 
     def sliced(self, first: int, last: int) -> Clip:
         """Frames `first..last` (indices, inclusive), sharing pixels."""
-        return Clip(None, self.fps, self.metadata, pixels=self.pixels[first : last + 1], colorspace=self.colorspace)
+        clip = Clip(None, self.fps, self.metadata, pixels=self.pixels[first : last + 1], colorspace=self.colorspace)
+        return self._carry_source(clip, slice(first, last + 1))
 
 
 def _checked(frames: np.ndarray) -> np.ndarray:

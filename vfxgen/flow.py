@@ -9,8 +9,9 @@ Fixed choices, so figures are comparable across runs and with the paper:
 
 - Farneback parameters `(pyr_scale=0.5, levels=3, winsize=15, iterations=3, poly_n=5,
   poly_sigma=1.2, flags=0)`, the common OpenCV example values used by the official evaluation.
-- Input is **8-bit**: colour is the clip's straight, display-encoded sRGB (what the model decodes and
-  what a viewer sees), rounded to uint8 and converted with `cv2.COLOR_RGB2GRAY`; alpha is rounded to
+- Input is **8-bit**: colour is the display-encoded colour as the source stored it (`Clip.colour_as_stored`:
+  a straight PNG's RGB everywhere, colour where alpha is 0 included; the model's decoded RGB half; a
+  TransPixar rgb.mp4 as it is), rounded to uint8 and converted with `cv2.COLOR_RGB2GRAY`; alpha is rounded to
   uint8 the same way. This is required, not cosmetic: Farneback's polynomial fit and its internal
   thresholds assume 0..255 intensities, and float frames in [0, 1] silently yield a flow of ~1e-8 px
   everywhere, i.e. a "perfect" score of 0 for any clip.
@@ -63,7 +64,7 @@ def _planes(clip: Clip, index: int) -> tuple[np.ndarray, np.ndarray]:
     """The 8-bit gray of the colour and the 8-bit alpha of one frame."""
     import cv2
 
-    gray = cv2.cvtColor(to_uint8(clip.frames[index, ..., :3]), cv2.COLOR_RGB2GRAY)
+    gray = cv2.cvtColor(to_uint8(clip.colour_as_stored()[index]), cv2.COLOR_RGB2GRAY)
     return gray, to_uint8(clip.frames[index, ..., 3])
 
 

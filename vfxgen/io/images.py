@@ -298,10 +298,11 @@ def write_png_sequence(
     sequence = sequence_for_output(directory, name, ".png", start_frame, clip.num_frames)
     ensure_directory(sequence.directory)
     spec = _png_spec(clip.width, clip.height, 4, "uint16")
+    straight = clip.straight_frames()  # a straight source keeps its colour where alpha is 0
 
     def write(index: int) -> Path:
         frame = sequence.frames[index]
-        pixels = _quantize(clip.frames[index], np.uint16)
+        pixels = _quantize(straight[index], np.uint16)
         return write_image_atomic(sequence.path(frame), pixels, spec, frame)
 
     return map_frames(write, range(clip.num_frames), threads)
@@ -327,8 +328,8 @@ def read_png_sequence(
         pixels, spec, _ = read_pixels(path, frame)
         return _with_alpha(rgb_or_rgba(pixels, spec, path, frame), path, frame, require_alpha)
 
-    frames = map_frames(read, sequence.frames, threads)
-    return Clip(stack_frames(frames, sequence), fps, {"source": sequence.pattern})
+    frames = stack_frames(map_frames(read, sequence.frames, threads), sequence)
+    return Clip(frames, fps, {"source": sequence.pattern}, source_rgb=frames[..., :3])
 
 
 def select_sequence(

@@ -199,7 +199,7 @@ def write_prores(
             "pass --profile 4444 or --profile 4444xq",
         )
     clip = clip.clipped()
-    rgba = clip.to_premultiplied() if alpha == "premultiplied" else clip.frames
+    rgba = clip.to_premultiplied() if alpha == "premultiplied" else clip.straight_frames()
 
     def frames() -> Iterator[av.VideoFrame]:
         for t in range(clip.num_frames):
@@ -253,10 +253,11 @@ def write_webm(clip: Clip, path: str | os.PathLike[str], fps: float | None = Non
             "install a PyAV wheel built with libvpx, or write ProRes 4444 instead",
         ) from exc
     clip = clip.clipped()
+    straight = clip.straight_frames()
 
     def frames() -> Iterator[av.VideoFrame]:
         for t in range(clip.num_frames):
-            yield yuv_frame(clip.frames[t, ..., :3], clip.frames[t, ..., 3], "yuva420p")
+            yield yuv_frame(straight[t, ..., :3], straight[t, ..., 3], "yuva420p")
 
     job = _Encode(
         container_format="webm",
@@ -538,9 +539,17 @@ def read_movie(
             mode = "straight"
     rate = fps or decoded.fps or 8.0
     metadata = _stored_metadata(decoded.tags)
+    stored = {"source_rgb": decoded.rgba[..., :3], "source_alpha": mode}  # the file's own colour (eval-flow)
     if mode == "premultiplied":
-        return Clip.from_premultiplied(decoded.rgba, rate, metadata).clipped()
-    return Clip(decoded.rgba, rate, metadata)
+        return _with_source(Clip.from_premultiplied(decoded.rgba, rate, metadata).clipped(), **stored)
+    return Clip(decoded.rgba, rate, metadata, **stored)
+
+
+def _with_source(clip: Clip, source_rgb: np.ndarray, source_alpha: str) -> Clip:
+    """`clip` carrying the colour its file stored (`Clip.source_rgb`), clamped like the clip."""
+    clip.source_rgb = np.clip(np.asarray(source_rgb, np.float32), 0.0, 1.0)
+    clip.source_alpha = source_alpha
+    return clip
 
 
 def read_transpixar_pair(
@@ -573,4 +582,5 @@ def read_transpixar_pair(
     premult[..., :3] = rgb.rgba[..., :3]
     premult[..., 3] = matte.rgba[..., :3].mean(axis=-1)
     metadata = {"source": "transpixar", "rgb_video": str(rgb_path), "alpha_video": str(alpha_path)}
-    return Clip.from_premultiplied(premult, fps or rgb.fps or 8.0, metadata).clipped()
+    clip = Clip.from_premultiplied(premult, fps or rgb.fps or 8.0, metadata).clipped()
+    return _with_source(clip, rgb.rgba[..., :3], "premultiplied")  # eval-flow measures rgb.mp4 as stored

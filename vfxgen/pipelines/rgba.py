@@ -437,10 +437,14 @@ class RGBAPipeline:
             alpha_rgb = self._decode(latents[:, latent_frames:])
         reduce = np.max if req.alpha_reduce == "max" else np.mean
         alpha = np.clip(reduce(alpha_rgb, axis=-1, keepdims=True), 0.0, 1.0)
+        # The decoded RGB half as the model produced it is kept (`source_rgb`): eval-flow and QC's flow check
+        # measure it, as the paper's protocol does, not the premultiplied deliverable.
+        stored = {"source_rgb": rgb[..., :3], "source_alpha": req.rgb}
         if req.rgb == "straight":
-            clip = Clip(np.concatenate([rgb, alpha], axis=-1), fps=req.fps)
+            clip = Clip(np.concatenate([rgb, alpha], axis=-1), fps=req.fps, **stored)
         else:  # colour over black: it cannot exceed its alpha
-            clip = Clip.from_premultiplied(np.concatenate([np.minimum(rgb, alpha), alpha], axis=-1), fps=req.fps)
+            premult = np.concatenate([np.minimum(rgb, alpha), alpha], axis=-1)
+            clip = Clip.from_premultiplied(premult, req.fps, **stored)
         return clip.with_metadata(**self._metadata(req))
 
     def _run(self, req, latents, generator, progress, image=None) -> Clip:
