@@ -106,6 +106,8 @@ def release_transformer(model_dir, lora_file, text_len: int, video_tokens: int) 
 def release_sample(model_dir, lora_file, frames: int, height: int, width: int):
     """The release's sampling loop (pipeline_rgba.CogVideoXPipeline.__call__ + cli.py), ported."""
     pipe = CogVideoXPipeline.from_pretrained(str(model_dir))
+    pipe.vae.enable_slicing()  # cli.py does both, whatever the size
+    pipe.vae.enable_tiling()
     scheduler = CogVideoXDPMScheduler.from_config(pipe.scheduler.config, timestep_spacing="trailing")
     text_len = pipe.transformer.config.max_text_seq_length
     latent_frames = (frames - 1) // pipe.vae_scale_factor_temporal + 1
@@ -153,13 +155,20 @@ def release_sample(model_dir, lora_file, frames: int, height: int, width: int):
     return latents, np.concatenate([rgb * alpha, alpha], axis=-1)
 
 
-def test_release_recipe_with_official_mask_reproduces_the_release(release_files):
+@pytest.mark.parametrize("size", [None, (64, 384)], ids=["native", "above-tile-size"])
+def test_release_recipe_with_official_mask_reproduces_the_release(release_files, size):
+    """At the native size and above the VAE's tile size (half its sample size: 360 px wide here, as 720x480
+    is for CogVideoX-5B), where the release's tiled decode blends tiles: the release recipe tiles too."""
     model, lora = release_files
     options = LoadOptions(device="cpu", recipe="release", attention="official")
     pipe = RGBAPipeline.from_pretrained(model, lora, options)
     assert type(pipe.pipe.scheduler).__name__ == "CogVideoXDPMScheduler"
     assert pipe.pipe.scheduler.config.timestep_spacing == "trailing"
-    req, latents = pipe.denoise(GenerationRequest(PROMPT, steps=STEPS, guidance=GUIDANCE, seed=SEED))
+    height, width = size or (None, None)
+    if size is not None:
+        assert width > pipe.pipe.vae.tile_sample_min_width  # the case the issue found: tiles blend here
+    request = GenerationRequest(PROMPT, steps=STEPS, guidance=GUIDANCE, seed=SEED, height=height, width=width)
+    req, latents = pipe.denoise(request)
     assert (req.rgb, req.noise, req.alpha_reduce, req.dynamic_cfg) == ("straight", "shared", "max", True)
     want_latents, want_rgba = release_sample(model, lora, req.frames, req.height, req.width)
     assert torch.allclose(latents.float(), want_latents, atol=1e-5, rtol=0), (latents - want_latents).abs().max()

@@ -127,8 +127,8 @@ def expected_settings(
         "attention": "official" if load.official_mask else load.attention,
         # Load options that change pixels: a step cache skips work, VAE tiling blends tiles, dtype rounds.
         "cache": load.cache,
-        "vae_tiling": load.vae_tiling,
-        "vae_slicing": load.vae_slicing,
+        "vae_tiling": load.vae_tiling or recipe.vae_tiling,
+        "vae_slicing": load.vae_slicing or recipe.vae_slicing,
         "dtype": load.resolved_dtype(),
         "device_type": load.device_type(),
         "model": model_name,

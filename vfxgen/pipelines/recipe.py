@@ -12,6 +12,8 @@ trained with, which the weights cannot tell. So they are data, resolved once per
     noise            shared         the alpha half starts from the RGB half's noise (the release)
                      independent    one draw for both halves
     steps, guidance, dynamic_cfg    defaults for shots that do not set them
+    vae_tiling, vae_slicing         decode in tiles / one video at a time (the release turns both on; above
+                                    the VAE's tile size, half its sample size, tiles blend: other pixels)
 
 Where a recipe comes from, first match wins for each field:
 1. CLI flags (`--rgb`, `--alpha-reduce`, `--scheduler`, `--noise`, ...; `--recipe release` starts from
@@ -62,6 +64,8 @@ class RGBARecipe:
     steps: int = 50
     guidance: float = 6.0
     dynamic_cfg: bool = True
+    vae_tiling: bool = False
+    vae_slicing: bool = False
     source: str = "vfxgen default"
 
     def checked(self) -> RGBARecipe:
@@ -102,6 +106,8 @@ RELEASE = RGBARecipe(
     steps=50,
     guidance=6.0,
     dynamic_cfg=True,
+    vae_tiling=True,  # cli.py: pipe.vae.enable_slicing(); pipe.vae.enable_tiling()
+    vae_slicing=True,
     source="TransPixar release",
 )
 NAMED = {"release": RELEASE, "vfxgen": VFXGEN_DEFAULT}

@@ -309,9 +309,9 @@ class RGBAPipeline:
             pipe.transformer.enable_cache(step_cache_config(options.cache, pipe))
         if options.compile:
             pipe.transformer.compile(dynamic=False)
-        if options.vae_tiling:
+        if options.vae_tiling or recipe.vae_tiling:  # the release recipe decodes in tiles, as cli.py does
             pipe.vae.enable_tiling()
-        if options.vae_slicing:
+        if options.vae_slicing or recipe.vae_slicing:
             pipe.vae.enable_slicing()
         if options.offload == "model":
             pipe.enable_model_cpu_offload(device=dev)
@@ -556,8 +556,8 @@ class RGBAPipeline:
             "device_type": self.device.type,
             "dtype": self.options.resolved_dtype(),
             "cache": self.options.cache,
-            "vae_tiling": self.options.vae_tiling,
-            "vae_slicing": self.options.vae_slicing,
+            "vae_tiling": self.options.vae_tiling or self.recipe.vae_tiling,
+            "vae_slicing": self.options.vae_slicing or self.recipe.vae_slicing,
             "version": __version__,
             **req.extra,
         }
