@@ -76,6 +76,7 @@ def run_jobs(
         job.expected = expected_settings(job.request, load, recipe, info.name, lora_hash) if resume else None
         free = check_output_free(job.output, overwrite=overwrite, resume=resume, expected=job.expected, options=shot)
         plan.append((job, free))
+    _warn_relabelled_rate([job.request.fps for job, _ in plan], info)
     results: list[ShotResult] = []
     todo = [job for job, action in plan if action == "write"]
     pipeline = None
@@ -94,6 +95,25 @@ def run_jobs(
         if on_done:
             on_done(result)
     return results
+
+
+def _warn_relabelled_rate(rates: list[float], info) -> None:
+    """One warning line when shots are labelled with another rate than the model makes: the frames are the
+    same, so an 8 fps element labelled 24 fps plays 3x too fast on a plate (retime it in the comp instead)."""
+    import warnings
+
+    from vfxgen.errors import VfxgenWarning
+    from vfxgen.framerate import same_rate
+
+    other = sorted({r for r in rates if not same_rate(r, info.native_fps)})
+    if other:
+        native = info.native_fps
+        warnings.warn(
+            f"--fps {other[0]:g} differs from the model's native {native:g} fps: the frames are labelled, not "
+            f"retimed, so the element plays {other[0] / native:.3g}x as fast; leave --fps out and retime in the comp",
+            VfxgenWarning,
+            stacklevel=3,
+        )
 
 
 def expected_settings(

@@ -20,6 +20,7 @@ import numpy as np
 
 from vfxgen.color import LINEAR_COLORSPACE, linear_to_srgb, premultiply, srgb_to_linear, unpremultiply
 from vfxgen.errors import InputError, UsageError
+from vfxgen.framerate import DEFAULT_FPS, frame_rate
 
 
 class Clip:
@@ -28,7 +29,7 @@ class Clip:
     def __init__(
         self,
         frames: np.ndarray | None = None,
-        fps: float = 8.0,
+        fps: float = DEFAULT_FPS,
         metadata: dict[str, Any] | None = None,
         *,
         pixels: np.ndarray | None = None,
@@ -55,7 +56,7 @@ class Clip:
         self.metadata: dict[str, Any] = dict(metadata or {})
         if not fps or not math.isfinite(fps) or fps <= 0:
             raise InputError(f"fps must be positive, got {fps}", "pass --fps with a positive value")
-        self.fps = float(fps)
+        self.fps = float(frame_rate(fps))  # the rate every file of the clip will carry (23.98 -> 24000/1001)
         self._straight: np.ndarray | None = None
         self.source_rgb: np.ndarray | None = None
         self.source_alpha = source_alpha
@@ -139,14 +140,14 @@ class Clip:
 
     @classmethod
     def from_linear_premultiplied(
-        cls, rgba: np.ndarray, fps: float = 8.0, metadata: dict[str, Any] | None = None
+        cls, rgba: np.ndarray, fps: float = DEFAULT_FPS, metadata: dict[str, Any] | None = None
     ) -> Clip:
         """Build a clip from scene-linear premultiplied RGBA (an EXR sequence), kept as is."""
         return cls(None, fps, metadata, pixels=rgba)
 
     @classmethod
     def from_premultiplied(
-        cls, rgba: np.ndarray, fps: float = 8.0, metadata: dict[str, Any] | None = None, **source: Any
+        cls, rgba: np.ndarray, fps: float = DEFAULT_FPS, metadata: dict[str, Any] | None = None, **source: Any
     ) -> Clip:
         """Build a clip from display-encoded premultiplied RGBA (TransPixar's rgb.mp4, premult ProRes);
         `source`: `source_rgb` / `source_alpha` as for the constructor."""

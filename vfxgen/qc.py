@@ -447,6 +447,15 @@ def check_flow(premult: np.ndarray, fps: float, t: Thresholds) -> Check:
     return Check("flow", title, status, detail, report.mean, t.flow_max, {"per_pair": report.per_pair})
 
 
+def _same_rate(a: float, b: float, t: Thresholds) -> bool:
+    """Rates agree when the one frame-rate function maps them to the same rational (or within the tolerance)."""
+    from vfxgen.framerate import frame_rate, same_rate
+
+    if a <= 0 or b <= 0:
+        return False
+    return same_rate(a, b) or abs(float(frame_rate(a)) - float(frame_rate(b))) <= t.fps_tolerance
+
+
 def check_manifest(element: Element, t: Thresholds) -> Check:
     """Frame count, size, rate and frame numbers of what is on disk against `shot.json` (and the files)."""
     title = "frames / rate / size vs manifest"
@@ -466,7 +475,7 @@ def check_manifest(element: Element, t: Thresholds) -> Check:
             problems.append(f"{key} {manifest[key]} in shot.json, {value} on disk")
     want_fps = manifest.get("fps")
     for where, rate in element.rates.items():
-        if isinstance(want_fps, int | float) and rate is not None and abs(rate - want_fps) > t.fps_tolerance:
+        if isinstance(want_fps, int | float) and rate is not None and not _same_rate(rate, want_fps, t):
             problems.append(f"fps {want_fps:g} in shot.json, {rate:g} in {where}")
     problems.extend(element.problems)
     data = {"manifest": {k: manifest.get(k) for k in (*found, "fps")}, "found": found, "rates": element.rates}

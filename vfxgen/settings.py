@@ -21,11 +21,12 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from vfxgen.framerate import DEFAULT_FPS
 from vfxgen.pipelines.model_dirs import ModelInfo
 from vfxgen.pipelines.rgba import GenerationRequest
 from vfxgen.presets import Preset, load_preset
 
-DEFAULTS: dict[str, Any] = {"seed": 0, "fps": 8.0, "negative_prompt": ""}
+DEFAULTS: dict[str, Any] = {"seed": 0, "fps": DEFAULT_FPS, "negative_prompt": ""}
 #: Option names users write (shot lists, presets, CLI) -> GenerationRequest fields.
 ALIASES = {"negative": "negative_prompt"}
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from vfxgen.framerate import DEFAULT_FPS
 from vfxgen.io.registry import suffixes_read
 
 __all__ = ["Element", "load_element"]
@@ -63,7 +64,7 @@ def load_element(src: str | os.PathLike[str]) -> Element:
         if str(pattern).lower().endswith(".exr"):
             sequence = find_sequence(pattern)
             premult, fps = _read_exr_frames(sequence)
-            return Element(premult, fps or 8.0, sequence.frames[0], rates={"exr header": fps})
+            return Element(premult, fps or DEFAULT_FPS, sequence.frames[0], rates={"exr header": fps})
     from vfxgen.io import read_clip
 
     clip = read_clip(text)
@@ -97,7 +98,7 @@ def _load_shot(path: Path) -> Element:
         sequence = find_sequence(listed_exr_pattern(path, manifest))
         premult, rates["exr header"] = _read_exr_frames(sequence)
         first_frame = sequence.frames[0]
-        fps = rates["exr header"] or manifest.get("fps") or 8.0
+        fps = rates["exr header"] or manifest.get("fps") or DEFAULT_FPS
     else:
         from vfxgen.io import read_clip
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ import OpenImageIO as oiio
 from vfxgen.clip import Clip
 from vfxgen.color import LINEAR_COLORSPACE
 from vfxgen.errors import InputError, UsageError
+from vfxgen.framerate import DEFAULT_FPS, frame_rate
 from vfxgen.io.images import (
     colorspace_is_linear,
     colorspace_of,
@@ -51,7 +51,6 @@ LOSSY_COMPRESSIONS = ("dwaa", "dwab")
 #: zlib level for zip/zips when none is given: level 1 writes ~45% faster than OpenEXR's default for ~3%
 #: more bytes; the pixels are identical (zip is lossless at every level).
 DEFAULT_ZIP_LEVEL = 1
-DEFAULT_FPS = 8.0  # the model's frame rate; used when neither the caller nor the header gives one
 METADATA_PREFIX = "vfxgen/"
 STANDARD_KEYS = ("prompt", "seed", "model", "preset", "version")
 EXR_EXTENSIONS = (".exr",)
@@ -189,11 +188,8 @@ def _exr_spec(clip: Clip, compression: str, attributes: dict[str, str], space=No
 
 
 def fps_rational(fps: float) -> tuple[int, int]:
-    """`23.976...` -> (24000, 1001), `24.0` -> (24, 1): the NTSC rates exact, others to 1/1000."""
-    for base in (24, 30, 48, 60, 120):
-        if abs(fps - base * 1000 / 1001) < 5e-4:
-            return base * 1000, 1001
-    ratio = Fraction(fps).limit_denominator(1000)
+    """`23.976...` -> (24000, 1001), `24.0` -> (24, 1): `vfxgen.framerate.frame_rate` as a pair."""
+    ratio = frame_rate(fps)
     return ratio.numerator, ratio.denominator
 
 

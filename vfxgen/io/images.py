@@ -27,6 +27,7 @@ from vfxgen.atomic import atomic_path
 from vfxgen.clip import Clip
 from vfxgen.color import LINEAR_COLORSPACE, SRGB_COLORSPACE, linear_to_srgb, unpremultiply
 from vfxgen.errors import InputError, OutputError
+from vfxgen.framerate import DEFAULT_FPS
 from vfxgen.io.sequence import FrameSequence, check_frame_range, find_sequence, sequence_for_output
 
 T = TypeVar("T")
@@ -311,7 +312,7 @@ def write_png_sequence(
 def read_png_sequence(
     pattern: os.PathLike[str] | str | FrameSequence,
     frame_range: tuple[int, int] | None = None,
-    fps: float = 8.0,
+    fps: float = DEFAULT_FPS,
     require_alpha: bool = True,
     threads: int = 0,
 ) -> Clip:

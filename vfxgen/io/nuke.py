@@ -63,10 +63,9 @@ def _format(width: int, height: int) -> str:
 
 def _fps(fps: float) -> str:
     """The rate as the EXR header and ProRes carry it: 23.976 -> 24000/1001 = 23.97602398."""
-    from vfxgen.io.exr import fps_rational
+    from vfxgen.framerate import frame_rate
 
-    numerator, denominator = fps_rational(fps)
-    return f"{numerator / denominator:.10g}"
+    return f"{float(frame_rate(fps)):.10g}"
 
 
 def _node(cls: str, knobs: list[tuple[str, str]]) -> str:

@@ -27,7 +27,9 @@ TIMELINE_NAME = "shots.otio"
 
 
 def _time(value: float, rate: float) -> dict[str, Any]:
-    return {"OTIO_SCHEMA": "RationalTime.1", "rate": float(rate), "value": float(value)}
+    from vfxgen.framerate import frame_rate
+
+    return {"OTIO_SCHEMA": "RationalTime.1", "rate": float(frame_rate(rate)), "value": float(value)}
 
 
 def _range(start: float, duration: float, rate: float) -> dict[str, Any]:

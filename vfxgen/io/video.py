@@ -37,6 +37,7 @@ from vfxgen.clip import Clip
 from vfxgen.color import unpremultiply
 from vfxgen.compositing import over_checkerboard
 from vfxgen.errors import InputError, OutputError, UsageError
+from vfxgen.framerate import DEFAULT_FPS, frame_rate
 from vfxgen.io.ycbcr import (
     AVCOL_BT709,
     AVCOL_RANGE_MPEG,
@@ -76,14 +77,8 @@ _PREVIEW_MIN_SIDE = 256
 # writing
 # --------------------------------------------------------------------------------------------------
 def _rate(fps: float) -> Fraction:
-    """fps -> an exact rational frame rate; 23.976 / 29.97 / 59.94 become the NTSC n*1000/1001."""
-    if not fps or fps <= 0:
-        raise UsageError(f"fps must be positive, got {fps}", "pass --fps with a positive value")
-    for base in (24, 30, 48, 60, 120):
-        ntsc = Fraction(base * 1000, 1001)
-        if abs(fps - float(ntsc)) < 5e-3:
-            return ntsc
-    return Fraction(fps).limit_denominator(1001)
+    """fps -> the exact rational frame rate (`vfxgen.framerate.frame_rate`, shared with EXR and .nk)."""
+    return frame_rate(fps)
 
 
 def _version() -> str:
@@ -537,7 +532,7 @@ def read_movie(
         mode = decoded.tags.get(META_ALPHA, "straight")
         if mode not in ALPHA_MODES:
             mode = "straight"
-    rate = fps or decoded.fps or 8.0
+    rate = fps or decoded.fps or DEFAULT_FPS
     metadata = _stored_metadata(decoded.tags)
     stored = {"source_rgb": decoded.rgba[..., :3], "source_alpha": mode}  # the file's own colour (eval-flow)
     if mode == "premultiplied":
@@ -582,5 +577,5 @@ def read_transpixar_pair(
     premult[..., :3] = rgb.rgba[..., :3]
     premult[..., 3] = matte.rgba[..., :3].mean(axis=-1)
     metadata = {"source": "transpixar", "rgb_video": str(rgb_path), "alpha_video": str(alpha_path)}
-    clip = Clip.from_premultiplied(premult, fps or rgb.fps or 8.0, metadata).clipped()
+    clip = Clip.from_premultiplied(premult, fps or rgb.fps or DEFAULT_FPS, metadata).clipped()
     return _with_source(clip, rgb.rgba[..., :3], "premultiplied")  # eval-flow measures rgb.mp4 as stored

@@ -40,6 +40,14 @@ class ModelInfo:
     hints: dict = field(default_factory=dict, compare=False)  # the folder's vfxgen.json (recipe, prompt style)
 
     @property
+    def native_fps(self) -> float:
+        """The rate the model was trained at (vfxgen.json `fps`; CogVideoX-5B and the demo: 8)."""
+        from vfxgen.framerate import DEFAULT_FPS
+
+        value = self.hints.get("fps", DEFAULT_FPS)
+        return float(value) if isinstance(value, int | float) and value > 0 else DEFAULT_FPS
+
+    @property
     def name(self) -> str:
         return "vfxgen-default" if self.path == DEFAULT_MODEL_DIR else self.path.name
 

@@ -25,6 +25,7 @@ from diffusers.hooks import HookRegistry, ModelHook
 from vfxgen import __version__
 from vfxgen.clip import Clip, check_finite, check_fps
 from vfxgen.errors import ModelError, UsageError, VfxgenWarning
+from vfxgen.framerate import DEFAULT_FPS
 from vfxgen.models.transpixar import ATTENTION_MODES, apply_transpixar, check_finite_tensors, load_rgba_lora
 from vfxgen.models.vae import frames_for_latents, pad_to_odd_latents
 from vfxgen.pipelines.model_dirs import ModelInfo, file_sha256, resolve_lora, resolve_model
@@ -105,7 +106,7 @@ class GenerationRequest:
     steps: int | None = None
     guidance: float | None = None
     seed: int = 0
-    fps: float = 8.0
+    fps: float = DEFAULT_FPS
     dynamic_cfg: bool | None = None
     alpha_reduce: str | None = None
     rgb: str | None = None  # straight | premultiplied: how the model's RGB half is meant
