@@ -22,6 +22,7 @@ from diffusers.utils.torch_utils import randn_tensor
 from safetensors.torch import load_file, save_file
 
 from tests.tiny_models import save_tiny_model_dir
+from vfxgen.errors import VfxgenWarning
 from vfxgen.pipelines.recipe import RELEASE, is_release_layout, resolve_recipe
 from vfxgen.pipelines.rgba import GenerationRequest, LoadOptions, RGBAPipeline
 
@@ -211,8 +212,10 @@ def test_release_layout_detection_is_for_the_5b_shape_only():
 
 def test_recipe_sources_and_precedence(release_files, tmp_path):
     model, lora = release_files
-    # A LoRA without metadata on a small model: the folder's recipe (none here) -> vfxgen default.
-    assert resolve_recipe({}, lora).source == "vfxgen default"
+    # A LoRA without metadata on a small model, no folder recipe: a guess, said in a warning.
+    with pytest.warns(VfxgenWarning, match="--recipe release or --recipe vfxgen"):
+        guessed = resolve_recipe({}, lora)
+    assert guessed.source.startswith("guessed: vfxgen") and guessed.rgb == "premultiplied"
     hints = {"recipe": {"rgb": "straight", "noise": "shared"}}
     from_folder = resolve_recipe(hints, lora)
     assert (from_folder.rgb, from_folder.noise, from_folder.source) == ("straight", "shared", "model vfxgen.json")
@@ -225,6 +228,28 @@ def test_recipe_sources_and_precedence(release_files, tmp_path):
     assert resolve_recipe(hints, trained, scheduler="ddim").scheduler == "ddim"
     with pytest.raises(Exception, match="--scheduler"):
         resolve_recipe(hints, trained, scheduler="euler")
+
+
+def test_a_metadata_less_lora_of_release_shape_is_a_guess_unless_its_hash_is_the_releases(tmp_path, monkeypatch):
+    """Keys, rank and shapes cannot identify the release (vfxgen LoRAs share its layout; I2V and 1.5 share its
+    shapes): without metadata the release recipe is a warned guess, and exact only by the file's sha256."""
+    from vfxgen.pipelines import recipe as recipe_module
+    from vfxgen.pipelines.model_dirs import file_sha256
+
+    state = {"domain_emb": torch.zeros(1, 1, 3072)}
+    for i in range(42):
+        for name in ("to_q", "to_k", "to_v", "to_out.0"):
+            state[f"transformer.transformer_blocks.{i}.attn1.{name}.lora_A.weight"] = torch.zeros(1, 3072)
+            state[f"transformer.transformer_blocks.{i}.attn1.{name}.lora_B.weight"] = torch.zeros(3072, 1)
+    lora = tmp_path / "pytorch_lora_weights.safetensors"
+    save_file(state, lora)
+    with pytest.warns(VfxgenWarning, match="guessed the release recipe"):
+        guessed = resolve_recipe({}, lora)
+    assert guessed.source.startswith("guessed: release") and guessed.rgb == "straight"
+    monkeypatch.setattr(recipe_module, "RELEASE_SHA256", frozenset({file_sha256(lora)}))
+    known = resolve_recipe({}, lora)
+    assert known.source == "TransPixar release (sha256)" and known.vae_tiling
+    assert resolve_recipe({}, lora, base="vfxgen").source == "vfxgen default"  # --recipe always wins
 
 
 def test_bundled_model_recipe_is_recorded_in_the_manifest(tmp_path):

@@ -85,6 +85,7 @@ def save_tiny_model_dir(path, kind: str = "t2v", lora_seed: int | None = 5):
     from transformers import ByT5Tokenizer, T5Config, T5EncoderModel
 
     from vfxgen.models.transpixar import apply_transpixar, save_rgba_lora
+    from vfxgen.pipelines.recipe import VFXGEN_DEFAULT, recipe_metadata
 
     torch.manual_seed(0)
     transformer = tiny_transformer("i2v" if kind == "i2v" else "5b")
@@ -104,5 +105,6 @@ def save_tiny_model_dir(path, kind: str = "t2v", lora_seed: int | None = 5):
             for p in transformer.parameters():
                 if p.requires_grad:
                     p.copy_(torch.randn(p.shape, generator=g) * 0.3)
-        save_rgba_lora(transformer, path / "transpixar_lora.safetensors")
+        # Recorded as `vfxgen train` records it, so the tiny model is not a metadata-less (guessed) LoRA.
+        save_rgba_lora(transformer, path / "transpixar_lora.safetensors", recipe_metadata(VFXGEN_DEFAULT))
     return path

@@ -64,7 +64,7 @@ def run_jobs(
     shot.checked()
     lora_path = resolve_lora(lora, info)
     recipe = load.recipe_for(info, lora_path)
-    lora_hash = file_sha256(lora_path, 16) if resume else ""  # resume compares it with finished shots
+    lora_hash = file_sha256(lora_path) if resume else ""  # resume compares it with finished shots
     seen: set[Path] = set()
     plan = []
     for job in jobs:

@@ -143,13 +143,23 @@ def resolve_lora(lora: str | os.PathLike | None, info: ModelInfo) -> Path:
     return path
 
 
+_HASHES: dict[tuple[str, int, int], str] = {}
+
+
 def file_sha256(path: Path, limit: int | None = None) -> str:
-    """Content hash for the manifest (so a shot names exactly the weights it was made with)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()[:limit] if limit else digest.hexdigest()
+    """Content hash for the manifest (so a shot names exactly the weights it was made with).
+
+    Cached by path, size and mtime for the life of the process: weights are hashed once per batch, not
+    once per shot (a 28 GB checkpoint takes minutes)."""
+    stat = Path(path).stat()
+    key = (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _HASHES:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        _HASHES[key] = digest.hexdigest()
+    return _HASHES[key][:limit] if limit else _HASHES[key]
 
 
 def _read_json(path: Path, what: str) -> dict:

@@ -19,9 +19,14 @@ Where a recipe comes from, first match wins for each field:
 1. CLI flags (`--rgb`, `--alpha-reduce`, `--scheduler`, `--noise`, ...; `--recipe release` starts from
    the release's recipe whatever the files say);
 2. the LoRA's safetensors metadata `vfxgen:recipe` (written by `vfxgen train`);
-3. a LoRA without that metadata in the release's layout on a 5B-shaped transformer: `RELEASE`;
+3. a LoRA whose sha256 is the released file's (`RELEASE_SHA256`): `RELEASE`;
 4. the model folder's `vfxgen.json` key `"recipe"`;
-5. `VFXGEN_DEFAULT`.
+5. otherwise a **guess**, said in one `warning:` line naming `--recipe` and recorded as
+   `source = "guessed: ..."` in shot.json: `RELEASE` for a metadata-less LoRA in the release's layout,
+   `VFXGEN_DEFAULT` for anything else. Keys, rank and shapes cannot identify the release: vfxgen writes
+   its own LoRAs in the release's key layout, and CogVideoX-5B-I2V and 1.5-5B have the same shapes, so a
+   re-saved vfxgen LoRA or a third-party one would be read with the wrong colour convention (colour
+   multiplied by alpha twice) without a word.
 
 Cheap by design (JSON and a safetensors header only), so the whole recipe is known before any weights
 load and the manifest of every shot records exactly what was used.
@@ -111,6 +116,9 @@ RELEASE = RGBARecipe(
     source="TransPixar release",
 )
 NAMED = {"release": RELEASE, "vfxgen": VFXGEN_DEFAULT}
+#: sha256 of the released TransPixar LoRA file(s): recognised as the release without `--recipe release`.
+#: Empty until someone adds the hash of a real download (none of these machines can fetch it).
+RELEASE_SHA256: frozenset[str] = frozenset()
 _FIELDS = tuple(f.name for f in fields(RGBARecipe) if f.name != "source")
 
 
@@ -134,7 +142,9 @@ def resolve_recipe(
     else:
         recipe = _from_lora(lora_path) if lora_path is not None else None
         if recipe is None:
-            recipe = _from_dict(model_hints.get("recipe"), "model vfxgen.json") or VFXGEN_DEFAULT
+            recipe = _from_dict(model_hints.get("recipe"), "model vfxgen.json")
+        if recipe is None:
+            recipe = _guess(lora_path)
     changes = {k: v for k, v in (("scheduler", scheduler), ("timestep_spacing", timestep_spacing)) if v is not None}
     if changes:
         recipe = replace(recipe, **changes, source=f"{recipe.source} + command line")
@@ -167,7 +177,32 @@ def _from_lora(path: Path) -> RGBARecipe | None:
         except ValueError as exc:
             raise ModelError(f"{path} has a damaged {RECIPE_METADATA_KEY}", "re-export the LoRA") from exc
         return _from_dict(data, f"LoRA {path.name}")
-    return RELEASE if is_release_layout(header) else None
+    if RELEASE_SHA256 and is_release_layout(header):  # hash only what could be the release
+        from vfxgen.pipelines.model_dirs import file_sha256
+
+        if file_sha256(path) in RELEASE_SHA256:
+            return replace(RELEASE, source="TransPixar release (sha256)")
+    return None
+
+
+def _guess(lora_path: Path | None) -> RGBARecipe:
+    """Nothing says how this LoRA was trained: guess from its layout, and say so once."""
+    import warnings
+
+    from vfxgen.errors import VfxgenWarning
+
+    release = lora_path is not None and is_release_layout(read_safetensors_header(lora_path))
+    guess = RELEASE if release else VFXGEN_DEFAULT
+    name = "release" if release else "vfxgen"
+    what = f"LoRA {lora_path.name}" if lora_path is not None else "the model"
+    why = "it has the release's layout" if release else "it is not in the release's layout"
+    warnings.warn(
+        f"{what} records no RGBA recipe; guessed the {name} recipe ({why}): pass --recipe release or "
+        "--recipe vfxgen to say which",
+        VfxgenWarning,
+        stacklevel=4,
+    )
+    return replace(guess, source=f"guessed: {name} ({why})")
 
 
 def is_release_layout(header: dict) -> bool:

@@ -255,7 +255,7 @@ class RGBAPipeline:
         self.options = options
         self.recipe = recipe
         self.device = device
-        self._lora_hash = file_sha256(lora_path, 16)
+        self._lora_hash = file_sha256(lora_path)
 
     @property
     def attention(self) -> str:
