@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from vfxgen.errors import UsageError
 
-__all__ = ["check_clip_shape", "check_stride"]
+__all__ = ["check_clip_shape", "check_conditioning_image", "check_stride"]
+
+#: A still or a clip that conditions a shot is fitted to the model's frame: below this side, or beyond this
+#: aspect ratio, the fitted picture is a smear or a line of pixels, not something to animate or matte.
+MIN_CONDITIONING_SIDE = 16
+MAX_CONDITIONING_ASPECT = 4.0
 
 
 def check_clip_shape(frames: int, height: int, width: int, spatial_multiple: int = 16) -> None:
@@ -37,3 +42,21 @@ def check_stride(stride: int | None, frames: int) -> None:
     """Raise `UsageError` for a window stride below 1; `None` means "one window every `frames`"."""
     if stride is not None and stride < 1:
         raise UsageError(f"--stride must be positive, got {stride}", f"use e.g. --stride {frames}")
+
+
+def check_conditioning_image(height: int, width: int, what: str) -> None:
+    """Refuse (one `InputError`) a still or clip too small or too elongated to condition a shot."""
+    from vfxgen.errors import InputError
+
+    short, long = min(height, width), max(height, width)
+    if short < MIN_CONDITIONING_SIDE:
+        raise InputError(
+            f"{what} is {width}x{height}: at least {MIN_CONDITIONING_SIDE} px on each side is needed",
+            "give a larger picture (the model's native size is best)",
+        )
+    if long / short > MAX_CONDITIONING_ASPECT:
+        raise InputError(
+            f"{what} is {width}x{height}, an aspect ratio of {long / short:.3g}:1"
+            f" (at most {MAX_CONDITIONING_ASPECT:g}:1)",
+            "crop it closer to the model's frame first",
+        )

@@ -127,7 +127,12 @@ def check_shot_name(name: str) -> str:
 
 def parse_formats(text: str) -> tuple[str, ...]:
     """`"exr,prores"` -> `("exr", "prores")`, checked."""
-    formats = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
+    parts = [part.strip().lower() for part in text.split(",")]
+    if "" in parts:
+        raise UsageError(
+            f"--format {text!r} has an empty entry", f"list formats without gaps: {','.join(filter(None, parts))}"
+        )
+    formats = tuple(dict.fromkeys(parts))
     return ShotOptions(formats=formats).checked().formats
 
 

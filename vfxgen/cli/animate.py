@@ -75,6 +75,7 @@ def animate(
     cond = Conditioning(mode=conditioning, strength=strength, resample=resample, fit=fit)
     cond = cond.resolved(resolve_model(model).image_to_video)  # cheap: checked before any weights load
     still = read_image(image)
+    _check_still(still, image)  # before any shot starts: nothing half-made for a still that cannot work
     native = cond.mode == "native"
     jobs = build_jobs(
         prompt=prompt,
@@ -106,3 +107,14 @@ def animate(
         json_out=json_out,
         image_to_video=None,  # the model's own kind
     )
+
+
+def _check_still(still, image) -> None:
+    import numpy as np
+
+    from vfxgen.errors import InputError
+    from vfxgen.shapes import check_conditioning_image
+
+    if not np.isfinite(still).all():
+        raise InputError(f"{image} has NaN or inf pixels", "fix or clamp the still (e.g. in Nuke: Expression isnan)")
+    check_conditioning_image(still.shape[0], still.shape[1], f"the still {image}")

@@ -73,7 +73,7 @@ def formats(
     widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     for line in lines:
         typer.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
-    if sys.stdout.isatty():
+    if sys.stdout is not None and sys.stdout.isatty():  # None: stdout closed (>&-)
         typer.echo(
             "\nadd one: vfxgen.io.register_writer / register_reader, or a package with a vfxgen.formats entry point"
         )

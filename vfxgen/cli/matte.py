@@ -99,6 +99,9 @@ def matte(
     if any(Path(p).resolve() == output.resolve() for p in inputs):
         raise OutputError(f"-o {output} is the input itself", "write the shot somewhere else")
     footage = _read_footage(clip, fps)
+    from vfxgen.shapes import check_conditioning_image
+
+    check_conditioning_image(footage.height, footage.width, f"the clip {clip}")
     footage_over_black(footage, replace_alpha)  # refuse a clip with alpha before the model loads
     frames = resolve_model(model).sample_frames  # cheap: the windows are checked before the model loads
     plan_windows(footage.num_frames, frames, default_overlap(frames) if overlap is None else overlap)

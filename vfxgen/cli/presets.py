@@ -38,7 +38,7 @@ def list_cmd(
     if json_out:
         typer.echo(json.dumps([p.to_dict() for p in presets], indent=2))
         return
-    if sys.stdout.isatty():
+    if sys.stdout is not None and sys.stdout.isatty():  # None: stdout closed (>&-)
         from rich.console import Console
         from rich.table import Table
 

@@ -76,6 +76,8 @@ def colorspace_is_linear(name: str, format_name: str, float_pixels: bool = False
 
 def open_input(path: os.PathLike[str] | str, frame: int | None = None) -> oiio.ImageInput:
     """Open an image for reading with alpha left as stored (no OIIO (un)premultiplication)."""
+    if os.path.isdir(path):
+        raise InputError(f"{where(path, frame)} is a folder, not an image", "give an image file, e.g. still.png")
     if not os.path.isfile(path):
         hint = "check the path" if frame is None else "check the path and the frame range"
         raise InputError(f"{where(path, frame)} does not exist", hint)
@@ -83,7 +85,15 @@ def open_input(path: os.PathLike[str] | str, frame: int | None = None) -> oiio.I
     config.attribute("oiio:UnassociatedAlpha", 1)
     inp = oiio.ImageInput.open(os.fspath(path), config)
     if inp is None:
-        raise InputError(f"cannot read {where(path, frame)}: {oiio_error()}", "the file is corrupt or not an image")
+        error = oiio_error()
+        try:  # the OS's own reason first: "Permission denied" is not a corrupt file
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise InputError(
+                f"cannot read {where(path, frame)}: {exc.strerror or exc}", "check the file's permissions"
+            ) from None
+        raise InputError(f"cannot read {where(path, frame)}: {error}", "the file is corrupt or not an image")
     return inp
 
 
@@ -104,6 +114,7 @@ def read_pixels(path: os.PathLike[str] | str, frame: int | None = None) -> tuple
             raise InputError(f"cannot read pixels of {where(path, frame)}: {oiio_error(inp)}", "the file is corrupt")
     finally:
         inp.close()
+    _warn_misnamed(path, fmt)
     pixels = np.asarray(pixels).reshape(spec.height, spec.width, spec.nchannels)
     if read_as in _INTEGER_MAX:
         pixels = pixels.astype(np.float32) / np.float32(_INTEGER_MAX[read_as])
@@ -225,6 +236,31 @@ def _with_alpha(rgb_a: np.ndarray, path: os.PathLike[str] | str, frame: int | No
             "vfxgen clips are RGBA: export the frames with alpha, or pass require_alpha=False for alpha 1",
         )
     return np.concatenate([rgb_a, np.ones_like(rgb_a[..., :1])], axis=-1)
+
+
+#: What OIIO calls the format each suffix promises.
+_FORMAT_OF_SUFFIX = {".exr": "openexr", ".png": "png", ".tif": "tiff", ".tiff": "tiff", ".jpg": "jpeg", ".jpeg": "jpeg"}
+_WARNED_MISNAMED: set[tuple[str, str]] = set()
+
+
+def _warn_misnamed(path: os.PathLike[str] | str, fmt: str) -> None:
+    """One warning line (per folder and suffix) when a file's content is another format than its name says:
+    a PNG named .exr carries no scene-linear colour or premultiplied alpha, whatever the name promises."""
+    suffix = Path(path).suffix.lower()
+    expected = _FORMAT_OF_SUFFIX.get(suffix)
+    key = (str(Path(path).parent), suffix)
+    if expected is None or fmt == expected or key in _WARNED_MISNAMED:
+        return
+    _WARNED_MISNAMED.add(key)
+    import warnings
+
+    from vfxgen.errors import VfxgenWarning
+
+    warnings.warn(
+        f"{path} is a {fmt.upper()} file named {suffix}: read as {fmt.upper()} (rename it to what it is)",
+        VfxgenWarning,
+        stacklevel=4,
+    )
 
 
 # --- stills -----------------------------------------------------------------------------------

@@ -65,6 +65,12 @@ def read_clip(
     `fps` overrides the frame rate the source carries. `require_alpha=False` reads colour-only PNG
     sequences and movies with alpha 1 (EXR always needs an A channel).
     """
+    clip = _read_any(src, alpha_video, frame_range, fps, require_alpha)
+    _warn_alpha_range(clip, os.fspath(src))
+    return clip
+
+
+def _read_any(src, alpha_video, frame_range, fps, require_alpha) -> Clip:
     if fps is not None:
         check_fps(fps)  # 0 is not "the source's rate": leaving --fps out is
     text = os.fspath(src)
@@ -85,6 +91,26 @@ def read_clip(
     if reader.kind == "movie":
         return _cut_movie(reader.read(path, fps, require_alpha), frame_range, path)
     return _read_still_clip(path, frame_range, fps, require_alpha)
+
+
+def _warn_alpha_range(clip: Clip, src: str) -> None:
+    """Alpha outside [0, 1] (an EXR can hold it) is clamped by every integer output and by most comps: say
+    so once, with how much, instead of exporting it silently."""
+    alpha = clip.alpha
+    low, high = float(alpha.min()), float(alpha.max())
+    if low >= -1e-3 and high <= 1 + 1e-3:  # half float rounds 1.0 exactly
+        return
+    import warnings
+
+    from vfxgen.errors import VfxgenWarning
+
+    count = int(((alpha < -1e-3) | (alpha > 1 + 1e-3)).sum())
+    warnings.warn(
+        f"{src} has {count} alpha values outside [0, 1] (from {low:.4g} to {high:.4g}): integer outputs clamp "
+        "them; fix the matte at its source (vfxgen qc reports it)",
+        VfxgenWarning,
+        stacklevel=3,
+    )
 
 
 def _read_pair(
@@ -235,9 +261,7 @@ def _inside_shot(shot: Path, relative: str) -> Path:
     """A manifest file entry as a path, refusing entries that point outside the shot (data, not trust)."""
     candidate = (shot / relative).resolve()
     if shot.resolve() not in candidate.parents:
-        raise InputError(
-            f"{shot / MANIFEST} lists {relative!r} outside the shot", "the shot is damaged; regenerate it"
-        )
+        raise InputError(f"{shot / MANIFEST} lists {relative!r} outside the shot", "the shot is damaged; regenerate it")
     return shot / relative
 
 

@@ -110,10 +110,10 @@ def plan_windows(total: int, window: int, overlap: int) -> list[tuple[int, int]]
     shorter than a window gets one window `(0, window)` (its missing frames are held, see `take_window`)."""
     if total < 1:
         raise InputError("the clip has no frames", "give a clip with at least one frame")
+    if overlap >= window:  # refused for short clips too: a setting that cannot work is never silently unused
+        raise UsageError(f"--overlap {overlap} must be less than the window of {window} frames", "use a smaller one")
     if total <= window:
         return [(0, window)]
-    if overlap >= window:
-        raise UsageError(f"--overlap {overlap} must be less than the window of {window} frames", "use a smaller one")
     count = math.ceil((total - overlap) / (window - overlap))
     starts = [math.floor(k * (total - window) / (count - 1) + 0.5) for k in range(count)]
     return [(s, s + window) for s in starts]
