@@ -13,6 +13,7 @@ A new command: a module in `cli/` defining the function, one row in `COMMANDS`, 
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import traceback
@@ -154,6 +155,14 @@ def mapped_errors() -> Iterator[None]:
     except BrokenPipeError:  # `vfxgen presets list | head`: the reader left, nothing to report
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         raise typer.Exit(0) from None
+    except OSError as exc:
+        if exc.errno != errno.EBADF:
+            if STATE["debug"]:
+                traceback.print_exc(file=sys.stderr)
+            _fail(f"internal error: {type(exc).__name__}: {exc}. Rerun with --debug and report it.", 1)
+        # `vfxgen formats >&-`: standard output is closed; the output has nowhere to go.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # no second error when Python flushes stdout at exit
+        _fail("cannot write to standard output: it is closed. Run without >&-, or redirect it to a file", 5)
     except MemoryError:
         exc = OutOfMemoryError("out of host memory", "use a smaller size, fewer frames or --offload")
         _fail(exc.one_line(), exc.exit_code)
