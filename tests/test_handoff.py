@@ -122,7 +122,7 @@ def test_shot_nuke_script_parses_and_matches_the_files(acescg_shot) -> None:
     assert nk_unescape(root.get_string("project_directory")) == "[python {nuke.script_directory()}]"
     assert (int(root.get("first_frame")), int(root.get("last_frame"))) == (1001, 1005)
     # One delivery rate everywhere: manifest, EXR header, ProRes stream, Nuke Root.
-    assert manifest["fps"] == pytest.approx(23.976)
+    assert manifest["fps"] == pytest.approx(24000 / 1001, abs=1e-9)  # 23.976 typed: the exact NTSC rate
     assert read_exr_header(shot / "rgba/elem.1001.exr")["FramesPerSecond"] == (24000, 1001)
     with av.open(str(shot / "elem_prores4444.mov")) as movie:
         assert movie.streams.video[0].average_rate == Fraction(24000, 1001)

@@ -130,6 +130,47 @@ def fit_plate(plate: np.ndarray, height: int, width: int, policy: str = "error")
     return _center(_resize(plate, new_h, new_w), height, width)
 
 
+def fit_element(pixels: np.ndarray, height: int, width: int, policy: str = "error") -> np.ndarray:
+    """Bring an element's premultiplied scene-linear RGBA `[T, h, w, 4]` to the plate's `height` x `width`.
+
+    A comp is made at plate resolution, so the element is what gets scaled: the same policies as
+    `fit_plate` ("fit" keeps the whole element inside the plate, "fill" covers it and crops, "center"
+    places it unscaled, "stretch" distorts it), padding with transparency. Premultiplied linear values
+    resample correctly (edges average as light and coverage do) with no conversion.
+    """
+    if policy not in FIT_POLICIES:
+        raise UsageError(f"unknown --fit {policy!r}", f"use one of {', '.join(FIT_POLICIES)}")
+    pixels = np.asarray(pixels, dtype=np.float32)
+    h, w = pixels.shape[1:3]
+    if (h, w) == (height, width):
+        return pixels
+    if policy == "error":
+        raise UsageError(
+            f"the plate is {width}x{height} but the element is {w}x{h}",
+            "pass --fit fit (scale the element into the plate), fill (cover it), center (no scaling) or stretch",
+        )
+    if policy == "center":
+        return _center(pixels, height, width)
+    if policy == "stretch":
+        return _resize_linear(pixels, height, width)
+    scale = min(height / h, width / w) if policy == "fit" else max(height / h, width / w)
+    new_h = min(height, max(1, round(h * scale))) if policy == "fit" else max(height, round(h * scale))
+    new_w = min(width, max(1, round(w * scale))) if policy == "fit" else max(width, round(w * scale))
+    return _center(_resize_linear(pixels, new_h, new_w), height, width)
+
+
+def _resize_linear(frames: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resize every channel as stored (premultiplied linear RGBA): area average down, bilinear up."""
+    import cv2
+
+    shrinking = height <= frames.shape[1] and width <= frames.shape[2]
+    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    out = np.empty((frames.shape[0], height, width, frames.shape[3]), np.float32)
+    for t, frame in enumerate(frames):
+        out[t] = cv2.resize(frame, (width, height), interpolation=interpolation)
+    return out
+
+
 def _resize(plate: np.ndarray, height: int, width: int) -> np.ndarray:
     import cv2
 

@@ -10,7 +10,9 @@ premultiplied scene-linear colour (Nuke's Merge), written sRGB-encoded (EXR: lin
 
 Choices:
 - --fit (default error): a plate of another size is refused naming both sizes, because a silent resize
-  hides a wrong plate; stretch, fit (letterbox), fill (crop) or center (no scaling) say what to do.
+  hides a wrong plate. The comp is made at the plate's resolution, so the element is scaled: fit (the
+  whole element inside the plate), fill (the element covers the plate, cropped), center (no scaling) or
+  stretch (distorted to the plate's size).
 - --length (default error): a still plate is always held; a moving plate must have the element's frame
   count unless --length hold (hold its last frame; a longer plate is cut to the element's length).
 - Output format from OUT unless --format: `.mp4` H.264 (preview of the opaque result), `.mov` ProRes 4444,
@@ -45,7 +47,10 @@ def composite(
         Path | None, typer.Option("-o", "--output", metavar="OUT", help="Output file, directory or pattern.")
     ] = None,
     fit: Annotated[
-        str, typer.Option("--fit", help="Plate of another size: error, stretch, fit (letterbox), fill (crop), center.")
+        str,
+        typer.Option(
+            "--fit", help="Element of another size than the plate: error, fit, fill (crop), center or stretch it."
+        ),
     ] = "error",
     length: Annotated[
         str,
@@ -74,7 +79,7 @@ def composite(
     import numpy as np
 
     from vfxgen.clip import Clip
-    from vfxgen.compositing import FIT_POLICIES, LENGTH_POLICIES, fit_plate, match_length, over
+    from vfxgen.compositing import FIT_POLICIES, LENGTH_POLICIES, fit_element, match_length, over
     from vfxgen.io import check_output, format_for_output, plan_output, read_clip, read_plate, source_paths, write_clip
 
     if plate is None:
@@ -101,7 +106,10 @@ def composite(
         lookup_colorspace(plate_colorspace)  # unknown names refused before the read
     background = read_plate(plate, colorspace=plate_colorspace)
     plate_size = f"{background.shape[2]}x{background.shape[1]}"
-    background = fit_plate(background, element.height, element.width, fit)
+    # The comp is made at plate resolution: the element is scaled to the plate, never the plate down.
+    fitted = fit_element(element.pixels, background.shape[1], background.shape[2], fit)
+    if fitted is not element.pixels:
+        element = Clip(None, element.fps, element.metadata, pixels=fitted, colorspace=element.colorspace)
     held = background.shape[0] < element.num_frames
     background = match_length(background, element.num_frames, length)
     linear = over(element, background, linear=True)  # premultiplied, scene-linear: glow at alpha 0 adds on
@@ -115,7 +123,14 @@ def composite(
         from vfxgen.io.nuke import write_comp_script
 
         script = write_comp_script(
-            fg, plate, target, element, fit=fit, plate_colorspace=plate_colorspace, overwrite=overwrite
+            fg,
+            plate,
+            target,
+            element,
+            fit=fit,
+            plate_colorspace=plate_colorspace,
+            overwrite=overwrite,
+            plate_size=(background.shape[2], background.shape[1]),
         )
 
     where = target.describe() if len(written) > 1 else str(written[0])

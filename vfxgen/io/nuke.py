@@ -149,28 +149,29 @@ def comp_script(
     fit: str = "error",
     relative: bool = False,
 ) -> str:
-    """Element over plate: Read plate (B, input 0) [-> Reformat], Read element (A, input 1), Merge2 over."""
-    nodes = [_read(plate, 0, -120)]
+    """Element over plate at the plate's resolution: Read plate (B, input 0), Read element [-> Reformat to the
+    plate's format] (A, input 1), Merge2 over."""
+    nodes = [_read(plate, 0, -120), _read(element, 200, -120)]
     if fit in REFORMAT_RESIZE:
         nodes.append(
             _node(
                 "Reformat",
                 [
-                    ("format", tcl_quote(_format(element.width, element.height))),
+                    ("format", tcl_quote(_format(plate.width, plate.height))),
                     ("resize", REFORMAT_RESIZE[fit]),
-                    ("name", "Reformat_plate"),
-                    ("xpos", "0"),
+                    ("black_outside", "true"),
+                    ("name", "Reformat_element"),
+                    ("xpos", "200"),
                     ("ypos", "-40"),
                 ],
             )
         )
-    nodes.append(_read(element, 200, -120))
     merge = [("inputs", "2"), ("operation", "over"), ("name", "Merge_over"), ("label", '"A: element, B: plate"')]
     nodes.append(_node("Merge2", [*merge, ("xpos", "0"), ("ypos", "40")]))
     nodes.append(_node("Viewer", [("frame_range", f"{first}-{last}"), ("fps", _fps(fps)), ("name", "Viewer1")]))
     parts = [
         _header(f"vfxgen composite: {element.name} over {plate.name}"),
-        _root(first, last, fps, element.width, element.height, relative=relative, script=Path(script).as_posix()),
+        _root(first, last, fps, plate.width, plate.height, relative=relative, script=Path(script).as_posix()),
         *nodes,
     ]
     return "\n".join(parts) + "\n"
@@ -284,6 +285,7 @@ def write_comp_script(
     fit: str = "error",
     plate_colorspace: str | None = None,
     overwrite: bool = False,
+    plate_size: tuple[int, int] | None = None,
 ) -> Path | None:
     """Write the composite's Nuke script (element Read over plate Read); None when the element is no EXR."""
     from vfxgen.colorspaces import colorspace as lookup
@@ -324,7 +326,9 @@ def write_comp_script(
         plate_range = (1, element.num_frames)
     plate_file, plate_rel = path_for_script(plate_path, script_dir)
     plate_w, plate_h = _image_size(plate_seq.path(plate_seq.frames[0]) if is_pattern(plate_text) else plate_path)
-    plate_w, plate_h = plate_w or element.width, plate_h or element.height  # movies: the element's size
+    if plate_size is not None:  # (width, height) as the composite read it: movies have no header size here
+        plate_w, plate_h = plate_size
+    plate_w, plate_h = plate_w or element.width, plate_h or element.height
     read_plate = NukeRead(plate_file, plate_space, "Read_plate", plate_w, plate_h, *(plate_range or (None, None)))
     text = comp_script(
         element=read_element,
