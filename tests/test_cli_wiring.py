@@ -187,3 +187,36 @@ def test_progress_helper_writes_step_lines_without_a_tty_and_nothing_with_quiet(
         bar.step(1, 2)
         bar.step(2, 2)
     assert capsys.readouterr().err == ""
+
+
+def test_every_command_help_shows_examples_that_parse():
+    """The README promises an example in every --help page; each example's options must exist."""
+    import shlex
+
+    import typer.main
+
+    from vfxgen.cli.app import app
+
+    root = typer.main.get_command(app)
+    pages = []
+    for name, command in root.commands.items():
+        subs = list(command.commands.items()) if hasattr(command, "commands") else []
+        pages += [((name, sub), cmd) for sub, cmd in subs]
+        if not subs or name == "train":  # `vfxgen train --help` is the training page itself
+            pages.append(((name, None), command))
+    missing = []
+    for (name, sub), command in pages:
+        text = command.help or ""
+        if "Examples:" not in text:
+            missing.append(" ".join(filter(None, [name, sub])))
+            continue
+        for line in text.split("Examples:", 1)[1].splitlines():
+            words = shlex.split(line.split(" > ")[0].strip())
+            if not words or words[0] != "vfxgen":
+                continue
+            words = words[1:]
+            group = root.commands[words[0]]
+            grouped = hasattr(group, "commands") and len(words) > 1 and words[1] in group.commands
+            target, args = (group.commands[words[1]], words[2:]) if grouped else (group, words[1:])
+            target.make_context(" ".join(words[:2]), list(args), resilient_parsing=False)  # raises on a bad option
+    assert missing == [], f"--help without examples: {missing}"

@@ -144,12 +144,11 @@ def test_contact_sheet(tmp_path: Path) -> None:
     spec = inp.spec()
     sheet = inp.read_image(0, 0, 0, 3, "uint8")
     inp.close()
-    assert (spec.width, spec.height, spec.nchannels) == (3 * (32 + 4) + 4, 2 * (2 * 24 + 2 * 4) + 4, 3)
-    colour = sheet[4 : 4 + 24, 4 : 4 + 32].astype(int)
-    alpha = sheet[4 + 24 + 4 : 4 + 48 + 4, 4 : 4 + 32].astype(int)
-    assert (alpha[:, :16] == 0).all() and (alpha[:, 16:] == 255).all()  # the matte, as grey
-    assert (colour[14:, 16:, 0] == 255).all() and (
-        colour[14:, 16:, 1] == 0
-    ).all()  # opaque red, below the label
-    left = colour[14:, :16]  # checkerboard where alpha is 0: grey, not red
+    th, tw = 24 * 4, 32 * 4  # a tiny clip is enlarged by a whole factor to a 128 px tile: legible, blocks kept
+    assert (spec.width, spec.height, spec.nchannels) == (3 * (tw + 4) + 4, 2 * (2 * th + 2 * 4) + 4, 3)
+    colour = sheet[4 : 4 + th, 4 : 4 + tw].astype(int)
+    alpha = sheet[4 + th + 4 : 4 + 2 * th + 4, 4 : 4 + tw].astype(int)
+    assert (alpha[:, : tw // 2] == 0).all() and (alpha[:, tw // 2 :] == 255).all()  # the matte, as grey
+    assert (colour[40:, tw // 2 :, 0] == 255).all() and (colour[40:, tw // 2 :, 1] == 0).all()  # below the label
+    left = colour[40:, : tw // 2]  # checkerboard where alpha is 0: grey, not red
     assert (left[..., 0] == left[..., 1]).all() and len(np.unique(left[..., 0])) == 2

@@ -76,12 +76,20 @@ class Preset:
     builtin: bool = False
 
     def prompt_for(self, subject: str | None, style: str = "full") -> str:
-        """The prompt for a model's prompt style: `full` renders the template (CogVideoX likes long,
-        descriptive prompts); `caption` is for models trained on short element captions (the bundled
-        demo model): the user's subject as given, else the preset's `caption`."""
+        """The prompt for a model's prompt style (its vfxgen.json `prompt_style`).
+
+        `full` (CogVideoX, Wan: long descriptive prompts) renders the `prompt` template with the subject.
+        `caption` is for models trained on short element captions (the bundled demo model): they know
+        the element, not free text, so the preset's `caption` is sent (the subject would push them off
+        what they learnt; `subject_ignored` says when that happens) and a preset without a caption falls
+        back to its default subject."""
         if style == "caption":
-            return (subject or "").strip() or self.caption or self.default_subject
+            return self.caption or self.default_subject
         return self.render_prompt(subject)
+
+    def subject_ignored(self, subject: str | None, style: str) -> bool:
+        """True when `prompt_for` drops the user's subject (a caption-style model with a captioned preset)."""
+        return style == "caption" and bool((subject or "").strip()) and bool(self.caption)
 
     def render_prompt(self, subject: str | None = None) -> str:
         """The prompt with `{subject}` filled in (the preset's default subject when none is given).

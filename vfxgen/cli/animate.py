@@ -61,11 +61,16 @@ def animate(
     resample: opt.Resample = 0,
     fit: opt.Fit = "pad",
 ) -> None:
-    """Animate a still into an RGBA element, e.g. `vfxgen animate fire.png "burning fire" -o shots/fire`.
+    """Animate a still into an RGBA element.
 
     Image-to-video models: native conditioning, the shot size is the image's. Text-to-video models (the
     bundled demo, CogVideoX-5B + the released LoRA): the first frame is pinned to the still by replacement
     at every step, the shot has the model's native size (the still is fitted to it, --fit).
+
+    \b
+    Examples:
+      vfxgen animate fire.png "burning fire" -o shots/fire
+      vfxgen animate fire.exr "burning fire" -o shots/fire --strength 0.8 --fit fill
     """
     from vfxgen.cli.shots import build_jobs, run_and_report
     from vfxgen.io.images import read_image

@@ -75,7 +75,13 @@ def composite(
     overwrite: opt.Overwrite = False,
     json_out: opt.JsonOut = False,
 ) -> None:
-    """Composite an RGBA element over a plate ("over" in scene-linear light) and write the opaque result."""
+    """Composite an RGBA element over a plate ("over" in scene-linear light) and write the opaque result.
+
+    \b
+    Examples:
+      vfxgen composite shots/fireball --over plate.####.exr -o comp/
+      vfxgen composite shots/fireball --over plate.mov --fit fit --length hold -o comp.mp4
+    """
     import numpy as np
 
     from vfxgen.clip import Clip

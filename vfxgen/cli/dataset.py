@@ -26,7 +26,12 @@ def synth(
     elements: Annotated[str | None, typer.Option("--elements", help="Comma list (default: all).")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing dataset.")] = False,
 ) -> None:
-    """Procedural VFX elements with exact alpha: fire, smoke, explosion, sparks, dust, magic, lightning, ..."""
+    """Procedural VFX elements with exact alpha: fire, smoke, explosion, sparks, dust, magic, lightning, ...
+
+    \b
+    Examples:
+      vfxgen dataset synth -o data/vfx --count 2000 --frames 9 --size 64
+    """
     from vfxgen.errors import UsageError
     from vfxgen.shapes import check_clip_shape
     from vfxgen.training.data import write_dataset
@@ -86,7 +91,12 @@ def prepare(
     ] = True,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing dataset.")] = False,
 ) -> None:
-    """Cut real footage into clips: matting pairs get the paper's preprocessing, RGBA sources are cut as they are."""
+    """Cut real footage into clips: matting pairs get the paper's preprocessing, RGBA sources are cut as they are.
+
+    \b
+    Examples:
+      vfxgen dataset prepare VideoMatte240K/train -o data/matting --frames 9 --size 64 --captions captions.tsv
+    """
     from vfxgen.errors import UsageError
     from vfxgen.training.data import write_dataset
     from vfxgen.training.prepare import PrepareReport, describe, iter_items, load_captions

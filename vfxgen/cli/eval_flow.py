@@ -46,7 +46,13 @@ def eval_flow(
         typer.Option("--workers", min=1, help="Threads for optical flow (default: all available CPUs)."),
     ] = None,
 ) -> None:
-    """RGB vs alpha optical-flow difference (Farneback), mean over frame pairs; lower is better aligned."""
+    """RGB vs alpha optical-flow difference (Farneback), mean over frame pairs; lower is better aligned.
+
+    \b
+    Examples:
+      vfxgen eval-flow shots/fireball
+      vfxgen eval-flow rgb.mp4 --alpha-video alpha.mp4 --json
+    """
     from vfxgen.flow import default_workers, flow_difference, plot_flow
     from vfxgen.io import read_clip
 

@@ -85,7 +85,14 @@ def export(
     overwrite: opt.Overwrite = False,
     json_out: opt.JsonOut = False,
 ) -> None:
-    """Write an RGBA clip as one deliverable: EXR or PNG sequence, ProRes 4444, WebM, preview or contact sheet."""
+    """Write an RGBA clip as one deliverable: EXR or PNG sequence, ProRes 4444, WebM, preview or contact sheet.
+
+    \b
+    Examples:
+      vfxgen export shots/fireball -o fireball_prores4444.mov
+      vfxgen export shots/fireball/rgba/fireball.####.exr -o png/ --format png
+      vfxgen export rgb.mp4 --alpha-video alpha.mp4 -o fireball/ --format exr
+    """
     from vfxgen.io import check_output, format_for_output, plan_output, read_clip, source_paths, write_clip
 
     if output is None:

@@ -113,8 +113,12 @@ def slurm(
 ) -> None:
     """Print a Slurm array job script: task K runs `vfxgen generate --shard K+1/N --resume`.
 
-    Submit it with `sbatch job.sh`; rerun single shards with `sbatch --array=K job.sh`. Example:
-    vfxgen farm slurm --prompts shots.toml -o elements/ --array 8 --gres gpu:1 -- --device cuda > job.sh
+    Submit it with `sbatch job.sh`; rerun single shards with `sbatch --array=K job.sh`.
+
+    \b
+    Examples:
+      vfxgen farm slurm --prompts shots.toml -o elements/ --array 8 --gres gpu:1 -- --device cuda > job.sh
+      sbatch job.sh
     """
     from vfxgen.farm import slurm_script
 
@@ -150,9 +154,12 @@ def openjd(
 ) -> None:
     """Print an Open Job Description job template (Deadline Cloud, `openjd run`): one task per shard.
 
-    The shot list and output root are the job parameters Prompts and OutputRoot. Example:
-    vfxgen farm openjd --prompts shots.toml -o elements/ --shards 8 > t.yaml
-    openjd run t.yaml --step Generate -p Prompts=$PWD/shots.toml -p OutputRoot=$PWD/elements
+    The shot list and output root are the job parameters Prompts and OutputRoot.
+
+    \b
+    Examples:
+      vfxgen farm openjd --prompts shots.toml -o elements/ --shards 8 > t.yaml
+      openjd run t.yaml --step Generate -p Prompts=$PWD/shots.toml -p OutputRoot=$PWD/elements
     """
     from vfxgen.farm import job_template
 

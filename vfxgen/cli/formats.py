@@ -50,7 +50,13 @@ def format_rows() -> list[dict]:
 def formats(
     json_out: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
 ) -> None:
-    """List the formats vfxgen reads and writes (built in and from installed plugins)."""
+    """List the formats vfxgen reads and writes (built in and from installed plugins).
+
+    \b
+    Examples:
+      vfxgen formats
+      vfxgen formats --json
+    """
     rows = format_rows()
     if json_out:
         typer.echo(json.dumps(rows, indent=2))

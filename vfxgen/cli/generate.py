@@ -70,7 +70,14 @@ def generate(
     resume: opt.Resume = False,
     json_out: opt.JsonOut = False,
 ) -> None:
-    """Generate an RGBA element from text and write it as a shot directory."""
+    """Generate an RGBA element from text and write it as a shot directory.
+
+    \b
+    Examples:
+      vfxgen generate "burning fireball" -o shots/fireball
+      vfxgen generate --preset smoke --seed 3 -o shots/smoke --format exr,nk,prores,preview,contact
+      vfxgen generate --prompts shots.toml -o elements/ --seeds 0-3 --resume
+    """
     from vfxgen.cli.shots import build_jobs, run_and_report
 
     if prompts is None and not prompt and preset is None:

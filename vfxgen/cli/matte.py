@@ -78,8 +78,13 @@ def matte(
 ) -> None:
     """Pull a matte: RGB footage in, the same colour plus a generated matching alpha out, as a shot.
 
-    Example: `vfxgen matte fire_on_black.mov "burning fire" -o shots/fire`. The colour is the input's bit for
-    bit (at --strength 1); a clip that already has alpha is refused unless --replace-alpha.
+    The colour is the input's bit for bit (at --strength 1); a clip that already has alpha is refused
+    unless --replace-alpha.
+
+    \b
+    Examples:
+      vfxgen matte fire_on_black.mov "burning fire" -o shots/fire
+      vfxgen matte plates/fire.####.exr "burning fire" -o shots/fire --overlap 2
     """
     from vfxgen.cli.shots import build_jobs, run_and_report
     from vfxgen.io import source_paths

@@ -31,7 +31,13 @@ def list_cmd(
     presets_dir: opt.PresetsDir = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print every preset's settings as JSON.")] = False,
 ) -> None:
-    """List presets: name and description (a table on a terminal, plain lines otherwise)."""
+    """List presets: name and description (a table on a terminal, plain lines otherwise).
+
+    \b
+    Examples:
+      vfxgen presets list
+      vfxgen presets list --presets-dir ~/show/presets --json
+    """
     from vfxgen.presets import list_presets
 
     presets = list_presets(presets_dir)
@@ -72,6 +78,11 @@ def show_cmd(
 
     With --model (or --resolve for the bundled model): exactly what `vfxgen generate --preset NAME` would
     run with that model: its prompt style, the preset's defaults and the model's RGBA recipe applied.
+
+    \b
+    Examples:
+      vfxgen presets show fire
+      vfxgen presets show fire --subject "dragon breath" --resolve
     """
     from vfxgen.presets import describe, load_preset
 

@@ -67,7 +67,14 @@ def qc(
     flow: Annotated[bool, typer.Option("--flow/--no-flow", help="Run the RGB/alpha flow check (eval-flow).")] = True,
     json_out: opt.JsonOut = False,
 ) -> None:
-    """Check a delivered RGBA element (matte, noise, halo, border, flow, manifest); exit 9 if a check fails."""
+    """Check a delivered RGBA element (matte, noise, black, size, framing, halo, flow, manifest); exit 9 on a fail.
+
+    \b
+    Examples:
+      vfxgen qc shots/fireball
+      vfxgen qc shots/fireball --json > qc.json
+      vfxgen qc shots/smoke --threshold black_area=0.25 --strict
+    """
     from vfxgen.qc import qc_source
 
     report = qc_source(src, overrides=_parse_thresholds(threshold), flow=flow, strict=strict)

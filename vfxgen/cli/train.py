@@ -16,7 +16,7 @@ import typer
 
 from vfxgen.cli.console import StepLines, log, progress_bar
 
-train_app = typer.Typer(help="Train the alpha LoRA (or the demo model's VAE / RGB transformer).", no_args_is_help=True)
+train_app = typer.Typer(no_args_is_help=True)  # help: the callback's docstring (with its examples)
 
 
 @train_app.callback(invoke_without_command=True)
@@ -65,7 +65,15 @@ def train(
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the run's last checkpoint.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing run directory.")] = False,
 ) -> None:
-    """Train one stage; writes checkpoints, loss.csv, loss.png and the result into the run directory."""
+    """Train the alpha LoRA (or the demo model's VAE / RGB transformer), one stage per run.
+
+    Writes checkpoints, loss.csv, loss.png and the result into the run directory.
+
+    \b
+    Examples:
+      vfxgen train --model CogVideoX-5b --data data/matting -o runs/alpha --stage alpha --steps 5000
+      accelerate launch -m vfxgen train --model CogVideoX-5b --data data/matting -o runs/alpha --resume
+    """
     if ctx.invoked_subcommand is not None:
         return
     from vfxgen.errors import UsageError
@@ -119,7 +127,12 @@ def init(
     seed: Annotated[int, typer.Option("--seed", help="Initialisation seed.")] = 0,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing directory.")] = False,
 ) -> None:
-    """Write a random-initialised CogVideoX model directory to train from."""
+    """Write a random-initialised CogVideoX model directory to train from.
+
+    \b
+    Examples:
+      vfxgen train init -o models/demo --arch demo
+    """
     from vfxgen.training.architectures import init_model
 
     log(f"wrote {init_model(output, arch, seed, overwrite)}")

@@ -31,9 +31,19 @@ def sample_indices(num_frames: int, max_frames: int) -> list[int]:
     return sorted({int(round(i)) for i in np.linspace(0, num_frames - 1, count)})
 
 
+#: Tiles smaller than this on their longer side are enlarged by an integer nearest-neighbour factor: a 64 px
+#: demo frame stays legible (its pixels visible as blocks) and its frame-number label fits without smearing.
+MIN_TILE_SIDE = 128
+
+
 def thumbnail_size(height: int, width: int, thumb_size: int) -> tuple[int, int]:
-    """`(h, w)` scaled so the longer side is at most `thumb_size` (never enlarged)."""
-    scale = min(1.0, thumb_size / max(height, width))
+    """`(h, w)` scaled so the longer side is at most `thumb_size`; tiny frames enlarged by a whole factor
+    up to `MIN_TILE_SIDE`."""
+    longest = max(height, width)
+    if longest < MIN_TILE_SIDE:
+        factor = math.ceil(MIN_TILE_SIDE / longest)
+        return height * factor, width * factor
+    scale = min(1.0, thumb_size / longest)
     return max(1, round(height * scale)), max(1, round(width * scale))
 
 
@@ -80,6 +90,8 @@ def thumbnail(frame: np.ndarray, height: int, width: int) -> np.ndarray:
     """
     if frame.shape[:2] == (height, width):
         return frame
+    if height >= frame.shape[0] and width >= frame.shape[1]:  # whole-factor enlargement: blocks, not blur
+        return cv2.resize(frame, (width, height), interpolation=cv2.INTER_NEAREST)
     small = cv2.resize(premultiply(frame), (width, height), interpolation=cv2.INTER_AREA)
     return unpremultiply(small)
 
