@@ -18,7 +18,7 @@ import numpy as np
 from vfxgen.errors import LockedError, UsageError
 from vfxgen.pipelines.model_dirs import file_sha256, resolve_lora, resolve_model
 from vfxgen.pipelines.recipe import RGBARecipe
-from vfxgen.pipelines.rgba import GenerationRequest, LoadOptions, RGBAPipeline
+from vfxgen.request import GenerationRequest, LoadOptions
 from vfxgen.shot import ShotOptions, check_output_free, shot_lock, write_shot
 
 
@@ -80,7 +80,9 @@ def run_jobs(
     results: list[ShotResult] = []
     todo = [job for job, action in plan if action == "write"]
     pipeline = None
-    if todo:
+    if todo:  # torch and diffusers are imported only now: every refusal above took milliseconds
+        from vfxgen.pipelines.rgba import RGBAPipeline
+
         pipeline = RGBAPipeline.from_pretrained(model, lora, load, image_to_video=image_to_video)
     for index, (job, action) in enumerate(plan):
         result = ShotResult(job.output, "skipped") if action == "skip" else None

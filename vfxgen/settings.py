@@ -23,8 +23,8 @@ from typing import Any
 
 from vfxgen.framerate import DEFAULT_FPS
 from vfxgen.pipelines.model_dirs import ModelInfo
-from vfxgen.pipelines.rgba import GenerationRequest
 from vfxgen.presets import Preset, load_preset
+from vfxgen.request import GenerationRequest
 
 DEFAULTS: dict[str, Any] = {"seed": 0, "fps": DEFAULT_FPS, "negative_prompt": ""}
 #: Option names users write (shot lists, presets, CLI) -> GenerationRequest fields.

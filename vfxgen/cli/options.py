@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
-    from vfxgen.pipelines.rgba import LoadOptions
+    from vfxgen.request import LoadOptions
     from vfxgen.shot import ShotOptions
 
 # LoadOptions fields whose command parameter has another name (`compile` would shadow the builtin).
@@ -26,7 +26,7 @@ def load_options(params: Mapping[str, Any]) -> LoadOptions:
     the others keep LoadOptions' defaults (matte has no --cache or --compile)."""
     from dataclasses import fields
 
-    from vfxgen.pipelines.rgba import LoadOptions
+    from vfxgen.request import LoadOptions
 
     names = {f.name: LOAD_PARAMETER_NAMES.get(f.name, f.name) for f in fields(LoadOptions)}
     return LoadOptions(**{field: params[name] for field, name in names.items() if name in params})

@@ -110,7 +110,7 @@ def show_cmd(
 def resolved_rows(preset, subject, model, lora) -> list[tuple[str, object]]:
     """(field, value) of the request `generate` makes: the same `resolve_request` + model recipe."""
     from vfxgen.pipelines.model_dirs import resolve_lora, resolve_model
-    from vfxgen.pipelines.rgba import LoadOptions
+    from vfxgen.request import LoadOptions
     from vfxgen.settings import resolve_request
 
     info = resolve_model(model)

@@ -14,7 +14,7 @@ from vfxgen.cli.console import StepLines, log, progress_bar
 from vfxgen.errors import UsageError
 
 if TYPE_CHECKING:
-    from vfxgen.pipelines.rgba import LoadOptions
+    from vfxgen.request import LoadOptions
     from vfxgen.shot import ShotOptions
 
 

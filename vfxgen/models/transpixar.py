@@ -31,8 +31,8 @@ from torch import nn
 
 from vfxgen.atomic import atomic_path
 from vfxgen.errors import ModelError, UsageError
+from vfxgen.request import ATTENTION_MODES  # one list, torch-free
 
-ATTENTION_MODES = ("transpixar", "full", "rgb-isolated")
 LORA_TARGETS = ("to_q", "to_k", "to_v", "to_out.0")
 RELEASE_LORA_ALPHA = 1.0
 _PATCH_HOOK = "vfxgen_rgba_patch_embed"

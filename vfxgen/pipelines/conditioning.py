@@ -36,13 +36,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from vfxgen.clip import Clip
 from vfxgen.color import linear_to_srgb, srgb_to_linear
 from vfxgen.errors import InputError, UsageError
+
+if TYPE_CHECKING:  # torch is imported where it runs: planning a matte (windows, sizes) needs none
+    import torch
 
 CONDITIONING_MODES = ("auto", "native", "replace")
 FIT_MODES = ("pad", "stretch")
@@ -214,6 +217,8 @@ def to_model_rgb(image: np.ndarray, convention: str) -> np.ndarray:
 def encode_frames(pipe, frames: np.ndarray) -> torch.Tensor:
     """VAE-encode `[T, H, W, 3]` in [0, 1] (T = 1 or 4k + 1) -> clean latents `[1, F, C, h, w]`, scaled as
     the stock pipeline's `decode_latents` expects (posterior mean: deterministic)."""
+    import torch
+
     video = torch.from_numpy(np.ascontiguousarray(np.asarray(frames, np.float32).transpose(3, 0, 1, 2)))[None]
     video = (video * 2.0 - 1.0).to(device=pipe._execution_device, dtype=pipe.vae.dtype)  # [1, 3, T, H, W]
     with torch.inference_mode():
@@ -248,6 +253,8 @@ class ReplacementConditioning:
     tensor_inputs = ("latents", "prompt_embeds")
 
     def __init__(self, pins: Sequence[Pin], steps: int, strength: float = 1.0, resample: int = 0, seed: int = 0):
+        import torch
+
         self.pins = list(pins)
         self.steps = steps
         self.pinned_steps = max(1, round(strength * steps))
@@ -258,10 +265,14 @@ class ReplacementConditioning:
 
     # --- helpers ---
     def _noise(self, like: torch.Tensor) -> torch.Tensor:
+        import torch
+
         return torch.randn(like.shape, generator=self.generator, dtype=torch.float32).to(like.device, like.dtype)
 
     def _pinned(self, latents: torch.Tensor, scheduler, level: int | None) -> torch.Tensor:
         """`latents` with every pin set to its clean latent noised to timestep `level` (None or < 0: clean)."""
+        import torch
+
         out = latents.clone()
         for pin in self.pins:
             clean = pin.latent.to(out.device, torch.float32).expand(out.shape[0], -1, -1, -1, -1)
@@ -300,6 +311,8 @@ class ReplacementConditioning:
     def _jump(self, pipe, x_next: torch.Tensor, t: int, target: int, prompt_embeds: torch.Tensor) -> torch.Tensor:
         """One RePaint resampling jump: x_next (level `target`) -> renoised to `t` -> model -> DDIM step back
         to `target` (deterministic) -> pins re-applied."""
+        import torch
+
         scheduler = pipe.scheduler
         a_t = scheduler.alphas_cumprod[t].to(x_next.device, torch.float32)
         a_n = scheduler.alphas_cumprod[target].to(x_next.device, torch.float32)
@@ -320,6 +333,8 @@ class ReplacementConditioning:
 
     def _predict(self, pipe, x_t: torch.Tensor, t: int, prompt_embeds: torch.Tensor) -> torch.Tensor:
         """The guided model output at `x_t`, as the stock loop computes it (CFG with the step's scale)."""
+        import torch
+
         guided = prompt_embeds.shape[0] == 2 * x_t.shape[0]  # the loop concatenated [negative, positive]
         latent_in = torch.cat([x_t] * 2) if guided else x_t
         latent_in = pipe.scheduler.scale_model_input(latent_in, t).to(prompt_embeds.dtype)
