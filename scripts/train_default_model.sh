@@ -23,15 +23,15 @@ stage() {  # stage NAME ARGS...: run `vfxgen train` once to completion, resuming
   touch "$WORK/$name/DONE"
 }
 
-stage vae --model "$WORK/init" --stage vae --steps 1200 --batch 4 --lr 5e-4 --warmup-steps 50 --vae-crop 32
-stage rgb --model "$WORK/vae/model" --stage rgb --steps 2500 --batch 8 --lr 4e-4 --warmup-steps 100 \
+stage vae --model "$WORK/init" --stage vae --steps 700 --batch 4 --lr 5e-4 --warmup-steps 50 --vae-crop 32
+stage rgb --model "$WORK/vae/model" --stage rgb --steps 1800 --batch 8 --lr 4e-4 --warmup-steps 100 \
   --train-text-encoder --caption-dropout 0.1 --save-dtype fp16
-ALPHA_ARGS=(--model "$WORK/rgb/model" --stage alpha --rank 32 --lora-alpha 32 --steps 1200 --batch 8 --lr 4e-4
+ALPHA_ARGS=(--model "$WORK/rgb/model" --stage alpha --rank 32 --lora-alpha 32 --steps 900 --batch 8 --lr 4e-4
   --warmup-steps 50 --caption-dropout 0.1)
 stage alpha "${ALPHA_ARGS[@]}" --attention transpixar
 
 # Polish the VAE decoder (encoder frozen: the latent space the transformer and LoRA learnt stays the same).
-stage vae-polish --model "$WORK/rgb/model" --stage vae --vae-decoder-only --steps 800 --batch 4 --lr 3e-4 \
+stage vae-polish --model "$WORK/rgb/model" --stage vae --vae-decoder-only --steps 400 --batch 4 --lr 3e-4 \
   --warmup-steps 20 --vae-crop 32 --save-dtype fp16
 
 # Bundle: the model (fp16 safetensors) plus the alpha LoRA, renamed into place atomically.
@@ -41,9 +41,24 @@ cp -r "$WORK/vae-polish/model" "$DEST.tmp"
 cp "$WORK/alpha/transpixar_lora.safetensors" "$DEST.tmp/"
 cat > "$DEST.tmp/vfxgen.json" <<'JSON'
 {
-  "description": "vfxgen demo model: 64x64, 9 frames, trained on short procedural-element captions",
+  "description": "vfxgen demo model v2: 64x64, 9 frames, 2x VAE + patch 4, trained on short procedural-element captions",
   "prompt_style": "caption",
-  "preset_negative_prompts": false
+  "preset_negative_prompts": false,
+  "fps": 8,
+  "recipe": {
+    "rgb": "premultiplied",
+    "alpha_reduce": "mean",
+    "scheduler": "dpm",
+    "timestep_spacing": "trailing",
+    "noise": "independent",
+    "steps": 50,
+    "guidance": 6.0,
+    "dynamic_cfg": true
+  },
+  "trained_with": {
+    "rgb": "premultiplied",
+    "note": "RGB half trained as colour x alpha over black (vfxgen train --rgb premultiplied, the default) on dataset synth clips"
+  }
 }
 JSON
 rm -rf "$DEST" && mv "$DEST.tmp" "$DEST"

@@ -1,0 +1,168 @@
+"""Does every stock preset look like its name and pass vfxgen's own QC? (demo model acceptance)
+
+    python benchmarks/presets.py [--model DIR] [--seeds 0-9] [--tag v2]
+
+For each of the 9 presets and each seed, one shot through the same path as `vfxgen generate --preset P
+--seed S` (the Python API: `resolve_request` + the loaded pipeline + `write_shot`), then per shot:
+
+    visible     1-70 % of the pixels have alpha > 0.5 (per frame, on average)
+    not cut     the element is not cut by all four edges in most frames
+    black       opaque black (alpha > 0.5, scene-linear luminance < 0.005) <= 5 % of the visible element
+                (<= 25 % for smoke, dust and explosion: their presets' [qc] table)
+    colour      the element's colour family: fire, explosion, sparks, muzzle flash warm; smoke and dust grey
+                or brown; lightning, magic, water splash cool or white (mean straight colour where alpha > 0.5)
+    qc          `vfxgen qc SHOT` passes (with the limits the preset records in shot.json)
+
+Writes benchmarks/results/presets[-TAG].{json,md} and docs/images/presets[-TAG].png (per preset, the middle
+frame of every seed over a checkerboard). Never part of the test run (90 shots: minutes on a CPU).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+IMAGES = ROOT / "docs" / "images"
+FAMILY = {
+    "fire": "warm", "explosion": "warm", "sparks": "warm", "muzzle_flash": "warm",
+    "smoke": "grey/brown", "dust": "grey/brown",
+    "lightning": "cool/white", "magic": "cool/white", "water_splash": "cool/white",
+}  # fmt: skip
+REC709 = np.array([0.2126, 0.7152, 0.0722], np.float32)
+
+
+def colour_family(rgb: np.ndarray) -> str:
+    """The family of a mean straight sRGB colour: warm, grey/brown, cool/white (or other)."""
+    r, g, b = (float(x) for x in rgb)
+    value, low = max(r, g, b), min(r, g, b)
+    saturation = (value - low) / value if value > 1e-6 else 0.0
+    if saturation < 0.25:  # neutral: grey when dim or mid, white when bright
+        return "cool/white" if value > 0.75 else "grey/brown"
+    if b >= r * 0.9:
+        return "cool/white"
+    if r > b and value < 0.75 and saturation < 0.6 and g > b:
+        return "grey/brown" if r < 0.6 else "warm"  # dim desaturated orange reads as brown (dust, soot)
+    return "warm" if r > b else "other"
+
+
+def shot_criteria(premult: np.ndarray, family: str, black_limit: float) -> dict:
+    from vfxgen.color import linear_to_srgb, unpremultiply
+
+    alpha = premult[..., 3]
+    visible = alpha > 0.5
+    coverage = float(visible.reshape(len(alpha), -1).mean(1).mean())
+    cut = visible[:, 0].any(1) & visible[:, -1].any(1) & visible[:, :, 0].any(1) & visible[:, :, -1].any(1)
+    black = visible & (premult[..., :3] @ REC709 < 0.005)
+    black_fraction = float(black.sum() / max(visible.sum(), 1))
+    straight = linear_to_srgb(np.clip(unpremultiply(premult)[..., :3], 0, None))
+    mean_rgb = straight[visible].mean(0) if visible.any() else np.zeros(3)
+    got = colour_family(mean_rgb) if visible.any() else "none"
+    checks = {
+        "visible": 0.01 <= coverage <= 0.70,
+        "not_cut": float(cut.mean()) <= 0.5,
+        "black": black_fraction <= black_limit,
+        "colour": got == family,
+    }
+    return {
+        "coverage": round(coverage, 4),
+        "cut_frames": round(float(cut.mean()), 3),
+        "black": round(black_fraction, 4),
+        "mean_rgb": [round(float(x), 3) for x in mean_rgb],
+        "family": got,
+        "checks": checks,
+    }
+
+
+def parse_seeds(text: str) -> list[int]:
+    first, _, last = text.partition("-")
+    return list(range(int(first), int(last or first) + 1))
+
+
+def main() -> None:
+    from vfxgen.api import load_pipeline
+    from vfxgen.compositing import over_checkerboard
+    from vfxgen.io.contact import thumbnail
+    from vfxgen.io.images import write_png
+    from vfxgen.presets import load_preset, preset_names
+    from vfxgen.qc import qc_source
+    from vfxgen.settings import resolve_request
+    from vfxgen.shot import ShotOptions, write_shot
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None, help="model folder (default: the bundled demo model)")
+    parser.add_argument("--seeds", default="0-9")
+    parser.add_argument("--tag", default="", help="suffix of the result files, e.g. v1 for a baseline")
+    args = parser.parse_args()
+    seeds = parse_seeds(args.seeds)
+    pipe = load_pipeline(model=args.model)
+    rows, strips = [], []
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in preset_names():
+            preset = load_preset(name)
+            black_limit = preset.qc.get("black_area", 0.05)
+            strip = []
+            for seed in seeds:
+                request = resolve_request(None, pipe.info, preset=preset, options={"seed": seed})
+                clip = pipe.generate(request)
+                shot = Path(tmp) / f"{name}_{seed}"
+                write_shot(clip, shot, ShotOptions(formats=("exr", "nk")))
+                report = qc_source(shot)
+                row = {"preset": name, "seed": seed, **shot_criteria(clip.pixels, FAMILY[name], black_limit)}
+                row["checks"]["qc"] = not report.failed
+                row["qc_failed"] = [c.name for c in report.failures]
+                row["passed"] = all(row["checks"].values())
+                rows.append(row)
+                middle = clip.frames[clip.num_frames // 2]
+                strip.append(over_checkerboard(thumbnail(middle, 128, 128)[None])[0])
+                print(f"{name:13s} seed {seed}: {'PASS' if row['passed'] else 'fail'} "
+                      f"{ {k: v for k, v in row['checks'].items() if not v} or ''} {row['qc_failed'] or ''}",
+                      flush=True)  # fmt: skip
+            strips.append(np.concatenate(strip, axis=1))
+    seconds = time.perf_counter() - start
+    tag = f"-{args.tag}" if args.tag else ""
+    summary = {}
+    for name in preset_names():
+        mine = [r for r in rows if r["preset"] == name]
+        summary[name] = {
+            "passed": sum(r["passed"] for r in mine),
+            **{k: sum(r["checks"][k] for r in mine) for k in ("visible", "not_cut", "black", "colour", "qc")},
+        }
+    result = {"model": args.model or "bundled", "seeds": seeds, "seconds": round(seconds, 1), "summary": summary,
+              "shots": rows}  # fmt: skip
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"presets{tag}.json").write_text(json.dumps(result, indent=2) + "\n")
+    n = len(seeds)
+    lines = [
+        f"# Stock presets on the {'bundled demo model' if args.model is None else args.model}{tag}",
+        "",
+        f"`python benchmarks/presets.py --seeds {args.seeds}{' --tag ' + args.tag if args.tag else ''}`: "
+        f"{len(rows)} shots in {seconds:.0f} s. Shots passing every check, and each check on its own "
+        f"(of {n} seeds; target: every preset >= {max(1, round(0.8 * n))}):",
+        "",
+        "| preset | all checks | visible 1-70 % | not cut on 4 edges | black <= limit | colour family | vfxgen qc |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, s in summary.items():
+        lines.append(
+            f"| {name} | **{s['passed']}/{n}** | {s['visible']} | {s['not_cut']} | {s['black']} | {s['colour']} "
+            f"| {s['qc']} |"
+        )
+    total = sum(s["passed"] for s in summary.values())
+    lines += ["", f"All checks: {total}/{len(rows)} shots.", ""]
+    (RESULTS / f"presets{tag}.md").write_text("\n".join(lines))
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    sheet = np.concatenate([np.pad(s, ((2, 2), (0, 0), (0, 0)), constant_values=0.1) for s in strips], axis=0)
+    write_png(IMAGES / f"presets{tag}.png", sheet)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
