@@ -120,3 +120,14 @@ def test_listing_commands_with_stdout_closed_are_not_internal_errors():
             capture_output=True, text=True, timeout=60, env={**os.environ, "CI": "true"},
         )  # fmt: skip
         assert "internal error" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_matte_refuses_to_write_into_its_own_footage_folder(model, tmp_path):
+    frames = np.zeros((5, 32, 48, 4), np.float32)
+    frames[..., 3] = 1
+    write_png_sequence(Clip(frames), tmp_path / "plates", "fire", 1001)
+    before = sorted(p.name for p in (tmp_path / "plates").iterdir())
+    code, output = cli("matte", tmp_path / "plates" / "fire.####.png", "fire", "-o", tmp_path / "plates" / "m",
+                       "--model", model, "--steps", 1)  # fmt: skip
+    assert_refused(code, output, "inside the input")
+    assert sorted(p.name for p in (tmp_path / "plates").iterdir()) == before

@@ -103,6 +103,9 @@ def matte(
     refuse_unsafe_output(output, inputs)
     if any(Path(p).resolve() == output.resolve() for p in inputs):
         raise OutputError(f"-o {output} is the input itself", "write the shot somewhere else")
+    inside = [p for p in inputs if Path(p).is_dir() and Path(p).resolve() in output.resolve().parents]
+    if inside:  # as export refuses: a shot among the footage's frames mixes deliverables into the plates
+        raise OutputError(f"-o {output} is inside the input {inside[0]}", "write the shot outside the footage folder")
     footage = _read_footage(clip, fps)
     from vfxgen.shapes import check_conditioning_image
 
