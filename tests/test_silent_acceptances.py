@@ -131,3 +131,15 @@ def test_matte_refuses_to_write_into_its_own_footage_folder(model, tmp_path):
                        "--model", model, "--steps", 1)  # fmt: skip
     assert_refused(code, output, "inside the input")
     assert sorted(p.name for p in (tmp_path / "plates").iterdir()) == before
+
+
+def test_a_truncated_png_is_one_error_line_without_libpngs_own(tmp_path):
+    """libpng prints `libpng error: ...` on file descriptor 2 itself; only vfxgen's line may reach the user."""
+    write_png(tmp_path / "full.png", np.random.default_rng(1).random((32, 48, 4), dtype=np.float32), bits=16)
+    (tmp_path / "trunc.png").write_bytes((tmp_path / "full.png").read_bytes()[:200])
+    done = subprocess.run(
+        [sys.executable, "-m", "vfxgen", "export", str(tmp_path / "trunc.png"), "-o", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "CI": "true"},
+    )  # fmt: skip
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 3 and len(lines) == 1 and lines[0].startswith("error: "), done.stderr

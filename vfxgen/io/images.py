@@ -15,8 +15,11 @@ EXR and contact-sheet modules.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -74,6 +77,39 @@ def colorspace_is_linear(name: str, format_name: str, float_pixels: bool = False
     return lower.startswith("lin") or lower in {"linear", "scene_linear", "rec709_linear"}
 
 
+_C_STDERR_LOCK = threading.Lock()
+_C_STDERR_USERS = 0
+_C_STDERR_SAVED: int | None = None
+
+
+@contextmanager
+def c_library_stderr_silenced() -> Iterator[None]:
+    """Silence what C libraries print on file descriptor 2 while OIIO reads (libpng's `libpng error: ...`
+    line would otherwise precede vfxgen's own one-line error; OIIO's `geterror()` carries the same text,
+    which the error message includes). Reference-counted, so reader threads can nest it."""
+    global _C_STDERR_USERS, _C_STDERR_SAVED
+    with _C_STDERR_LOCK:
+        if _C_STDERR_USERS == 0:
+            try:
+                sys.stderr.flush()
+                _C_STDERR_SAVED = os.dup(2)
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 2)
+                os.close(devnull)
+            except (OSError, ValueError, AttributeError):  # no fd 2 (embedded, closed): nothing to silence
+                _C_STDERR_SAVED = None
+        _C_STDERR_USERS += 1
+    try:
+        yield
+    finally:
+        with _C_STDERR_LOCK:
+            _C_STDERR_USERS -= 1
+            if _C_STDERR_USERS == 0 and _C_STDERR_SAVED is not None:
+                os.dup2(_C_STDERR_SAVED, 2)
+                os.close(_C_STDERR_SAVED)
+                _C_STDERR_SAVED = None
+
+
 def open_input(path: os.PathLike[str] | str, frame: int | None = None) -> oiio.ImageInput:
     """Open an image for reading with alpha left as stored (no OIIO (un)premultiplication)."""
     if os.path.isdir(path):
@@ -103,17 +139,20 @@ def read_pixels(path: os.PathLike[str] | str, frame: int | None = None) -> tuple
     Integer files are scaled by numpy (`/255`, `/65535`); alpha is returned exactly as stored.
     Returns pixels, the spec and OIIO's format name (`"openexr"`, `"png"`, ...).
     """
-    inp = open_input(path, frame)
-    try:
-        spec = inp.spec()
-        fmt = inp.format_name()
-        native = str(spec.format)
-        read_as = native if native in _INTEGER_MAX else "float"
-        pixels = inp.read_image(0, 0, 0, spec.nchannels, read_as)
-        if pixels is None or (isinstance(pixels, np.ndarray) and pixels.size == 0):
-            raise InputError(f"cannot read pixels of {where(path, frame)}: {oiio_error(inp)}", "the file is corrupt")
-    finally:
-        inp.close()
+    with c_library_stderr_silenced():
+        inp = open_input(path, frame)
+        try:
+            spec = inp.spec()
+            fmt = inp.format_name()
+            native = str(spec.format)
+            read_as = native if native in _INTEGER_MAX else "float"
+            pixels = inp.read_image(0, 0, 0, spec.nchannels, read_as)
+            if pixels is None or (isinstance(pixels, np.ndarray) and pixels.size == 0):
+                raise InputError(
+                    f"cannot read pixels of {where(path, frame)}: {oiio_error(inp)}", "the file is corrupt"
+                )
+        finally:
+            inp.close()
     _warn_misnamed(path, fmt)
     pixels = np.asarray(pixels).reshape(spec.height, spec.width, spec.nchannels)
     if read_as in _INTEGER_MAX:
