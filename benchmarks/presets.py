@@ -80,6 +80,17 @@ def shot_criteria(premult: np.ndarray, family: str, black_limit: float) -> dict:
     }
 
 
+def _name_tile(name: str, height: int) -> np.ndarray:
+    """A dark tile with the preset's name, the first column of its row in the sheet."""
+    import cv2
+
+    tile = np.zeros((height, 128), np.uint8)
+    for i, word in enumerate(name.split("_")):
+        cv2.putText(tile, word, (6, 40 + 22 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 255, 1, cv2.LINE_AA)
+    grey = 0.12 + 0.8 * tile.astype(np.float32) / 255
+    return np.repeat(grey[..., None], 3, axis=-1)
+
+
 def parse_seeds(text: str) -> list[int]:
     first, _, last = text.partition("-")
     return list(range(int(first), int(last or first) + 1))
@@ -125,7 +136,7 @@ def main() -> None:
                 print(f"{name:13s} seed {seed}: {'PASS' if row['passed'] else 'fail'} "
                       f"{ {k: v for k, v in row['checks'].items() if not v} or ''} {row['qc_failed'] or ''}",
                       flush=True)  # fmt: skip
-            strips.append(np.concatenate(strip, axis=1))
+            strips.append(np.concatenate([_name_tile(name, 128), *strip], axis=1))
     seconds = time.perf_counter() - start
     tag = f"-{args.tag}" if args.tag else ""
     summary = {}
