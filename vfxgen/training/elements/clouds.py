@@ -73,10 +73,12 @@ def _dust(rng: np.random.Generator, frames: int, height: int, width: int) -> tup
         F32,
     ) * rng.uniform(0.92, 1.06)
     direction = rng.choice((-1.0, 1.0))
-    drift = direction * s * rng.uniform(0.15, 0.35)
-    cx = width * (0.5 + rng.uniform(-0.08, 0.08)) - 0.35 * drift
-    cy = height * (0.62 + rng.uniform(-0.08, 0.08))
-    spread = s * rng.uniform(0.17, 0.25)
+    # Kept inside the frame (a stock dust element is placed by the compositor; one cut at both sides is not):
+    # cloud half-width (spread + blob radius) plus the drift stays within about 45 % of the frame.
+    drift = direction * s * rng.uniform(0.08, 0.18)
+    cx = width * (0.5 + rng.uniform(-0.05, 0.05)) - 0.5 * drift
+    cy = height * (0.6 + rng.uniform(-0.06, 0.06))
+    spread = s * rng.uniform(0.1, 0.16)
     opacity = rng.uniform(0.55, 0.8)
     count = int(rng.integers(8, 13))
     density = np.zeros((frames, height, width), F32)

@@ -141,20 +141,20 @@ def _muzzle_flash(rng: np.random.Generator, frames: int, height: int, width: int
     ys, xs = pixel_grids(height, width)
     Y = ys[:, None]
     X = xs[None, :]
-    burst = rng.random() < 0.3  # automatic fire: repeated flashes
+    burst = rng.random() < 0.45  # automatic fire: repeated flashes
     side_view = rng.random() < 0.6
     tone = pick_one(rng, ("yellow", "orange", "white-hot"))
     shift = {"yellow": 0.05, "orange": -0.08, "white-hot": 0.15}[tone]
     cx = width * (0.5 + rng.uniform(-0.1, 0.1))
     cy = height * (0.5 + rng.uniform(-0.1, 0.1))
     direction = rng.choice((0.0, np.pi)) + rng.uniform(-0.3, 0.3)
-    size = s * rng.uniform(0.14, 0.22)
+    size = s * rng.uniform(0.18, 0.28)
     envelope = np.zeros(frames, F32)
     first = int(rng.integers(0, min(3, frames)))
-    period = int(rng.integers(3, 5))
+    period = int(rng.integers(2, 4))
     starts = range(first, frames, period) if burst else [first]
     for f0 in starts:
-        for k, v in enumerate((1.0, 0.45, 0.12)):
+        for k, v in enumerate((1.0, 0.7, 0.35)):
             if f0 + k < frames:
                 envelope[f0 + k] = max(envelope[f0 + k], v * (rng.uniform(0.85, 1.0) if k == 0 else 1.0))
     dx, dy = X - cx, Y - cy

@@ -152,12 +152,12 @@ def _water_splash(rng: np.random.Generator, frames: int, height: int, width: int
     jet = rng.random(n) < 0.15  # a central column shoots higher
     x0 = cx + np.where(jet, 0.0, ring * np.cos(theta))
     y0 = base + np.where(jet, 0.0, ring * 0.3 * np.sin(theta))
-    up_speed = s * (rng.uniform(1.3, 2.0, n) if big else rng.uniform(0.9, 1.5, n)) * np.where(jet, 1.25, 1.0)
+    up_speed = s * (rng.uniform(1.0, 1.5, n) if big else rng.uniform(0.75, 1.2, n)) * np.where(jet, 1.25, 1.0)
     out_speed = s * rng.uniform(0.15, 0.42, n) * np.where(jet, 0.08, 1.0)
     vx = out_speed * np.cos(theta)
     vy0 = -up_speed
     vyz = out_speed * 0.3 * np.sin(theta)
-    g = s * rng.uniform(3.5, 4.5)
+    g = s * rng.uniform(2.2, 2.9)  # droplets stay aloft to the last frame: the splash never empties out
     start = rng.uniform(-0.1, -0.03) + rng.uniform(0.0, 0.05, n)
     streak = 0.035
     sigma = max(0.55, s / 120)
