@@ -24,9 +24,9 @@ stage() {  # stage NAME ARGS...: run `vfxgen train` once to completion, resuming
 }
 
 stage vae --model "$WORK/init" --stage vae --steps 700 --batch 4 --lr 5e-4 --warmup-steps 50 --vae-crop 32
-stage rgb --model "$WORK/vae/model" --stage rgb --steps 1800 --batch 8 --lr 4e-4 --warmup-steps 100 \
+stage rgb --model "$WORK/vae/model" --stage rgb --steps 2200 --batch 8 --lr 4e-4 --warmup-steps 100 \
   --train-text-encoder --caption-dropout 0.1 --save-dtype fp16
-ALPHA_ARGS=(--model "$WORK/rgb/model" --stage alpha --rank 32 --lora-alpha 32 --steps 900 --batch 8 --lr 4e-4
+ALPHA_ARGS=(--model "$WORK/rgb/model" --stage alpha --rank 32 --lora-alpha 32 --steps 1000 --batch 8 --lr 4e-4
   --warmup-steps 50 --caption-dropout 0.1)
 stage alpha "${ALPHA_ARGS[@]}" --attention transpixar
 

@@ -322,7 +322,9 @@ def write_comp_script(
         plate_space = lookup("lin_rec709_scene").name
     else:
         plate_space = lookup("srgb_rec709_scene").name
-    if suffix in (".mov", ".mp4", ".webm", ".mkv", ".m4v", ".avi", ".mxf"):
+    from vfxgen.io.registry import suffixes_read
+
+    if suffix in suffixes_read("movie"):
         plate_range = (1, element.num_frames)
     plate_file, plate_rel = path_for_script(plate_path, script_dir)
     plate_w, plate_h = _image_size(plate_seq.path(plate_seq.frames[0]) if is_pattern(plate_text) else plate_path)

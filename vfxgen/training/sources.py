@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from vfxgen.errors import InputError, UsageError
+from vfxgen.io.registry import suffixes_read
 from vfxgen.training.frames import (
     centre_crop,
     image_frame_count,
@@ -33,7 +34,7 @@ from vfxgen.training.frames import (
     rgba_sequence_frames,
 )
 
-MOVIE_EXTENSIONS = (".mov", ".mp4", ".m4v", ".mkv", ".webm", ".avi", ".mxf")
+MOVIE_EXTENSIONS = suffixes_read("movie")  # the format registry's one list
 RGBA_IMAGE_EXTENSIONS = (".exr", ".png")
 _NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\.[^.]+)$")
 
