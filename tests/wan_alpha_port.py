@@ -138,13 +138,30 @@ Could NOT confirm (stated plainly, not guessed)
   U4  Noise values: the release draws on a CUDA generator (F15).  On CPU this port draws the same shape/dtype/seed
       from a CPU generator, which gives different numbers; pass ``noise_device='cuda'`` on a GPU machine to match.
       The bf16 bilinear resize of F21 also runs on CUDA in the release; CPU bf16 interpolation may round differently.
-  U5  Forward-pass equivalence of diffusers' classes with the release's own WanModel / WanVAE_ is assumed, not proven
-      here: diffusers applies RoPE in real arithmetic against float64 tables (release: float64 complex, then float),
-      uses SDPA instead of flash-attn, and its converters (loaders/single_file_utils.py ::
-      convert_wan_transformer_to_diffusers / convert_wan_vae_to_diffusers) define the key mapping used here.
+  U5  Forward-pass equivalence of diffusers' classes with the release's own WanModel / WanVAE_ was checked only on
+      CPU, float32, tiny configs (see "Verification" below), not at full size or in bf16: diffusers applies RoPE in
+      real arithmetic against float64 tables (release: float64 complex, then float), uses SDPA instead of flash-attn,
+      and its converters (loaders/single_file_utils.py :: convert_wan_transformer_to_diffusers /
+      convert_wan_vae_to_diffusers) define the key mapping used here.
   U6  Sequence padding under Ulysses parallelism (seq_len rounded up to a multiple of the SP size): for 832x480x81 the
       token count 32760 divides by 8, so no padding occurs in the released setting; other sizes are not modelled.
   U7  The seed used for the released sample videos is unknown (the shell scripts pass no --base_seed, so it is random).
+
+Verification done once while writing this port (script kept outside the repository)
+====================================================================================
+  The release's own modules (wan/modules/model_dora_lightx2v.py, lightx2v_lora_adapter.py, vae.py and
+  wan/utils/fm_solvers_unipc.py from the snapshot, with flash_attention swapped for SDPA because it asserts CUDA)
+  were run on the tiny files written by this module, on CPU in float32:
+    * DoRA + LightX2V merge (load_dora, load_lightx2v_lora) vs merge_dora/merge_lightx2v: bitwise identical.
+    * Decoder LoRA merge (load_decoder_lora) vs merge_vae_decoder_lora, both decoders: bitwise identical.
+    * FlowUniPCMultistepScheduler(shift=1).set_timesteps(4, shift=5) vs FlowUniPC: same timesteps [999, 937, 833,
+      624], same sigmas, bitwise identical steps on a random trajectory.
+    * Release WanModel forward vs converted diffusers WanTransformer3DModel (+ ReleaseTimeSinusoid): max abs diff
+      8.3e-7; whole 4-step loop (release model + release scheduler vs ``denoise``): 9.5e-7 on the final latent.
+      Without the sinusoid swap, diffusers' float32 Timesteps differs from the release's embedding by up to 4.3e-5.
+    * Release WanVAE_.decode (both merged decoders) vs converted diffusers AutoencoderKLWan: bitwise identical.
+  Not verified against the release code: render_video's uint8 path (torchvision is not installed here; the helper
+  follows make_grid's documented clamp/sub/div arithmetic) and anything on CUDA or in bf16.
 
 Original-layout key names and their diffusers counterparts (for the tiny writers)
 ==================================================================================
