@@ -363,9 +363,10 @@ def _encode_dataset(
     for start in range(0, len(data), 16):
         rgb, alpha, _ = _batch_pixels(data, range(start, min(start + 16, len(data))), rgb_convention)
         for key, video in (("rgb", rgb), ("alpha", alpha)):
-            dist = pipe.vae.encode(video.to(device)).latent_dist
-            out[f"{key}_mean"].append((dist.mean * scale).permute(0, 2, 1, 3, 4).cpu())
-            out[f"{key}_std"].append((dist.std * scale).permute(0, 2, 1, 3, 4).cpu())
+            with torch.no_grad():  # no autograd graph: the cache is data (thousands of encodes)
+                dist = pipe.vae.encode(video.to(device)).latent_dist
+                out[f"{key}_mean"].append((dist.mean * scale).permute(0, 2, 1, 3, 4).cpu())
+                out[f"{key}_std"].append((dist.std * scale).permute(0, 2, 1, 3, 4).cpu())
     result = {k: torch.cat(v) for k, v in out.items()}
     torch.save(result, cache)
     return result
