@@ -266,3 +266,42 @@ def test_bundled_model_recipe_is_recorded_in_the_manifest(tmp_path):
     assert recipe["rgb"] == "premultiplied" and recipe["source"] == "model vfxgen.json"
     assert recipe["noise"] == "shared" and generation["noise"] == "shared"
     assert generation["scheduler"] == "CogVideoXDPMScheduler" and generation["timestep_spacing"] == "trailing"
+
+
+def test_release_weights_get_a_noncommercial_notice_and_shot_json_says_so(release_files, tmp_path):
+    from typer.testing import CliRunner
+
+    from vfxgen.cli.app import app
+    from vfxgen.licences import TRANSPIXAR_RELEASE
+
+    model, lora = release_files
+    args = ["generate", "fire", "--model", str(model), "--lora", str(lora), "--steps", "1", "--format", "exr"]
+    result = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "s"), "--recipe", "release"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("noncommercial research only") == 1  # once per run
+    assert json.loads((tmp_path / "s" / "shot.json").read_text())["generation"]["weights_licence"] == TRANSPIXAR_RELEASE
+    other = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "v"), "--recipe", "vfxgen"])
+    assert other.exit_code == 0 and "noncommercial" not in other.output
+
+
+def test_weight_hashes_are_remembered_on_disk_by_path_size_and_mtime(tmp_path, monkeypatch):
+    """A farm runs a process per task: large weights are hashed once, then read from the cache while the
+    file's path, size and mtime are unchanged (a changed file is hashed again)."""
+    import os
+
+    from vfxgen.pipelines import model_dirs
+
+    monkeypatch.setenv("VFXGEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(model_dirs, "DISK_CACHE_MIN_BYTES", 0)
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(b"a" * 1000)
+    first = model_dirs.file_sha256(weights)
+    assert json.loads(model_dirs.hash_cache_file().read_text())[str(weights.resolve())]["sha256"] == first
+    stat = weights.stat()
+    weights.write_bytes(b"b" * 1000)  # same size; the mtime put back: the cache cannot tell
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    monkeypatch.setattr(model_dirs, "_HASHES", {})  # a new process
+    assert model_dirs.file_sha256(weights) == first  # read from the disk cache, not rehashed
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+    monkeypatch.setattr(model_dirs, "_HASHES", {})
+    assert model_dirs.file_sha256(weights) != first  # touched: hashed again

@@ -77,6 +77,7 @@ def run_jobs(
         free = check_output_free(job.output, overwrite=overwrite, resume=resume, expected=job.expected, options=shot)
         plan.append((job, free))
     _warn_relabelled_rate([job.request.fps for job, _ in plan], info)
+    _warn_noncommercial(recipe)
     results: list[ShotResult] = []
     todo = [job for job, action in plan if action == "write"]
     pipeline = None
@@ -97,6 +98,18 @@ def run_jobs(
         if on_done:
             on_done(result)
     return results
+
+
+def _warn_noncommercial(recipe: RGBARecipe) -> None:
+    """One warning line per run when the weights are known to be noncommercial (`vfxgen.licences`)."""
+    import warnings
+
+    from vfxgen.errors import VfxgenWarning
+    from vfxgen.licences import noncommercial_notice
+
+    notice = noncommercial_notice(recipe.source)
+    if notice:
+        warnings.warn(notice, VfxgenWarning, stacklevel=3)
 
 
 def _warn_relabelled_rate(rates: list[float], info) -> None:

@@ -144,22 +144,61 @@ def resolve_lora(lora: str | os.PathLike | None, info: ModelInfo) -> Path:
 
 
 _HASHES: dict[tuple[str, int, int], str] = {}
+#: Files at least this large are remembered on disk too (`hash_cache_file`): a farm runs one process per task.
+DISK_CACHE_MIN_BYTES = 64 * 2**20
+
+
+def hash_cache_file() -> Path:
+    """`$VFXGEN_CACHE/sha256.json` (default `~/.cache/vfxgen/`): sha256 of large weight files by path, size
+    and modification time, so each farm task does not rehash gigabytes of weights."""
+    root = os.environ.get("VFXGEN_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "vfxgen")
+    return Path(root) / "sha256.json"
 
 
 def file_sha256(path: Path, limit: int | None = None) -> str:
     """Content hash for the manifest (so a shot names exactly the weights it was made with).
 
-    Cached by path, size and mtime for the life of the process: weights are hashed once per batch, not
-    once per shot (a 28 GB checkpoint takes minutes)."""
+    Cached by path, size and mtime: in the process (a batch hashes each file once) and, for large files, on
+    disk (a 28 GB checkpoint takes minutes; a farm runs many processes). A file changed in place gets a new
+    mtime or size and is hashed again."""
     stat = Path(path).stat()
     key = (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
     if key not in _HASHES:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        _HASHES[key] = digest.hexdigest()
+        stored = _disk_cache().get(key[0]) if stat.st_size >= DISK_CACHE_MIN_BYTES else None
+        if isinstance(stored, dict) and (stored.get("size"), stored.get("mtime_ns")) == key[1:]:
+            _HASHES[key] = str(stored.get("sha256"))
+        else:
+            digest = hashlib.sha256()
+            with open(path, "rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+            _HASHES[key] = digest.hexdigest()
+            if stat.st_size >= DISK_CACHE_MIN_BYTES:
+                _remember(key, _HASHES[key])
     return _HASHES[key][:limit] if limit else _HASHES[key]
+
+
+def _disk_cache() -> dict:
+    try:
+        data = json.loads(hash_cache_file().read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _remember(key: tuple[str, int, int], digest: str) -> None:
+    """Add one hash to the disk cache (write-then-rename); a cache that cannot be written is skipped."""
+    from vfxgen.atomic import atomic_path
+
+    cache = hash_cache_file()
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        data = _disk_cache()
+        data[key[0]] = {"size": key[1], "mtime_ns": key[2], "sha256": digest}
+        with atomic_path(cache, what="hash cache") as tmp:
+            tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    except Exception:  # noqa: BLE001 - a read-only home or a racing writer only costs a rehash next time
+        return
 
 
 def _read_json(path: Path, what: str) -> dict:

@@ -25,6 +25,7 @@ from diffusers.hooks import HookRegistry, ModelHook
 from vfxgen import __version__
 from vfxgen.clip import Clip
 from vfxgen.errors import ModelError, UsageError, VfxgenWarning
+from vfxgen.licences import weights_licence
 from vfxgen.models.transpixar import apply_transpixar, check_finite_tensors, load_rgba_lora
 from vfxgen.models.vae import frames_for_latents, pad_to_odd_latents
 from vfxgen.pipelines.model_dirs import ModelInfo, file_sha256, resolve_lora, resolve_model
@@ -432,6 +433,7 @@ class RGBAPipeline:
             "model_native_size": [self.info.sample_width, self.info.sample_height, self.info.sample_frames],
             "lora": self.lora_path.name,
             "lora_sha256": self._lora_hash,
+            "weights_licence": weights_licence(self.recipe.source),
             "scheduler": type(self.pipe.scheduler).__name__,
             "timestep_spacing": self.pipe.scheduler.config.get("timestep_spacing"),
             "device": str(self.device),
