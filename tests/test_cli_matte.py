@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from tests.tiny_models import save_tiny_model_dir
 from vfxgen.cli.app import app
+from vfxgen.clip import Clip
 from vfxgen.color import srgb_to_linear
-from vfxgen.io.images import write_png
+from vfxgen.io.images import write_png, write_png_sequence
 
 runner = CliRunner()
 
@@ -131,3 +132,20 @@ def test_animate_works_with_a_text_to_video_model(tmp_path, t2v_dir):
     assert cond == {**cond, "mode": "replace", "strength": 0.8, "resample": 1, "source_size": [30, 20]}
     result = invoke("animate", tmp_path / "el.png", "-o", tmp_path / "n", "--model", t2v_dir, "--conditioning=native")
     assert_one_line_error(result, 2, "image-to-video")
+
+
+def test_api_matte_is_what_the_cli_runs(tmp_path, t2v_dir):
+    """`vfxgen.matte` (a Clip or a path) gives the shot's pixels: the same call the CLI makes."""
+    import vfxgen
+    from vfxgen.io import read_clip
+
+    frames = np.zeros((9, 32, 48, 4), np.float32)
+    frames[..., 3] = 1.0
+    frames[:, 8:24, 12:36, :3] = (0.9, 0.5, 0.1)
+    write_png_sequence(Clip(frames, fps=8.0), tmp_path / "plates", "fire", 1001)
+    source = str(tmp_path / "plates" / "fire.####.png")
+    result = invoke("matte", source, "fire", "-o", tmp_path / "shot", "--model", t2v_dir, "--steps", "1")
+    assert result.exit_code == 0, result.output
+    shot = read_clip(tmp_path / "shot")
+    by_path = vfxgen.matte(source, "fire", model=t2v_dir, steps=1, load_options={"device": "cpu"})
+    np.testing.assert_allclose(by_path.pixels, shot.pixels, atol=2e-3)  # the shot went through half-float EXR

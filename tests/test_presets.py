@@ -197,19 +197,16 @@ def test_resolve_request_precedence() -> None:
 
     info = resolve_model(None)  # the bundled model: caption prompts, no preset negatives
     fire = load_preset("fire")
-    from vfxgen.errors import VfxgenWarning
-
-    with pytest.warns(VfxgenWarning, match="knows element captions only"):
-        req = resolve_request("dragon breath", info, preset=fire, options={"steps": 20, "seed": None, "width": 64})
+    req = resolve_request("dragon breath", info, preset=fire, options={"steps": 20, "seed": None, "width": 64})
     assert req.steps == 20  # explicit option wins
     assert req.seed == fire.defaults["seed"]  # None = not given: the preset's default stays
     assert req.guidance == fire.defaults.get("guidance")  # None unless the preset sets it: the recipe's
     assert req.frames is None  # nobody set it: the model's native count
     assert req.width == 64 and req.extra == {"preset": "fire"}
-    assert req.prompt == fire.prompt_for("dragon breath", "caption") == fire.caption  # what the model knows
+    assert req.prompt == fire.prompt_for("dragon breath", "caption") == "dragon breath"  # your words, no template
+    assert resolve_request(None, info, preset=fire).prompt == fire.caption  # no subject: the preset's caption
     assert req.negative_prompt == ""  # the demo model takes no preset negatives
-    with pytest.warns(VfxgenWarning):
-        entry = resolve_request("x", info, preset=fire, options={"steps": 20}, entry={"steps": 7, "negative": "blur"})
+    entry = resolve_request("x", info, preset=fire, options={"steps": 20}, entry={"steps": 7, "negative": "blur"})
     assert entry.steps == 7 and entry.negative_prompt == "blur"
     plain = resolve_request("burning fireball", info, options={"fps": 12.0})
     assert plain.prompt == "burning fireball" and plain.fps == 12.0 and plain.steps is None and plain.extra == {}

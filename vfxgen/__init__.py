@@ -21,10 +21,11 @@ __version__ = "0.1.0"
 _LAZY = {
     "generate": "vfxgen.api",
     "animate": "vfxgen.api",
+    "matte": "vfxgen.api",
     "load_pipeline": "vfxgen.api",
-    "GenerationRequest": "vfxgen.pipelines.rgba",
+    "GenerationRequest": "vfxgen.request",
     "RGBAPipeline": "vfxgen.pipelines.rgba",
-    "LoadOptions": "vfxgen.pipelines.rgba",
+    "LoadOptions": "vfxgen.request",
     "RGBARecipe": "vfxgen.pipelines.recipe",
     "resolve_request": "vfxgen.settings",
     "write_shot": "vfxgen.shot",

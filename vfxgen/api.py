@@ -1,4 +1,4 @@
-"""The scriptable API: what `vfxgen generate` and `vfxgen animate` do, as functions returning a `Clip`.
+"""The scriptable API: what `vfxgen generate`, `animate` and `matte` do, as functions returning a `Clip`.
 
     import vfxgen
     clip = vfxgen.generate("burning fireball", seed=7)            # bundled default model
@@ -15,7 +15,8 @@ import os
 import numpy as np
 
 from vfxgen.clip import Clip
-from vfxgen.pipelines.rgba import LoadOptions, RGBAPipeline
+from vfxgen.pipelines.rgba import RGBAPipeline
+from vfxgen.request import LoadOptions
 from vfxgen.settings import resolve_request
 
 
@@ -73,3 +74,36 @@ def animate(
     pipe = _pipeline_for(pipeline, model, lora, load_options)
     request = resolve_request(prompt, pipe.info, preset=preset, presets_dir=presets_dir, options=options)
     return pipe.animate(image, request)
+
+
+def matte(
+    footage: Clip | str | os.PathLike,
+    prompt: str = "",
+    *,
+    preset: str | os.PathLike | None = None,
+    presets_dir: list[str | os.PathLike] | None = None,
+    model: str | os.PathLike | None = None,
+    lora: str | os.PathLike | None = None,
+    pipeline: RGBAPipeline | None = None,
+    load_options: LoadOptions | dict | None = None,
+    replace_alpha: bool = False,
+    strength: float = 1.0,
+    resample: int = 0,
+    fit: str = "pad",
+    overlap: int | None = None,
+    progress=None,
+    **options,
+) -> Clip:
+    """Footage (a `Clip`, or any source `read_clip` reads; colour over black) to the same colour plus a generated
+    matching alpha (`vfxgen.pipelines.conditioning.pull_matte`): what `vfxgen matte` runs. A clip that already
+    has alpha is refused unless `replace_alpha`. `options` take GenerationRequest fields (steps, seed, ...)."""
+    from vfxgen.io import read_footage
+    from vfxgen.pipelines.conditioning import Conditioning, pull_matte
+
+    clip = footage if isinstance(footage, Clip) else read_footage(footage, options.get("fps"))
+    cond = Conditioning(mode="replace", strength=strength, resample=resample, fit=fit, overlap=overlap).checked()
+    pipe = _pipeline_for(pipeline, model, lora, load_options)
+    settings = {"fps": clip.fps, **options}
+    request = resolve_request(prompt, pipe.info, preset=preset, presets_dir=presets_dir, options=settings)
+    return pull_matte(pipe, clip, request, progress, cond, replace_alpha)
+

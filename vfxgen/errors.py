@@ -39,6 +39,10 @@ class InputError(VfxgenError):
     kind = "input"
 
 
+class MissingAlphaError(InputError):
+    """A source has colour only where an RGBA clip was asked for (callers that can use a plate catch it)."""
+
+
 class OutputExistsError(VfxgenError):
     """The output already exists and `--overwrite` was not given; nothing was touched."""
 

@@ -79,17 +79,12 @@ class Preset:
         """The prompt for a model's prompt style (its vfxgen.json `prompt_style`).
 
         `full` (CogVideoX, Wan: long descriptive prompts) renders the `prompt` template with the subject.
-        `caption` is for models trained on short element captions (the bundled demo model): they know
-        the element, not free text, so the preset's `caption` is sent (the subject would push them off
-        what they learnt; `subject_ignored` says when that happens) and a preset without a caption falls
-        back to its default subject."""
+        `caption` is for models trained on short element captions (the bundled demo model), which a long
+        template pushes off what they learnt: the subject you typed is sent as it is (your words, no
+        template), and without one the preset's `caption` (a short element name), else its default subject."""
         if style == "caption":
-            return self.caption or self.default_subject
+            return (subject or "").strip() or self.caption or self.default_subject
         return self.render_prompt(subject)
-
-    def subject_ignored(self, subject: str | None, style: str) -> bool:
-        """True when `prompt_for` drops the user's subject (a caption-style model with a captioned preset)."""
-        return style == "caption" and bool((subject or "").strip()) and bool(self.caption)
 
     def render_prompt(self, subject: str | None = None) -> str:
         """The prompt with `{subject}` filled in (the preset's default subject when none is given).

@@ -54,17 +54,6 @@ def resolve_request(
     values.update(_fields({k: v for k, v in (options or {}).items() if v is not None}))
     values.update(_fields(entry or {}))
     text = loaded.prompt_for(prompt, info.prompt_style) if loaded is not None else (prompt or "")
-    if loaded is not None and loaded.subject_ignored(prompt, info.prompt_style):
-        import warnings
-
-        from vfxgen.errors import VfxgenWarning
-
-        warnings.warn(
-            f"this model knows element captions only: sent the preset's caption {text!r}, not {prompt!r} "
-            f"(models with prompt_style full get your subject in the {loaded.name} template)",
-            VfxgenWarning,
-            stacklevel=2,
-        )
     extra = {"preset": loaded.name} if loaded is not None else {}
     if loaded is not None and loaded.qc:
         extra["qc_limits"] = dict(loaded.qc)  # recorded in shot.json for `vfxgen qc` (not a generation setting)

@@ -95,12 +95,14 @@ def animate(
         ),
         image=still,
         model=model,
+        run=lambda pipeline, request, progress: pipeline.animate(still, request, progress, cond),
+        # --resume compares these with the finished shot: where the still is, what it holds, how it was pinned.
+        extra={
+            "input_image": str(Path(image).resolve()),
+            "input_sha256": file_sha256(Path(image)),
+            "conditioning": cond.record(),
+        },
     )
-    # --resume compares these with the finished shot: where the still is, what it holds, how it was pinned.
-    jobs[0].request.extra.update(
-        input_image=str(Path(image).resolve()), input_sha256=file_sha256(Path(image)), conditioning=cond.record()
-    )
-    jobs[0].run = lambda pipeline, request, progress: pipeline.animate(still, request, progress, cond)
     run_and_report(
         jobs,
         model,

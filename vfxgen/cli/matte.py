@@ -87,7 +87,7 @@ def matte(
       vfxgen matte plates/fire.####.exr "burning fire" -o shots/fire --overlap 2
     """
     from vfxgen.cli.shots import build_jobs, run_and_report
-    from vfxgen.io import source_paths
+    from vfxgen.io import read_footage, source_paths
     from vfxgen.io.safety import refuse_unsafe_output
     from vfxgen.pipelines.conditioning import (
         Conditioning,
@@ -106,7 +106,7 @@ def matte(
     inside = [p for p in inputs if Path(p).is_dir() and Path(p).resolve() in output.resolve().parents]
     if inside:  # as export refuses: a shot among the footage's frames mixes deliverables into the plates
         raise OutputError(f"-o {output} is inside the input {inside[0]}", "write the shot outside the footage folder")
-    footage = _read_footage(clip, fps)
+    footage = read_footage(clip, fps)
     from vfxgen.shapes import check_conditioning_image
 
     check_conditioning_image(footage.height, footage.width, f"the clip {clip}")
@@ -121,13 +121,9 @@ def matte(
         presets_dir=presets_dir,
         settings=opt.request_settings(ctx.params, fps=footage.fps),
         model=model,
-    )
-    # --resume compares these with the finished shot (the clip by its resolved path, not its content).
-    jobs[0].request.extra.update(
-        input_clip=str(Path(clip).resolve()), conditioning=cond.record(replace_alpha=replace_alpha)
-    )
-    jobs[0].run = lambda pipeline, request, progress: pull_matte(
-        pipeline, footage, request, progress, cond, replace_alpha
+        run=lambda pipeline, request, progress: pull_matte(pipeline, footage, request, progress, cond, replace_alpha),
+        # --resume compares these with the finished shot (the clip by its resolved path, not its content).
+        extra={"input_clip": str(Path(clip).resolve()), "conditioning": cond.record(replace_alpha=replace_alpha)},
     )
     run_and_report(
         jobs,
@@ -141,23 +137,3 @@ def matte(
         image_to_video=None,  # any model: the I2V pipeline also gets the first frame as its image
     )
 
-
-def _read_footage(src: str, fps: float | None):
-    """The clip as RGBA (alpha 1 where the source has none). EXR sequences without an A channel, which
-    `read_clip` refuses, are read as a plate: colour over black, as this command wants it."""
-    import numpy as np
-
-    from vfxgen.clip import Clip, check_fps
-    from vfxgen.errors import InputError
-    from vfxgen.io import read_clip, read_plate
-    from vfxgen.io.registry import DEFAULT_FPS
-
-    try:
-        return read_clip(src, fps=fps, require_alpha=False)
-    except InputError as exc:
-        if "lacks alpha" not in str(exc):
-            raise
-    if fps is not None:
-        check_fps(fps)
-    rgb = np.clip(read_plate(src), 0.0, None)
-    return Clip(np.concatenate([rgb, np.ones_like(rgb[..., :1])], axis=-1), fps or DEFAULT_FPS, {"source": src})

@@ -29,8 +29,13 @@ def build_jobs(
     seeds: str | None = None,
     shard: str | None = None,
     model: Path | None = None,
+    run=None,
+    extra: dict | None = None,
 ):
     """One job per shot (and per seed with --seeds), then this task's shard of them.
+
+    `run(pipeline, request, progress) -> Clip`: a custom generation (animate's conditioning, matte); `extra`:
+    inputs recorded in each request (and compared by --resume).
 
     Each shot's settings come from `vfxgen.settings.resolve_request` (shot-list entry, CLI option, preset,
     model recipe, vfxgen default), the same function the Python API and `presets show --model` use.
@@ -59,7 +64,8 @@ def build_jobs(
         base = output / spec.name if batch else output
         for seed in seed_list or [request.seed]:
             target = base.with_name(f"{base.name}_seed{seed:04d}") if seed_list else base
-            jobs.append(ShotJob(target, replace(request, seed=seed, extra=dict(request.extra)), image))
+            shot_request = replace(request, seed=seed, extra={**request.extra, **(extra or {})})
+            jobs.append(ShotJob(target, shot_request, image, run=run))
     # Launchers (torchrun / accelerate launch) shard batches automatically; a single shot is never sharded.
     chosen = parse_shard(shard) if shard else (shard_from_environment() if batch or seed_list else None)
     if chosen is not None:

@@ -2,6 +2,7 @@
 
     read_clip(src)              RGBA `Clip` from a shot directory, an image sequence, a movie with
                                 alpha, or a TransPixar rgb.mp4 + alpha.mp4 pair (`alpha_video=`)
+    read_footage(src)           footage to pull a matte from: RGBA, an EXR plate without A as colour over black
     read_plate(src)             a background plate (still, sequence or movie) as straight sRGB RGB
     write_clip(clip, out, fmt)  one deliverable (EXR/PNG sequence, ProRes, WebM, preview, contact sheet),
                                 refusing to clobber or to write into its own input, written atomically
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vfxgen.io.read import read_clip, read_plate, source_paths
+from vfxgen.io.read import read_clip, read_footage, read_plate, source_paths
 from vfxgen.io.registry import (
     _READERS,  # noqa: F401  private, still importable from here as before
     DEFAULT_FPS,  # noqa: F401
@@ -62,6 +63,7 @@ __all__ = [
     "parse_frame_range",
     "plan_output",
     "read_clip",
+    "read_footage",
     "read_exr_header",
     "read_exr_sequence",
     "read_image",

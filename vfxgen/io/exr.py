@@ -30,7 +30,7 @@ import OpenImageIO as oiio
 
 from vfxgen.clip import Clip
 from vfxgen.color import LINEAR_COLORSPACE
-from vfxgen.errors import InputError, UsageError
+from vfxgen.errors import InputError, MissingAlphaError, UsageError
 from vfxgen.framerate import DEFAULT_FPS, frame_rate
 from vfxgen.io.images import (
     colorspace_is_linear,
@@ -249,7 +249,8 @@ def _read_rgba_frame(path: Path, frame: int) -> np.ndarray:
     missing = [c for c in "RGBA" if c not in names]
     if missing:
         need = "alpha (A)" if missing == ["A"] else f"channels {','.join(missing)}"
-        raise InputError(
+        error = MissingAlphaError if missing == ["A"] else InputError
+        raise error(
             f"{where(path, frame)} has {len(names)} channels ({','.join(names)}) and lacks {need}",
             "vfxgen reads RGBA EXRs: write R,G,B,A (premultiplied) from your compositor",
         )

@@ -29,7 +29,7 @@ import OpenImageIO as oiio
 from vfxgen.atomic import atomic_path
 from vfxgen.clip import Clip
 from vfxgen.color import LINEAR_COLORSPACE, SRGB_COLORSPACE, linear_to_srgb, unpremultiply
-from vfxgen.errors import InputError, OutputError
+from vfxgen.errors import InputError, MissingAlphaError, OutputError
 from vfxgen.framerate import DEFAULT_FPS
 from vfxgen.io.sequence import FrameSequence, check_frame_range, find_sequence, sequence_for_output
 
@@ -270,7 +270,7 @@ def _with_alpha(rgb_a: np.ndarray, path: os.PathLike[str] | str, frame: int | No
     if rgb_a.shape[-1] == 4:
         return rgb_a
     if require_alpha:
-        raise InputError(
+        raise MissingAlphaError(
             f"{where(path, frame)} has no alpha channel (colour only)",
             "vfxgen clips are RGBA: export the frames with alpha, or pass require_alpha=False for alpha 1",
         )

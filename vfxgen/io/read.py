@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from vfxgen.clip import Clip, check_fps
-from vfxgen.errors import InputError, UsageError
+from vfxgen.errors import InputError, MissingAlphaError, UsageError
 from vfxgen.io.manifest import MANIFEST, read_manifest
 from vfxgen.io.registry import DEFAULT_FPS, PLATE_STILL_SUFFIXES, reader_for, suffix_key, suffixes_read
 from vfxgen.io.sequence import (
@@ -178,7 +178,7 @@ def _read_still_clip(path: Path, frame_range: tuple[int, int] | None, fps: float
     image = read_image(path)
     if image.shape[-1] == 3:
         if require_alpha:
-            raise InputError(
+            raise MissingAlphaError(
                 f"{path} has no alpha channel (colour only)", "vfxgen clips are RGBA: export the image with alpha"
             )
         image = np.concatenate([image, np.ones_like(image[..., :1])], axis=-1)
@@ -379,3 +379,16 @@ def source_paths(src: str | os.PathLike[str], alpha_video: str | os.PathLike[str
             raise InputError(f"alpha video {alpha_video} does not exist", "give the alpha.mp4 of the TransPixar pair")
         paths.append(Path(alpha_video))
     return paths
+
+
+def read_footage(src: str | os.PathLike[str], fps: float | None = None) -> Clip:
+    """Footage to pull a matte from, as RGBA (alpha 1 where the source has none). EXR sequences without an A
+    channel, which `read_clip` refuses, are read as a plate: colour over black."""
+    try:
+        return read_clip(src, fps=fps, require_alpha=False)
+    except MissingAlphaError:  # an EXR plate without A: read below as colour over black
+        pass
+    if fps is not None:
+        check_fps(fps)
+    rgb = np.clip(read_plate(src), 0.0, None)
+    return Clip(np.concatenate([rgb, np.ones_like(rgb[..., :1])], axis=-1), fps or DEFAULT_FPS, {"source": str(src)})

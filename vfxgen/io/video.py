@@ -358,7 +358,9 @@ def _damaged(path: Path, detail: object) -> InputError:
 
 
 def _no_alpha(path: str | os.PathLike[str], hint: str) -> InputError:
-    return InputError(f"movie {path} has no alpha channel", hint)
+    from vfxgen.errors import MissingAlphaError
+
+    return MissingAlphaError(f"movie {path} has no alpha channel", hint)
 
 
 def _decoder_for(stream: Any) -> Any:
