@@ -251,6 +251,9 @@ def test_composite_size_mismatch_and_fit(tmp_path: Path, comp_inputs: dict[str, 
     one_log_line(run(*args, "-o", tmp_path / "c"))
     image = read_image(tmp_path / "c" / "c.1001.png")
     assert image.shape == (H // 2, W // 2, 4)  # a comp is made at the plate's resolution: the element is scaled
+    script = (tmp_path / "c.nk").read_text()  # its Reads: the element's own files at their own size
+    read_element = script[script.index("Read {", script.index("Read {") + 1) :]
+    assert f'format "{W} {H} ' in read_element.split("}")[0] and f'format "{W // 2} {H // 2} ' in script
     assert np.abs(image[..., :3] - to_srgb(to_lin(0.8) * 0.5 + to_lin(0.2) * 0.5)).max() < 2e-3
     # Format from the suffix: .mp4 -> H.264 (--no-nk: c.nk, the script of the c/ comp, is not replaced).
     one_log_line(run(*args, "-o", tmp_path / "c.mp4", "--no-nk"))

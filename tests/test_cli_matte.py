@@ -86,7 +86,9 @@ def test_matte_reads_an_rgb_exr_sequence(tmp_path, t2v_dir):
     for t in range(3):
         path = str(tmp_path / "exr" / f"smoke.{1001 + t:04d}.exr")
         out = oiio.ImageOutput.create(path)
-        out.open(path, oiio.ImageSpec(24, 16, 3, oiio.HALF))
+        spec = oiio.ImageSpec(24, 16, 3, oiio.HALF)
+        spec.attribute("FramesPerSecond", oiio.TypeDesc("rational"), (24, 1))  # a 24 fps plate
+        out.open(path, spec)
         out.write_image(np.full((16, 24, 3), 0.1 * (t + 1), np.float32))
         out.close()
     result = invoke("matte", tmp_path / "exr" / "smoke.####.exr", "-o", tmp_path / "s", "--model", t2v_dir,
@@ -95,6 +97,8 @@ def test_matte_reads_an_rgb_exr_sequence(tmp_path, t2v_dir):
     frames = sorted((tmp_path / "s" / "rgba").glob("*.exr"))
     assert len(frames) == 3
     assert np.allclose(read_exr(frames[2])[..., :3], 0.3, atol=1e-3)  # the colour, linear, as it came in
+    assert json.loads((tmp_path / "s" / "shot.json").read_text())["fps"] == 24.0  # the plate's own rate
+    assert "differs from the model's native" not in result.output  # footage is not relabelled
 
 
 def test_matte_bad_inputs_are_one_line_errors(tmp_path, t2v_dir, footage):

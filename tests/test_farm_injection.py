@@ -113,3 +113,11 @@ def test_openjd_template_carries_hostile_values_as_data(tmp_path, field):
         if field == "--python":
             names = [p["name"] for p in template["parameterDefinitions"]]
             assert template["parameterDefinitions"][names.index("Python")]["default"] == value
+
+
+def test_an_attached_short_output_option_cannot_redirect_the_shots(tmp_path):
+    (tmp_path / "shots.txt").write_text("fire\n")
+    result = vfxgen("farm", "slurm", "--prompts", tmp_path / "shots.txt", "-o", tmp_path / "elements", "--array", 2,
+                    "--", f"-o{tmp_path / 'elsewhere'}", cwd=tmp_path)  # fmt: skip
+    assert_refused(result)
+    assert "-o is set by the farm job itself" in result.stderr

@@ -50,3 +50,12 @@ def test_a_shot_at_23_98_passes_its_own_qc(tmp_path):
     assert checks["manifest"]["status"] == "pass", checks["manifest"]["detail"]
     assert set(checks["manifest"]["data"]["rates"]) == {"exr header", "nuke script", "prores"}
     assert all(same_rate(r, 23.976) for r in checks["manifest"]["data"]["rates"].values())
+
+
+def test_resume_takes_the_same_rate_typed_another_way(tmp_path):
+    model = save_tiny_model_dir(tmp_path / "model")
+    runner = CliRunner()
+    base = ["generate", "fire", "-o", str(tmp_path / "s"), "--model", str(model), "--steps", "1", "--format", "exr"]
+    assert runner.invoke(app, [*base, "--fps", "23.98"]).exit_code == 0
+    again = runner.invoke(app, [*base, "--fps", "23.976", "--resume"])
+    assert again.exit_code == 0 and "skipped" in again.output, again.output

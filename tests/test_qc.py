@@ -280,3 +280,9 @@ def test_a_frame_replaced_after_delivery_fails_the_manifest_check(clean_shot: Pa
     shutil.copy(tmp_path / "other" / "elem.1003.exr", frames[2])
     manifest = next(c for c in qc_source(shot, flow=False).checks if c.name == "manifest")
     assert manifest.status == "fail" and f"rgba/{frames[2].name} changed after delivery" in manifest.detail
+
+
+def test_a_margin_that_is_not_a_whole_number_of_pixels_is_a_usage_error(clean_shot: Path) -> None:
+    for value in ("inf", "1e30", "2.5", "-1"):
+        result = runner.invoke(app, ["qc", str(clean_shot), "--no-flow", "--threshold", f"margin={value}"])
+        assert result.exit_code == 2 and result.output.startswith("error: ") and "internal" not in result.output

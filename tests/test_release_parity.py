@@ -216,6 +216,12 @@ def test_recipe_sources_and_precedence(release_files, tmp_path):
     with pytest.warns(VfxgenWarning, match="--recipe release or --recipe vfxgen"):
         guessed = resolve_recipe({}, lora)
     assert guessed.source.startswith("guessed: vfxgen") and guessed.rgb == "premultiplied"
+    import warnings
+
+    with warnings.catch_warnings(record=True) as again:
+        warnings.simplefilter("always")
+        resolve_recipe({}, lora)  # resolved again by the loader: the guess is said once per process
+    assert not [w for w in again if issubclass(w.category, VfxgenWarning)]
     hints = {"recipe": {"rgb": "straight", "noise": "shared"}}
     from_folder = resolve_recipe(hints, lora)
     assert (from_folder.rgb, from_folder.noise, from_folder.source) == ("straight", "shared", "model vfxgen.json")

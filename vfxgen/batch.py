@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from vfxgen.errors import LockedError, UsageError
+from vfxgen.framerate import frame_rate
 from vfxgen.pipelines.model_dirs import file_sha256, resolve_lora, resolve_model
 from vfxgen.pipelines.recipe import RGBARecipe
 from vfxgen.request import GenerationRequest, LoadOptions
@@ -76,7 +77,8 @@ def run_jobs(
         job.expected = expected_settings(job.request, load, recipe, info.name, lora_hash) if resume else None
         free = check_output_free(job.output, overwrite=overwrite, resume=resume, expected=job.expected, options=shot)
         plan.append((job, free))
-    _warn_relabelled_rate([job.request.fps for job, _ in plan], info)
+    # Matte keeps its footage's own rate: only generated frames can be relabelled.
+    _warn_relabelled_rate([job.request.fps for job, _ in plan if "input_clip" not in job.request.extra], info)
     _warn_noncommercial(recipe)
     results: list[ShotResult] = []
     todo = [job for job, action in plan if action == "write"]
@@ -156,7 +158,7 @@ def expected_settings(
         "alpha_reduce": request.alpha_reduce,
         "rgb": request.rgb,
         "noise": request.noise,
-        "fps": float(request.fps),
+        "fps": float(frame_rate(request.fps)),
         "timestep_spacing": recipe.timestep_spacing,
         "recipe": {"scheduler": recipe.scheduler},
         "attention": "official" if load.official_mask else load.attention,

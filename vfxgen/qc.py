@@ -112,7 +112,13 @@ class Thresholds:
                 if text.strip().lower() in ("none", "off") and name == "ends_coverage":
                     changes[name] = None
                 elif name == "margin":
-                    changes[name] = int(float(text))
+                    value = float(text)
+                    if not math.isfinite(value) or value != int(value) or not 0 <= value <= 10_000:
+                        raise UsageError(
+                            f"QC threshold margin={text!r}{where} must be a whole number of pixels",
+                            "e.g. margin=6 (0: 3 % of the short side)",
+                        )
+                    changes[name] = int(value)
                 else:
                     changes[name] = float(text)
             except ValueError:

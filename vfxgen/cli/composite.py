@@ -113,6 +113,7 @@ def composite(
     background = read_plate(plate, colorspace=plate_colorspace)
     plate_size = f"{background.shape[2]}x{background.shape[1]}"
     # The comp is made at plate resolution: the element is scaled to the plate, never the plate down.
+    source_element = element  # the .nk reads the element's own files, at their own size
     fitted = fit_element(element.pixels, background.shape[1], background.shape[2], fit)
     if fitted is not element.pixels:
         element = Clip(None, element.fps, element.metadata, pixels=fitted, colorspace=element.colorspace)
@@ -132,7 +133,7 @@ def composite(
             fg,
             plate,
             target,
-            element,
+            source_element,
             fit=fit,
             plate_colorspace=plate_colorspace,
             overwrite=overwrite,

@@ -62,6 +62,8 @@ class FarmJob:
             raise UsageError(f"the job needs at least one shard (got {self.shards!r})", "pass e.g. --array 4")
         for arg in self.generate_args:
             option = arg.split("=", 1)[0]
+            if arg.startswith("-o") and not arg.startswith("--"):
+                option = "-o"  # `-oPATH`: click reads it as -o PATH, and the last -o wins
             if option in RESERVED:
                 raise UsageError(
                     f"{option} is set by the farm job itself", "give the shot list and root with --prompts and -o"

@@ -80,24 +80,31 @@ def colorspace_is_linear(name: str, format_name: str, float_pixels: bool = False
 _C_STDERR_LOCK = threading.Lock()
 _C_STDERR_USERS = 0
 _C_STDERR_SAVED: int | None = None
+_C_STDERR_CAPTURE = None
+#: What C image libraries print on their own; OIIO's `geterror()` carries the same text into vfxgen's error.
+_C_LIBRARY_NOISE = ("libpng error", "libpng warning", "Corrupt JPEG data", "Premature end of JPEG file")
 
 
 @contextmanager
 def c_library_stderr_silenced() -> Iterator[None]:
-    """Silence what C libraries print on file descriptor 2 while OIIO reads (libpng's `libpng error: ...`
-    line would otherwise precede vfxgen's own one-line error; OIIO's `geterror()` carries the same text,
-    which the error message includes). Reference-counted, so reader threads can nest it."""
-    global _C_STDERR_USERS, _C_STDERR_SAVED
+    """Keep what C libraries print on file descriptor 2 while OIIO reads (libpng's `libpng error: ...`) from
+    reaching the user ahead of vfxgen's own one-line error. File descriptor 2 is the process's, so while
+    any reader thread is inside, everything written there goes to a temporary file; when the last one
+    leaves, it is replayed without the C libraries' lines, so other threads' warnings are delayed, never
+    lost. Reference-counted, so reader threads can nest it."""
+    global _C_STDERR_USERS, _C_STDERR_SAVED, _C_STDERR_CAPTURE
     with _C_STDERR_LOCK:
         if _C_STDERR_USERS == 0:
             try:
+                import tempfile
+
                 sys.stderr.flush()
+                capture = tempfile.TemporaryFile()
                 _C_STDERR_SAVED = os.dup(2)
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, 2)
-                os.close(devnull)
+                os.dup2(capture.fileno(), 2)
+                _C_STDERR_CAPTURE = capture
             except (OSError, ValueError, AttributeError):  # no fd 2 (embedded, closed): nothing to silence
-                _C_STDERR_SAVED = None
+                _C_STDERR_SAVED = _C_STDERR_CAPTURE = None
         _C_STDERR_USERS += 1
     try:
         yield
@@ -105,9 +112,30 @@ def c_library_stderr_silenced() -> Iterator[None]:
         with _C_STDERR_LOCK:
             _C_STDERR_USERS -= 1
             if _C_STDERR_USERS == 0 and _C_STDERR_SAVED is not None:
-                os.dup2(_C_STDERR_SAVED, 2)
-                os.close(_C_STDERR_SAVED)
-                _C_STDERR_SAVED = None
+                _replay_stderr()
+
+
+def _replay_stderr() -> None:
+    """Put fd 2 back and write what was captured meanwhile, minus the C libraries' own lines."""
+    global _C_STDERR_SAVED, _C_STDERR_CAPTURE
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+    os.dup2(_C_STDERR_SAVED, 2)
+    os.close(_C_STDERR_SAVED)
+    _C_STDERR_SAVED = None
+    capture, _C_STDERR_CAPTURE = _C_STDERR_CAPTURE, None
+    if capture is None:
+        return
+    capture.seek(0)
+    kept = [line for line in capture.read().splitlines(keepends=True) if not line.startswith(_C_LIBRARY_NOISE_B)]
+    capture.close()
+    if kept:
+        os.write(2, b"".join(kept))
+
+
+_C_LIBRARY_NOISE_B = tuple(prefix.encode() for prefix in _C_LIBRARY_NOISE)
 
 
 def open_input(path: os.PathLike[str] | str, frame: int | None = None) -> oiio.ImageInput:

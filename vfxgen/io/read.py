@@ -391,4 +391,16 @@ def read_footage(src: str | os.PathLike[str], fps: float | None = None) -> Clip:
     if fps is not None:
         check_fps(fps)
     rgb = np.clip(read_plate(src), 0.0, None)
-    return Clip(np.concatenate([rgb, np.ones_like(rgb[..., :1])], axis=-1), fps or DEFAULT_FPS, {"source": str(src)})
+    rate = fps or _exr_sequence_rate(os.fspath(src)) or DEFAULT_FPS
+    return Clip(np.concatenate([rgb, np.ones_like(rgb[..., :1])], axis=-1), rate, {"source": str(src)})
+
+
+def _exr_sequence_rate(text: str) -> float | None:
+    """The frame rate an RGB EXR sequence's first header carries (a plate keeps its own rate), else None."""
+    from vfxgen.io.exr import header_fps, read_exr_header
+
+    try:
+        first = find_sequence(text).paths()[0] if is_pattern(text) else Path(_path_and_range(text, None)[0])
+        return header_fps(read_exr_header(first)) if first.suffix.lower() == ".exr" else None
+    except (InputError, OSError, IndexError):
+        return None

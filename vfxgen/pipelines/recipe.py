@@ -119,6 +119,7 @@ NAMED = {"release": RELEASE, "vfxgen": VFXGEN_DEFAULT}
 #: sha256 of the released TransPixar LoRA file(s): recognised as the release without `--recipe release`.
 #: Empty until someone adds the hash of a real download (none of these machines can fetch it).
 RELEASE_SHA256: frozenset[str] = frozenset()
+_WARNED: set[str] = set()
 _FIELDS = tuple(f.name for f in fields(RGBARecipe) if f.name != "source")
 
 
@@ -196,12 +197,13 @@ def _guess(lora_path: Path | None) -> RGBARecipe:
     name = "release" if release else "vfxgen"
     what = f"LoRA {lora_path.name}" if lora_path is not None else "the model"
     why = "it has the release's layout" if release else "it is not in the release's layout"
-    warnings.warn(
+    message = (
         f"{what} records no RGBA recipe; guessed the {name} recipe ({why}): pass --recipe release or "
-        "--recipe vfxgen to say which",
-        VfxgenWarning,
-        stacklevel=4,
+        "--recipe vfxgen to say which"
     )
+    if message not in _WARNED:  # the recipe is resolved before loading and again by the loader: say it once
+        _WARNED.add(message)
+        warnings.warn(message, VfxgenWarning, stacklevel=4)
     return replace(guess, source=f"guessed: {name} ({why})")
 
 

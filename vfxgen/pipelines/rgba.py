@@ -25,6 +25,7 @@ from diffusers.hooks import HookRegistry, ModelHook
 from vfxgen import __version__
 from vfxgen.clip import Clip
 from vfxgen.errors import ModelError, UsageError, VfxgenWarning
+from vfxgen.framerate import frame_rate
 from vfxgen.licences import weights_licence
 from vfxgen.models.transpixar import apply_transpixar, check_finite_tensors, load_rgba_lora
 from vfxgen.models.vae import frames_for_latents, pad_to_odd_latents
@@ -422,7 +423,7 @@ class RGBAPipeline:
             "frames": req.frames,
             "height": req.height,
             "width": req.width,
-            "fps": req.fps,
+            "fps": float(frame_rate(req.fps)),  # the rate the files carry (23.98 -> 24000/1001)
             "attention": self.attention,
             "alpha_reduce": req.alpha_reduce,
             "rgb": req.rgb,
