@@ -112,6 +112,9 @@ def main() -> None:
                         "first_alpha_iou": iou(first[..., 3], truth[0]),
                         "flow": flow(animated),
                         "frame_change": float(np.abs(np.diff(animated.to_premultiplied(), axis=0)).mean()),
+                        # The pop from the still: change 1001 -> 1002 against the mean change between later frames.
+                        "first_step_change": float(np.abs(np.diff(animated.to_premultiplied(), axis=0))[0].mean()),
+                        "later_step_change": float(np.abs(np.diff(animated.to_premultiplied(), axis=0))[1:].mean()),
                         "generate_flow": flow(plain),
                         "generate_frame_change": float(np.abs(np.diff(plain.to_premultiplied(), axis=0)).mean()),
                         "truth_frame_change": float(np.abs(np.diff(rgba[..., :3] * rgba[..., 3:], axis=0)).mean()),
@@ -140,6 +143,8 @@ def report(args, pipe, rows) -> None:
                 "first_alpha_iou",
                 "flow",
                 "frame_change",
+                "first_step_change",
+                "later_step_change",
                 "generate_flow",
                 "generate_frame_change",
                 "truth_frame_change",
@@ -213,6 +218,8 @@ def markdown(meta, summary, rows) -> str:
         f"| eval-flow RGB/alpha difference (lower = aligned) | {_fmt(a['flow'])} | {_fmt(a['generate_flow'])} | - |",
         f"| mean abs frame-to-frame change | {_fmt(a['frame_change'])} | {_fmt(a['generate_frame_change'])} | "
         f"{_fmt(a['truth_frame_change'])} |",
+        f"| change 1001 -> 1002 (the pop from the still) | {_fmt(a['first_step_change'])} | - | - |",
+        f"| mean change between later frames | {_fmt(a['later_step_change'])} | - | - |",
         "",
         f"Mean wall-clock per clip: matte {_fmt(summary['seconds']['matte'], 1)} s, "
         f"animate {_fmt(summary['seconds']['animate'], 1)} s (model loaded once).",

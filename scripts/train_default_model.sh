@@ -4,8 +4,8 @@
 #
 #   bash scripts/train_default_model.sh [WORKDIR] [--ablation]
 #
-# Stages: synthetic dataset -> random demo model -> VAE -> RGB transformer (+ T5) -> TransPixar alpha LoRA
-# -> VAE decoder polish -> bundle. With --ablation it also trains the alpha LoRA with attention `full` and `rgb-isolated`
+# Stages: synthetic dataset -> random demo model (demo v2: 2x VAE, patch 4) -> VAE -> RGB transformer (+ T5)
+# -> TransPixar alpha LoRA -> bundle. (v1 polished the VAE decoder last; the 2x VAE keeps colour without it.) With --ablation it also trains the alpha LoRA with attention `full` and `rgb-isolated`
 # (a shorter recipe, same for all three, same seed) for the model card's eval-flow table.
 set -euo pipefail
 WORK=${1:-runs/default-model}
@@ -24,20 +24,16 @@ stage() {  # stage NAME ARGS...: run `vfxgen train` once to completion, resuming
 }
 
 stage vae --model "$WORK/init" --stage vae --steps 700 --batch 4 --lr 5e-4 --warmup-steps 50 --vae-crop 32
-stage rgb --model "$WORK/vae/model" --stage rgb --steps 2200 --batch 8 --lr 4e-4 --warmup-steps 100 \
+stage rgb --model "$WORK/vae/model" --stage rgb --steps 1300 --batch 8 --lr 4e-4 --warmup-steps 100 \
   --train-text-encoder --caption-dropout 0.1 --save-dtype fp16
-ALPHA_ARGS=(--model "$WORK/rgb/model" --stage alpha --rank 32 --lora-alpha 32 --steps 1000 --batch 8 --lr 4e-4
+ALPHA_ARGS=(--model "$WORK/rgb/model" --stage alpha --rank 32 --lora-alpha 32 --steps 600 --batch 8 --lr 4e-4
   --warmup-steps 50 --caption-dropout 0.1)
 stage alpha "${ALPHA_ARGS[@]}" --attention transpixar
-
-# Polish the VAE decoder (encoder frozen: the latent space the transformer and LoRA learnt stays the same).
-stage vae-polish --model "$WORK/rgb/model" --stage vae --vae-decoder-only --steps 400 --batch 4 --lr 3e-4 \
-  --warmup-steps 20 --vae-crop 32 --save-dtype fp16
 
 # Bundle: the model (fp16 safetensors) plus the alpha LoRA, renamed into place atomically.
 DEST=vfxgen/default_model
 rm -rf "$DEST.tmp"
-cp -r "$WORK/vae-polish/model" "$DEST.tmp"
+cp -r "$WORK/rgb/model" "$DEST.tmp"
 cp "$WORK/alpha/transpixar_lora.safetensors" "$DEST.tmp/"
 cat > "$DEST.tmp/vfxgen.json" <<'JSON'
 {
