@@ -10,7 +10,8 @@ import pytest
 from tests.tiny_models import save_tiny_model_dir
 from vfxgen.errors import ModelError, UsageError
 from vfxgen.pipelines.model_dirs import resolve_model
-from vfxgen.pipelines.rgba import GenerationRequest, RGBAPipeline, check_size
+from vfxgen.pipelines.rgba import GenerationRequest, RGBAPipeline
+from vfxgen.shapes import check_clip_shape as check_size
 
 
 @pytest.fixture(scope="module")

@@ -242,12 +242,13 @@ def _scan(parsed: ParsedPattern) -> dict[str, int]:
             found[match.group(1)] = int(match.group(1))
     if parsed.padding is not None:  # `####` accepts 0042 and, past the padding, 10000
         other = sorted((s for s, f in found.items() if s != f"{f:0{parsed.padding}d}"), key=len)
-        if other:  # shot.1.exr beside shot.0002.exr: reading only some of them would drop frames silently
+        if other and len(other) < len(found):  # shot.1.exr beside shot.0002.exr: reading some drops frames
             examples = ", ".join(parsed.prefix + s + parsed.suffix for s in other[:3])
             raise InputError(
                 f"frames in {parsed.directory} mix paddings: {examples} are not {parsed.padding}-digit",
                 "rename them to one padding (e.g. shot.0001.exr), or move the others away",
             )
+        found = {s: f for s, f in found.items() if s == f"{f:0{parsed.padding}d}"}  # none: "no frames match"
     return found
 
 
