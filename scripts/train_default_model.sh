@@ -4,8 +4,8 @@
 #
 #   bash scripts/train_default_model.sh [WORKDIR] [--ablation]
 #
-# Stages: synthetic dataset -> random demo model (demo v2: 2x VAE, patch 4) -> VAE -> RGB transformer (+ T5)
-# -> TransPixar alpha LoRA -> bundle. (v1 polished the VAE decoder last; the 2x VAE keeps colour without it.) With --ablation it also trains the alpha LoRA with attention `full` and `rgb-isolated`
+# Stages: synthetic dataset -> random demo model -> VAE -> RGB transformer (+ T5) -> TransPixar alpha LoRA
+# -> VAE decoder polish -> bundle. With --ablation it also trains the alpha LoRA with attention `full` and `rgb-isolated`
 # (a shorter recipe, same for all three, same seed) for the model card's eval-flow table.
 set -euo pipefail
 WORK=${1:-runs/default-model}
@@ -13,7 +13,7 @@ ABLATION=${2:-}
 SEED=0
 mkdir -p "$WORK"
 
-[ -f "$WORK/data/dataset.json" ] || vfxgen dataset synth -o "$WORK/data" --count 4000 --frames 9 --size 64 --seed $SEED --overwrite
+[ -f "$WORK/data/dataset.json" ] || vfxgen dataset synth -o "$WORK/data" --count 2000 --frames 9 --size 64 --seed $SEED --overwrite
 [ -f "$WORK/init/model_index.json" ] || vfxgen train init -o "$WORK/init" --arch demo --seed $SEED --overwrite
 
 stage() {  # stage NAME ARGS...: run `vfxgen train` once to completion, resuming from its last checkpoint
@@ -23,38 +23,27 @@ stage() {  # stage NAME ARGS...: run `vfxgen train` once to completion, resuming
   touch "$WORK/$name/DONE"
 }
 
-stage vae --model "$WORK/init" --stage vae --steps 700 --batch 4 --lr 5e-4 --warmup-steps 50 --vae-crop 32
-stage rgb --model "$WORK/vae/model" --stage rgb --steps 1300 --batch 8 --lr 4e-4 --warmup-steps 100 \
+stage vae --model "$WORK/init" --stage vae --steps 800 --batch 4 --lr 5e-4 --warmup-steps 50 --vae-crop 32
+stage rgb --model "$WORK/vae/model" --stage rgb --steps 2000 --batch 8 --lr 4e-4 --warmup-steps 100 \
   --train-text-encoder --caption-dropout 0.1 --save-dtype fp16
-ALPHA_ARGS=(--model "$WORK/rgb/model" --stage alpha --rank 32 --lora-alpha 32 --steps 600 --batch 8 --lr 4e-4
+ALPHA_ARGS=(--model "$WORK/rgb/model" --stage alpha --rank 32 --lora-alpha 32 --steps 1000 --batch 8 --lr 4e-4
   --warmup-steps 50 --caption-dropout 0.1)
 stage alpha "${ALPHA_ARGS[@]}" --attention transpixar
+
+# Polish the VAE decoder (encoder frozen: the latent space the transformer and LoRA learnt stays the same).
+stage vae-polish --model "$WORK/rgb/model" --stage vae --vae-decoder-only --steps 1000 --batch 4 --lr 3e-4 \
+  --warmup-steps 20 --vae-crop 32 --save-dtype fp16
 
 # Bundle: the model (fp16 safetensors) plus the alpha LoRA, renamed into place atomically.
 DEST=vfxgen/default_model
 rm -rf "$DEST.tmp"
-cp -r "$WORK/rgb/model" "$DEST.tmp"
+cp -r "$WORK/vae-polish/model" "$DEST.tmp"
 cp "$WORK/alpha/transpixar_lora.safetensors" "$DEST.tmp/"
 cat > "$DEST.tmp/vfxgen.json" <<'JSON'
 {
-  "description": "vfxgen demo model v2: 64x64, 9 frames, 2x VAE + patch 4, trained on short procedural-element captions",
+  "description": "vfxgen demo model: 64x64, 9 frames, trained on short procedural-element captions",
   "prompt_style": "caption",
-  "preset_negative_prompts": false,
-  "fps": 8,
-  "recipe": {
-    "rgb": "premultiplied",
-    "alpha_reduce": "mean",
-    "scheduler": "dpm",
-    "timestep_spacing": "trailing",
-    "noise": "independent",
-    "steps": 50,
-    "guidance": 6.0,
-    "dynamic_cfg": true
-  },
-  "trained_with": {
-    "rgb": "premultiplied",
-    "note": "RGB half trained as colour x alpha over black (vfxgen train --rgb premultiplied, the default) on dataset synth clips"
-  }
+  "preset_negative_prompts": false
 }
 JSON
 rm -rf "$DEST" && mv "$DEST.tmp" "$DEST"

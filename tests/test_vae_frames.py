@@ -82,3 +82,19 @@ def test_the_vae_stage_trains_on_5_frame_clips(tmp_path) -> None:
         result = runner.invoke(app, args)
         assert result.exit_code == 0, result.output
     assert (tmp_path / "run" / "loss.csv").is_file()
+
+
+@pytest.mark.parametrize("arch", ["test", "demo-v2"])
+def test_an_initialised_vae_compresses_time_as_its_config_says(tmp_path, arch):
+    """diffusers' CogVideoX VAE compresses time once per downsampling block: a 2-block VAE configured as 4x
+    decoded 9 frames to 5 (the pipeline trusts the config for the latent frame count)."""
+    from diffusers import AutoencoderKLCogVideoX
+
+    from vfxgen.training.architectures import ARCHITECTURES, init_model
+
+    init_model(tmp_path / arch, arch)
+    vae = AutoencoderKLCogVideoX.from_pretrained(tmp_path / arch, subfolder="vae")
+    width, height, frames = ARCHITECTURES[arch]["size"]
+    with torch.no_grad():
+        latents = vae.encode(torch.zeros(1, 3, frames, height, width)).latent_dist.mode()
+    assert latents.shape[2] == (frames - 1) // vae.config.temporal_compression_ratio + 1

@@ -123,7 +123,10 @@ def train(
 @train_app.command("init")
 def init(
     output: Annotated[Path, typer.Option("-o", "--output", help="Directory for the random-initialised model.")],
-    arch: Annotated[str, typer.Option("--arch", help="demo (64x64x9, the bundled model's) or test (tiny).")] = "demo",
+    arch: Annotated[
+        str,
+        typer.Option("--arch", help="demo (64x64x9, the bundled model's), demo-v2 (2x VAE, patch 4) or test (tiny)."),
+    ] = "demo",
     seed: Annotated[int, typer.Option("--seed", help="Initialisation seed.")] = 0,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing directory.")] = False,
 ) -> None:

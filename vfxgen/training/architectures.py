@@ -3,9 +3,11 @@
 The demo architecture keeps CogVideoX's structure (3D causal VAE, MM-DiT with 3D RoPE, T5 text encoder)
 at a size a 2-core CPU can train and run: 64x64 pixels, 9 frames, 8 blocks of width 256.
 
-Demo v2 trades the VAE's spatial compression for patch size: a 2x VAE (4 latent channels) reconstructs
-one-pixel sparks and bolts that a 4x VAE blurs away (alpha IoU 0.25 on sparks with the v1 VAE), and patch 4
-keeps the transformer at 8x8 tokens per latent frame, so training and inference cost what v1 did.
+`demo-v2` (in training, not bundled yet: docs/default-model.md) trades the VAE's spatial compression for patch
+size: a 2x VAE (4 latent channels) reconstructs thin sparks and bolts that the 4x VAE blurs away, and patch 4
+keeps the transformer at 8x8 tokens per latent frame. diffusers' CogVideoX VAE compresses time once per
+downsampling block, so a 2-block VAE compresses time 2x: its config must say `temporal_compression_ratio=2`
+(the pipeline derives the latent frame count from it).
 """
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ from vfxgen.quiet import quiet_libraries
 ARCHITECTURES = {
     "demo": {
         "size": (64, 64, 9),  # width, height, frames
+        "vae": dict(block_out_channels=(16, 32, 64), latent_channels=8, layers_per_block=1, norm_num_groups=8),
+        "transformer": dict(num_attention_heads=4, attention_head_dim=64, num_layers=8, time_embed_dim=128),
+        "text": dict(d_model=128, d_ff=256, d_kv=32, num_layers=2, num_heads=4),
+        "max_text_len": 64,
+    },
+    "demo-v2": {
+        "size": (64, 64, 9),
         "vae": dict(block_out_channels=(32, 64), latent_channels=4, layers_per_block=1, norm_num_groups=8),
         "transformer": dict(num_attention_heads=4, attention_head_dim=64, num_layers=8, time_embed_dim=128),
         "patch_size": 4,
@@ -68,7 +77,7 @@ def init_model(output: str | os.PathLike, arch: str = "demo", seed: int = 0, ove
         out_channels=3,
         down_block_types=("CogVideoXDownBlock3D",) * blocks,
         up_block_types=("CogVideoXUpBlock3D",) * blocks,
-        temporal_compression_ratio=4,
+        temporal_compression_ratio=min(4, 2 ** (blocks - 1)),  # one 2x time step per downsampling block
         sample_height=height,
         sample_width=width,
         **vae_cfg,
