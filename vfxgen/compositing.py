@@ -1,7 +1,8 @@
 """Compositing maths in pure numpy: the checkerboard, "over" in scene-linear light, plate fitting.
 
 All functions take and return float32 arrays; none does I/O. `over` composites a `Clip` over a plate;
-`fit_plate` and `match_length` bring a plate to the element's size and length first, by explicit policy.
+`fit_element` brings the element to the plate's size (a comp is made at plate resolution; `fit_plate` does the
+reverse for scripts that want it) and `match_length` the plate to the element's length, by explicit policy.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def over(fg: Clip | np.ndarray, plate_rgb: np.ndarray, *, linear: bool = False) 
     if plate.shape[1:3] != frames.shape[1:3]:
         raise UsageError(
             f"the plate is {plate.shape[2]}x{plate.shape[1]} but the element is {frames.shape[2]}x{frames.shape[1]}",
-            "resize it first with fit_plate (CLI: --fit stretch, fit, fill or center)",
+            "resize one first with fit_element (CLI: --fit fit, fill, center or stretch)",
         )
     if plate.shape[0] not in (1, frames.shape[0]):
         raise UsageError(
@@ -107,27 +108,14 @@ def fit_plate(plate: np.ndarray, height: int, width: int, policy: str = "error")
     when enlarging) so edges average as light does; the result is sRGB again. A plate already at
     the size is returned unchanged under every policy.
     """
-    if policy not in FIT_POLICIES:
-        raise UsageError(f"unknown --fit {policy!r}", f"use one of {', '.join(FIT_POLICIES)}")
     plate = np.asarray(plate, dtype=np.float32)
     if plate.ndim == 3:
         plate = plate[None]
-    h, w = plate.shape[1:3]
-    if (h, w) == (height, width):
-        return plate
-    if policy == "error":
-        raise UsageError(
-            f"the plate is {w}x{h} but the element is {width}x{height}",
-            "pass --fit stretch, --fit fit (letterbox), --fit fill (crop) or --fit center (no scaling)",
-        )
-    if policy == "center":
-        return _center(plate, height, width)
-    if policy == "stretch":
-        return _resize(plate, height, width)
-    scale = min(height / h, width / w) if policy == "fit" else max(height / h, width / w)
-    new_h = min(height, max(1, round(h * scale))) if policy == "fit" else max(height, round(h * scale))
-    new_w = min(width, max(1, round(w * scale))) if policy == "fit" else max(width, round(w * scale))
-    return _center(_resize(plate, new_h, new_w), height, width)
+    mismatch = UsageError(
+        f"the plate is {plate.shape[2]}x{plate.shape[1]} but the element is {width}x{height}",
+        "pass --fit stretch, --fit fit (letterbox), --fit fill (crop) or --fit center (no scaling)",
+    )
+    return _fit(plate, height, width, policy, _resize, mismatch)
 
 
 def fit_element(pixels: np.ndarray, height: int, width: int, policy: str = "error") -> np.ndarray:
@@ -138,25 +126,32 @@ def fit_element(pixels: np.ndarray, height: int, width: int, policy: str = "erro
     places it unscaled, "stretch" distorts it), padding with transparency. Premultiplied linear values
     resample correctly (edges average as light and coverage do) with no conversion.
     """
+    pixels = np.asarray(pixels, dtype=np.float32)
+    mismatch = UsageError(
+        f"the plate is {width}x{height} but the element is {pixels.shape[2]}x{pixels.shape[1]}",
+        "pass --fit fit (scale the element into the plate), fill (cover it), center (no scaling) or stretch",
+    )
+    return _fit(pixels, height, width, policy, _resize_linear, mismatch)
+
+
+def _fit(frames: np.ndarray, height: int, width: int, policy: str, resize, mismatch: UsageError) -> np.ndarray:
+    """The --fit policies on `[T, h, w, C]` frames with the caller's `resize` (plates resample in linear light
+    and stay sRGB, elements resample as stored); padding is zeros (black or transparent)."""
     if policy not in FIT_POLICIES:
         raise UsageError(f"unknown --fit {policy!r}", f"use one of {', '.join(FIT_POLICIES)}")
-    pixels = np.asarray(pixels, dtype=np.float32)
-    h, w = pixels.shape[1:3]
+    h, w = frames.shape[1:3]
     if (h, w) == (height, width):
-        return pixels
+        return frames
     if policy == "error":
-        raise UsageError(
-            f"the plate is {width}x{height} but the element is {w}x{h}",
-            "pass --fit fit (scale the element into the plate), fill (cover it), center (no scaling) or stretch",
-        )
+        raise mismatch
     if policy == "center":
-        return _center(pixels, height, width)
+        return _center(frames, height, width)
     if policy == "stretch":
-        return _resize_linear(pixels, height, width)
+        return resize(frames, height, width)
     scale = min(height / h, width / w) if policy == "fit" else max(height / h, width / w)
     new_h = min(height, max(1, round(h * scale))) if policy == "fit" else max(height, round(h * scale))
     new_w = min(width, max(1, round(w * scale))) if policy == "fit" else max(width, round(w * scale))
-    return _center(_resize_linear(pixels, new_h, new_w), height, width)
+    return _center(resize(frames, new_h, new_w), height, width)
 
 
 def _resize_linear(frames: np.ndarray, height: int, width: int) -> np.ndarray:
