@@ -274,27 +274,36 @@ def shot_lock(path: Path) -> Iterator[Path]:
         ) from None
     lock = path.parent / f".{path.name}.lock"
     me = f"{socket.gethostname()} {os.getpid()}"
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            if _lock_is_stale(lock):
-                lock.unlink(missing_ok=True)
-                continue
-            owner = lock.read_text().strip() if lock.exists() else "another job"
-            raise LockedError(
-                f"shot {path} is being written by {owner}",
-                f"wait for that job, or delete {lock} if it is dead on another host",
-            ) from None
-        with os.fdopen(fd, "w") as handle:
-            handle.write(me)
-        break
-    else:
-        raise LockedError(f"cannot take the lock {lock}", "retry the job")
-    stop = threading.Event()
-    beat = threading.Thread(target=_heartbeat, args=(lock, stop), daemon=True)
-    beat.start()
+    # A farm cancel (SIGTERM, raised as an exception at the next Python call) between creating the lock and the
+    # `try` that removes it would leave a lock behind: `created` is set right after the creating system call
+    # (no signal is raised between the two statements), and the lock is removed if anything fails after it.
+    created = False
     try:
+        for _ in range(2):
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                created = True
+            except FileExistsError:
+                if _lock_is_stale(lock):
+                    lock.unlink(missing_ok=True)
+                    continue
+                owner = lock.read_text().strip() if lock.exists() else "another job"
+                raise LockedError(
+                    f"shot {path} is being written by {owner}",
+                    f"wait for that job, or delete {lock} if it is dead on another host",
+                ) from None
+            with os.fdopen(fd, "w") as handle:
+                handle.write(me)
+            break
+        else:
+            raise LockedError(f"cannot take the lock {lock}", "retry the job")
+    except BaseException:
+        if created:
+            lock.unlink(missing_ok=True)
+        raise
+    stop = threading.Event()
+    try:
+        threading.Thread(target=_heartbeat, args=(lock, stop), daemon=True).start()
         # Ours now: clear what killed jobs left (and put back a shot one died while replacing) before the
         # caller decides anything about the shot.
         remove_stale_temporaries(path, complete=is_complete_shot)
