@@ -34,45 +34,41 @@ def refuse_control_characters(value: str, field: str) -> str:
     return value
 
 
+def _check_field(value: str, flag: str, pattern: re.Pattern[str], what: str, hint: str) -> str:
+    """The one check every scheduler field gets: no control characters, then the field's own characters."""
+    refuse_control_characters(value, flag)
+    if not pattern.fullmatch(value):
+        raise UsageError(f"{flag} {value!r} is not {what}", hint)
+    return value
+
+
 def check_job_name(value: str, flag: str = "--job-name") -> str:
     """A job name every engine accepts as it is (Slurm `--job-name`, OpenJD `name`)."""
-    refuse_control_characters(value, flag)
-    if not _NAME.fullmatch(value):
-        raise UsageError(
-            f"{flag} {value!r} is not a job name", "use letters, digits and _ . + - (at most 128), e.g. fx_sparks"
-        )
-    return value
+    return _check_field(
+        value, flag, _NAME, "a job name", "use letters, digits and _ . + - (at most 128), e.g. fx_sparks"
+    )
 
 
 def check_partition(value: str) -> str:
-    refuse_control_characters(value, "--partition")
-    if not _PARTITIONS.fullmatch(value):
-        raise UsageError(f"--partition {value!r} is not a partition name", "use e.g. --partition gpu or gpu,debug")
-    return value
+    return _check_field(value, "--partition", _PARTITIONS, "a partition name", "use e.g. --partition gpu or gpu,debug")
 
 
 def check_gres(value: str) -> str:
-    refuse_control_characters(value, "--gres")
-    if not _GRES.fullmatch(value):
-        raise UsageError(f"--gres {value!r} is not a generic-resource list", "use e.g. --gres gpu:1")
-    return value
+    return _check_field(value, "--gres", _GRES, "a generic-resource list", "use e.g. --gres gpu:1")
 
 
 def check_time_limit(value: str) -> str:
-    refuse_control_characters(value, "--time")
-    if not _TIME.fullmatch(value):
-        raise UsageError(f"--time {value!r} is not a Slurm time limit", "use e.g. --time 4:00:00 or 1-12:00:00")
-    return value
+    return _check_field(value, "--time", _TIME, "a Slurm time limit", "use e.g. --time 4:00:00 or 1-12:00:00")
 
 
 def check_sbatch_option(value: str) -> str:
-    refuse_control_characters(value, "--sbatch")
-    if not _SBATCH_OPTION.fullmatch(value):
-        raise UsageError(
-            f"--sbatch {value!r} is not one sbatch option",
-            "pass one option per --sbatch, without blanks, quotes or shell characters: e.g. --sbatch=--mem=64G",
-        )
-    return value
+    return _check_field(
+        value,
+        "--sbatch",
+        _SBATCH_OPTION,
+        "one sbatch option",
+        "pass one option per --sbatch, without blanks, quotes or shell characters: e.g. --sbatch=--mem=64G",
+    )
 
 
 def check_directive_path(value: str, flag: str) -> str:
