@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import math
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ import typer
 from typer.testing import CliRunner
 
 import vfxgen.cli
-from vfxgen.cli import options as opt
 from vfxgen.cli.app import COMMANDS, app
 from vfxgen.cli.console import STATE, StepLines, progress_bar
 from vfxgen.errors import EXIT_CODES, ModelError, UsageError
@@ -122,43 +120,6 @@ def parsed(command: str, argv: list[str]) -> dict:
     root = typer.main.get_command(app)
     ctx = typer.Context(root)
     return root.get_command(ctx, command).make_context(command, argv).params
-
-
-def test_load_options_are_built_from_the_command_options_by_name():
-    from vfxgen.pipelines.rgba import LoadOptions
-
-    params = parsed("generate", ["fire", "--attention", "full", "--device", "cpu", "--dtype", "fp32"])
-    assert opt.load_options(params) == LoadOptions(attention="full", device="cpu", dtype="fp32")
-    params = parsed("generate", ["fire", "--compile", "--cache", "fbc", "--offload", "model", "--vae-tiling"])
-    assert opt.load_options(params) == LoadOptions(compile=True, cache="fbc", offload="model", vae_tiling=True)
-    params = parsed("matte", ["clip.mov", "--scheduler", "ddim", "--recipe", "release"])  # no --cache/--compile
-    assert opt.load_options(params) == LoadOptions(scheduler="ddim", recipe="release")
-    params = parsed("animate", ["still.png", "--timestep-spacing", "leading", "--vae-slicing"])
-    assert opt.load_options(params) == LoadOptions(timestep_spacing="leading", vae_slicing=True)
-
-
-def test_every_load_option_is_a_generate_option():
-    """A new LoadOptions field needs its flag in cli/options.py and a parameter in the commands."""
-    params = parsed("generate", ["fire"])
-    missing = [
-        f.name for f in fields(opt.load_options(params)) if opt.LOAD_PARAMETER_NAMES.get(f.name, f.name) not in params
-    ]
-    assert missing == []
-
-
-def test_request_settings_are_built_from_the_command_options_by_name():
-    from vfxgen.pipelines.rgba import GenerationRequest
-
-    request_fields = {f.name for f in fields(GenerationRequest)}
-    assert set(opt.REQUEST_SETTINGS) <= request_fields  # every picked setting is a request field
-    params = parsed("generate", ["fire", "--steps", "7", "--negative", "blurry", "--frames", "9"])
-    settings = opt.request_settings(params)
-    assert set(settings) == set(opt.REQUEST_SETTINGS)  # generate has an option for every one
-    assert (settings["steps"], settings["negative_prompt"], settings["frames"], settings["seed"]) == (
-        7, "blurry", 9, None
-    )
-    matte = opt.request_settings(parsed("matte", ["clip.mov", "--seed", "3"]), fps=24.0)
-    assert matte["seed"] == 3 and matte["fps"] == 24.0 and "frames" not in matte  # matte sizes from the clip
 
 
 # -- One progress helper -----------------------------------------------------------------------------------

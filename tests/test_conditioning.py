@@ -241,7 +241,7 @@ def test_matte_refuses_a_clip_that_has_alpha_unless_asked(t2v):
     with pytest.raises(InputError, match="already has an alpha") as err:
         pull_matte(t2v, clip, GenerationRequest("", steps=2))
     assert "--replace-alpha" in err.value.one_line() and "\n" not in err.value.one_line()
-    out = pull_matte(t2v, clip, GenerationRequest("", steps=2), replace_alpha=True)
+    out = pull_matte(t2v, clip, GenerationRequest("", steps=2), cond=Conditioning(replace_alpha=True))
     assert np.allclose(out.pixels[..., :3], clip.pixels[..., :3])  # flattened over black = its premultiplied colour
     assert out.metadata["conditioning"]["replace_alpha"] is True
 

@@ -57,7 +57,7 @@ def test_a_setting_for_another_format_is_refused_in_one_line(tmp_path: Path, npy
 
 
 def test_shot_settings_reach_only_the_formats_they_apply_to(tmp_path: Path) -> None:
-    options = ShotOptions(formats=("exr", "nk", "prores", "contact"), exr_compression="piz", colorspace="ACEScg")
+    options = ShotOptions(formats=("exr", "nk", "prores", "contact"), compression="piz", colorspace="ACEScg")
     manifest = write_shot(_clip(), tmp_path / "elem", options)
     assert set(manifest["files"]) == {"exr", "nk", "prores", "contact"}
     assert manifest["conventions"]["exr"]["compression"] == "piz"

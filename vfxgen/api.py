@@ -11,12 +11,14 @@ For many shots, load once and reuse: `pipe = vfxgen.load_pipeline(model=..., lor
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import numpy as np
 
 from vfxgen.clip import Clip
+from vfxgen.errors import UsageError
 from vfxgen.pipelines.rgba import RGBAPipeline
-from vfxgen.request import LoadOptions
+from vfxgen.request import LoadOptions, split_settings
 from vfxgen.settings import resolve_request
 
 
@@ -29,14 +31,30 @@ def load_pipeline(
 
 
 def _pipeline_for(
-    pipeline: RGBAPipeline | None, model, lora, load_options: LoadOptions | dict | None
+    pipeline: RGBAPipeline | None, model, lora, load_options: LoadOptions | dict | None, load: dict
 ) -> RGBAPipeline:
-    """The given pipeline, else one loaded with `load_options` (a `LoadOptions`, or its fields as a dict)."""
+    """The given pipeline, else one loaded with `load_options` (a `LoadOptions`, or its fields as a dict)
+    and the load settings given as keywords (`device="cpu"`)."""
     if pipeline is not None:
+        if load:
+            raise UsageError(f"{', '.join(load)} set how a model loads, but a loaded pipeline was given",
+                             "pass them to vfxgen.load_pipeline() instead")
         return pipeline
-    if isinstance(load_options, LoadOptions):
-        return RGBAPipeline.from_pretrained(model, lora, load_options)
-    return load_pipeline(model, lora, **(load_options or {}))
+    base = load_options if isinstance(load_options, LoadOptions) else LoadOptions(**(load_options or {}))
+    return RGBAPipeline.from_pretrained(model, lora, replace(base, **load))
+
+
+def _api_settings(command: str, settings: dict) -> tuple[dict, dict, dict]:
+    """(request, load, conditioning) settings from an API call's keywords, checked against
+    `vfxgen.request.SETTINGS`: the same names as the command's options (`negative` or `negative_prompt`)."""
+    layers = split_settings(settings, command, f"vfxgen.{command}()")
+    stray = [*layers["shot"], *layers["run"]]
+    if stray:
+        raise UsageError(
+            f"vfxgen.{command}() returns a clip: {stray[0]!r} is how a shot is written or run",
+            "pass it to vfxgen.write_shot(clip, path, ShotOptions(...)) or use vfxgen.run_jobs",
+        )
+    return layers["request"], layers["load"], layers["conditioning"]
 
 
 def generate(
@@ -48,13 +66,14 @@ def generate(
     lora: str | os.PathLike | None = None,
     pipeline: RGBAPipeline | None = None,
     load_options: LoadOptions | dict | None = None,
-    **options,
+    **settings,
 ) -> Clip:
-    """Text (and/or a preset) to RGBA clip. `options` take GenerationRequest fields (frames, height, width,
-    steps, guidance, seed, fps, negative_prompt, dynamic_cfg, alpha_reduce, rgb, noise); settings resolve
-    exactly as on the command line (`vfxgen.settings.resolve_request`)."""
-    pipe = _pipeline_for(pipeline, model, lora, load_options)
-    return pipe.generate(resolve_request(prompt, pipe.info, preset=preset, presets_dir=presets_dir, options=options))
+    """Text (and/or a preset) to RGBA clip. `settings`: any setting `vfxgen generate` has an option for
+    (`vfxgen.request.SETTINGS`: frames, steps, seed, fps, negative, ..., and load settings such as device);
+    they resolve exactly as on the command line (`vfxgen.settings.resolve_request`)."""
+    request, load, _ = _api_settings("generate", settings)
+    pipe = _pipeline_for(pipeline, model, lora, load_options, load)
+    return pipe.generate(resolve_request(prompt, pipe.info, preset=preset, presets_dir=presets_dir, options=request))
 
 
 def animate(
@@ -67,13 +86,18 @@ def animate(
     lora: str | os.PathLike | None = None,
     pipeline: RGBAPipeline | None = None,
     load_options: LoadOptions | dict | None = None,
-    **options,
+    progress=None,
+    **settings,
 ) -> Clip:
     """Image (straight sRGB `[H, W, 3|4]`, alpha optional) to RGBA clip with any model: image-to-video models
-    use their native conditioning, text-to-video ones frame-0 replacement (`vfxgen.pipelines.conditioning`)."""
-    pipe = _pipeline_for(pipeline, model, lora, load_options)
-    request = resolve_request(prompt, pipe.info, preset=preset, presets_dir=presets_dir, options=options)
-    return pipe.animate(image, request)
+    use their native conditioning, text-to-video ones frame-0 replacement (`vfxgen.pipelines.conditioning`).
+    `settings`: what `vfxgen animate` has options for (steps, seed, strength, fit, device, ...)."""
+    from vfxgen.pipelines.conditioning import Conditioning
+
+    request, load, cond = _api_settings("animate", settings)
+    pipe = _pipeline_for(pipeline, model, lora, load_options, load)
+    request = resolve_request(prompt, pipe.info, preset=preset, presets_dir=presets_dir, options=request)
+    return pipe.animate(image, request, progress, Conditioning(**cond))
 
 
 def matte(
@@ -86,24 +110,20 @@ def matte(
     lora: str | os.PathLike | None = None,
     pipeline: RGBAPipeline | None = None,
     load_options: LoadOptions | dict | None = None,
-    replace_alpha: bool = False,
-    strength: float = 1.0,
-    resample: int = 0,
-    fit: str = "pad",
-    overlap: int | None = None,
     progress=None,
-    **options,
+    **settings,
 ) -> Clip:
     """Footage (a `Clip`, or any source `read_clip` reads; colour over black) to the same colour plus a generated
     matching alpha (`vfxgen.pipelines.conditioning.pull_matte`): what `vfxgen matte` runs. A clip that already
-    has alpha is refused unless `replace_alpha`. `options` take GenerationRequest fields (steps, seed, ...)."""
+    has alpha is refused unless `replace_alpha=True`. `settings`: what `vfxgen matte` has options for (steps,
+    seed, strength, resample, fit, overlap, replace_alpha, device, ...)."""
     from vfxgen.io import read_footage
     from vfxgen.pipelines.conditioning import Conditioning, pull_matte
 
-    clip = footage if isinstance(footage, Clip) else read_footage(footage, options.get("fps"))
-    cond = Conditioning(mode="replace", strength=strength, resample=resample, fit=fit, overlap=overlap).checked()
-    pipe = _pipeline_for(pipeline, model, lora, load_options)
-    settings = {"fps": clip.fps, **options}
-    request = resolve_request(prompt, pipe.info, preset=preset, presets_dir=presets_dir, options=settings)
-    return pull_matte(pipe, clip, request, progress, cond, replace_alpha)
-
+    request, load, cond = _api_settings("matte", settings)
+    clip = footage if isinstance(footage, Clip) else read_footage(footage, request.get("fps"))
+    conditioning = Conditioning(**{**cond, "mode": "replace"}).checked()
+    pipe = _pipeline_for(pipeline, model, lora, load_options, load)
+    request = {"fps": clip.fps, **request}
+    request = resolve_request(prompt, pipe.info, preset=preset, presets_dir=presets_dir, options=request)
+    return pull_matte(pipe, clip, request, progress, conditioning)

@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from vfxgen.errors import LockedError, UsageError
-from vfxgen.framerate import frame_rate
 from vfxgen.pipelines.model_dirs import file_sha256, resolve_lora, resolve_model
 from vfxgen.pipelines.recipe import RGBARecipe
-from vfxgen.request import GenerationRequest, LoadOptions
+from vfxgen.request import GenerationRequest, LoadOptions, generation_record
 from vfxgen.shot import ShotOptions, check_output_free, shot_lock, write_shot
 
 
@@ -147,27 +146,8 @@ def expected_settings(
     return {
         **inputs,
         "prompt": request.prompt,
-        "negative_prompt": request.negative_prompt,
-        "seed": request.seed,
-        "steps": request.steps,
-        "guidance": float(request.guidance),
-        "dynamic_cfg": request.dynamic_cfg,
-        "frames": request.frames,
-        "height": request.height,
-        "width": request.width,
-        "alpha_reduce": request.alpha_reduce,
-        "rgb": request.rgb,
-        "noise": request.noise,
-        "fps": float(frame_rate(request.fps)),
-        "timestep_spacing": recipe.timestep_spacing,
-        "recipe": {"scheduler": recipe.scheduler},
-        "attention": "official" if load.official_mask else load.attention,
-        # Load options that change pixels: a step cache skips work, VAE tiling blends tiles, dtype rounds.
-        "cache": load.cache,
-        "vae_tiling": load.vae_tiling or recipe.vae_tiling,
-        "vae_slicing": load.vae_slicing or recipe.vae_slicing,
-        "dtype": load.resolved_dtype(),
-        "device_type": load.device_type(),
+        **request.record(),  # every request setting (vfxgen.request.SETTINGS), as shot.json records it
+        **generation_record(load.record(recipe)),  # the load settings that change pixels, resolved
         "model": model_name,
         "lora_sha256": lora_hash,
     }

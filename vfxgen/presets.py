@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from vfxgen.errors import InputError, UsageError
+from vfxgen.request import preset_keys
 
 ENV_VAR = "VFXGEN_PRESETS"
 
@@ -55,7 +56,8 @@ _LINE_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _REQUIRED = ("name", "description", "prompt", "default_subject")
 _TOP_KEYS = (*_REQUIRED, "negative", "caption", "defaults", "look", "qc")
 #: Settings a preset may default; the value is the type after normalisation.
-DEFAULT_KEYS: dict[str, type] = {"frames": int, "fps": float, "guidance": float, "steps": int, "seed": int}
+#: Settings a preset's `[defaults]` may set -> their type (declared in `vfxgen.request.SETTINGS`).
+DEFAULT_KEYS: dict[str, Any] = preset_keys()
 _BLENDS = ("over", "plus", "screen")
 
 
@@ -340,7 +342,7 @@ def _validate_defaults(table: Any, bad: Any) -> dict[str, Any]:
             raise bad(key, f"must not be negative, got {value}", "use a value >= 0", "defaults")
         if key == "fps" and value <= 0:
             raise bad(key, f"must be positive, got {value}", "use e.g. 8", "defaults")
-        out[key] = float(value) if DEFAULT_KEYS[key] is float else value
+        out[key] = value if DEFAULT_KEYS[key] is int else float(value)
     return out
 
 

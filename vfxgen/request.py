@@ -1,5 +1,14 @@
-"""What a shot asks for, before any weights load: `GenerationRequest` (the pixels) and `LoadOptions` (how
-the model loads), both checked here without torch or diffusers.
+"""What a shot asks for, before any weights load: every setting declared once (`SETTINGS`), and the objects
+that carry them: `GenerationRequest` (the pixels) and `LoadOptions` (how the model loads), both checked
+here without torch or diffusers.
+
+`SETTINGS` is the one table of shot settings. From it come: the options of `vfxgen generate`, `animate`
+and `matte` (`vfxgen.cli.options.with_settings`; the command functions carry no defaults of their own),
+the keys a preset's `[defaults]` and a shot list may set, the keyword arguments of `vfxgen.generate` /
+`animate` / `matte`, the generation record in shot.json and what `--resume` compares with it. A new
+setting is one `Setting(...)` here plus its field in the object of its layer (`GenerationRequest` and
+`LoadOptions` below, `vfxgen.shot.ShotOptions`, `vfxgen.pipelines.conditioning.Conditioning`), and the
+code that uses it: `tests/test_settings_schema.py` fails if the two disagree.
 
 Every refusal that needs no model (a bad --frames, --seed, --attention, --cache, an unknown preset or
 recipe) happens in milliseconds from these, before `vfxgen.pipelines.rgba` imports torch and diffusers
@@ -8,14 +17,25 @@ recipe) happens in milliseconds from these, before `vfxgen.pipelines.rgba` impor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from vfxgen.clip import check_finite, check_fps
 from vfxgen.errors import UsageError
-from vfxgen.framerate import DEFAULT_FPS
+from vfxgen.framerate import DEFAULT_FPS, frame_rate
 from vfxgen.pipelines.model_dirs import ModelInfo
-from vfxgen.pipelines.recipe import VFXGEN_DEFAULT, RGBARecipe, resolve_recipe
+from vfxgen.pipelines.recipe import (
+    ALPHA_REDUCTIONS,
+    NOISE_MODES,
+    RGB_CONVENTIONS,
+    SCHEDULERS,
+    SPACINGS,
+    VFXGEN_DEFAULT,
+    RGBARecipe,
+    resolve_recipe,
+)
 from vfxgen.shapes import check_clip_shape as check_size
 
 #: TransPixar attention modes (`vfxgen.models.transpixar` implements them).
@@ -24,40 +44,261 @@ OFFLOAD_MODES = ("none", "model", "sequential")
 CACHE_MODES = ("none", "fbc", "pab", "faster")
 DTYPE_NAMES = ("fp32", "bf16", "fp16")
 
+#: The commands that make shots (each offers the settings whose `commands` name it).
+SHOT_COMMANDS = ("generate", "animate", "matte")
+#: Where a setting's value lives: a field of `GenerationRequest` ("request"), `LoadOptions` ("load"),
+#: `vfxgen.shot.ShotOptions` ("shot"), `vfxgen.pipelines.conditioning.Conditioning` ("conditioning"), or
+#: how a command runs its shots ("run": model, preset, --resume, ...).
+LAYERS = ("request", "load", "shot", "conditioning", "run")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One shot setting. `default=None` means "not given": resolved later (preset, model, recipe).
+
+    `affects`: "pixels" (another value makes other pixels: `--resume` compares the shot's generation
+    record), "files" (other delivered files: compared with how the shot was written), "" (neither).
+    `record`: the key of the generation record (shot.json) that holds its resolved value, dotted for a
+    nested one; "" when another record covers it (`official_mask` is recorded as `attention`).
+    """
+
+    name: str  # field of its layer's object, Python API keyword
+    kind: Any  # the value's type as the CLI parses it: int, float, str, bool, Path, list[Path]
+    default: Any
+    help: str
+    layer: str
+    commands: tuple[str, ...] = SHOT_COMMANDS
+    affects: str = ""
+    presets: bool = False  # a preset's [defaults] may set it
+    shot_list: bool = False  # a shot-list entry may set it
+    choices: tuple[str, ...] = ()
+    key: str = ""  # what users write (shot lists, presets, flag stem): default `name`
+    flag: str = ""  # default --KEY with dashes; "--x/--no-x" for a yes/no/unset switch
+    parameter: str = ""  # the command function's parameter: default `key` (`compile` shadows a builtin)
+    record: str | None = None  # default `name` when it affects pixels or files
+    help_by_command: tuple[tuple[str, str], ...] = ()  # (command, help) where a command means another thing
+
+    def __post_init__(self) -> None:
+        key = self.key or self.name
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "flag", self.flag or "--" + key.replace("_", "-"))
+        object.__setattr__(self, "parameter", self.parameter or key)
+        if self.record is None:
+            object.__setattr__(self, "record", self.name if self.affects else "")
+
+    def help_for(self, command: str) -> str:
+        return dict(self.help_by_command).get(command, self.help)
+
+    def check_choice(self, value: Any) -> Any:
+        """`value` if it is one of `choices` (or there are none), else one UsageError naming the flag."""
+        if self.choices and value is not None and value not in self.choices:
+            raise UsageError(f"unknown {self.flag.split('/')[0]} {value!r}", f"use one of {', '.join(self.choices)}")
+        return value
+
+
+GT, AN, MT = ("generate",), ("animate",), ("matte",)
+_SIZE = "(default: the model's native)"
+SETTINGS: tuple[Setting, ...] = (
+    # --- run: what a command runs with (not a property of one shot's pixels) ---------------------------
+    Setting("preset", str | None, None, "Preset name or TOML file (see `vfxgen presets list`).", "run",
+            shot_list=True),
+    Setting("presets_dir", list[Path] | None, None, "Extra directory of preset TOML files.", "run"),
+    Setting("model", Path | None, None,
+            "Diffusers CogVideoX model directory (default: the bundled demo model).", "run"),
+    Setting("lora", Path | None, None, "TransPixar LoRA .safetensors (default: the model's bundled one).", "run"),
+    Setting("overwrite", bool, False, "Replace an existing output.", "run"),
+    Setting("resume", bool, False, "Skip shots that are already complete.", "run"),
+    Setting("json", bool, False, "Print a JSON result on stdout.", "run", parameter="json_out"),
+    # --- request: what decides the pixels (GenerationRequest) ------------------------------------------
+    Setting("frames", int | None, None, f"Frame count, 4k+1 {_SIZE}.", "request", GT + AN, "pixels",
+            presets=True, shot_list=True),
+    Setting("height", int | None, None, "Height in pixels, multiple of 16 for CogVideoX.", "request", GT, "pixels",
+            shot_list=True),
+    Setting("width", int | None, None, "Width in pixels, multiple of 16 for CogVideoX.", "request", GT, "pixels",
+            shot_list=True),
+    Setting("steps", int | None, None, "Denoising steps (default: the preset's, else the recipe's: 50).", "request",
+            affects="pixels", presets=True, shot_list=True),
+    Setting("guidance", float | None, None, "CFG scale (default: the preset's, else the recipe's: 6).", "request",
+            affects="pixels", presets=True, shot_list=True),
+    Setting("seed", int, 0, "Random seed; the same seed reproduces the shot (default 0).", "request",
+            affects="pixels", presets=True, shot_list=True),
+    Setting("negative_prompt", str, "", "Negative prompt.", "request", affects="pixels", shot_list=True,
+            key="negative"),
+    Setting("fps", float, DEFAULT_FPS, f"Frame rate written to the outputs (default {DEFAULT_FPS:g}).", "request",
+            affects="files", presets=True, shot_list=True,
+            help_by_command=(("matte", "Frame rate (default: the clip's own)."),)),
+    Setting("alpha_reduce", str | None, None, "Alpha from 3 decoded channels: mean or max (default: recipe's).",
+            "request", affects="pixels", choices=ALPHA_REDUCTIONS),
+    Setting("rgb", str | None, None, "How the model's RGB half is meant: straight (colour over a background; the "
+            "release) or premultiplied (over black). Default: the model's recipe.", "request", GT + AN, "pixels",
+            choices=RGB_CONVENTIONS),
+    Setting("noise", str | None, None, "Alpha half's start noise: shared (the release) or independent. Default: "
+            "recipe's.", "request", affects="pixels", choices=NOISE_MODES),
+    Setting("dynamic_cfg", bool | None, None, "Cosine-ramped CFG as in the release (default: recipe's).", "request",
+            affects="pixels", flag="--dynamic-cfg/--no-dynamic-cfg"),
+    # --- load: how the model loads (LoadOptions) -------------------------------------------------------
+    Setting("attention", str, "transpixar", "RGBA attention: transpixar (paper Eq. 7, text never attends to "
+            "alpha), full, rgb-isolated, or official (the release's additive mask, for bit-for-bit parity with it).",
+            "load", affects="pixels", choices=(*ATTENTION_MODES, "official")),
+    Setting("official_mask", bool, False, "Reproduce the release's additive 0/1 mask (slower, for parity).",
+            "load", GT, "pixels", record=""),
+    Setting("device", str | None, None, "cpu, cuda, cuda:N or mps (default: cuda if present).", "load",
+            affects="pixels", record="device_type"),
+    Setting("dtype", str | None, None, "fp32, bf16 or fp16 (default: bf16 on CUDA, else fp32).", "load",
+            affects="pixels", choices=DTYPE_NAMES),
+    Setting("offload", str, "none", "none, model or sequential CPU offload.", "load", choices=OFFLOAD_MODES),
+    Setting("vae_tiling", bool, False, "Decode in tiles (less memory).", "load", affects="pixels"),
+    Setting("vae_slicing", bool, False, "Decode one clip at a time (less memory).", "load", affects="pixels"),
+    Setting("cache", str, "none", "Step caching with diffusers' hooks: none, fbc, pab or faster (faster, "
+            "approximate).", "load", GT + AN, "pixels", choices=CACHE_MODES),
+    Setting("compile", bool, False, "torch.compile the transformer (pays off over many shots).", "load", GT + AN,
+            parameter="compile_model"),
+    Setting("recipe", str | None, None, "Start from a named RGBA recipe instead of the model's: release (the "
+            "TransPixar release's) or vfxgen.", "load", affects="pixels", record=""),
+    Setting("scheduler", str | None, None, "Sampler: dpm, ddim or model (the folder's own). Default: recipe's.",
+            "load", affects="pixels", choices=tuple(SCHEDULERS), record="recipe.scheduler"),
+    Setting("timestep_spacing", str | None, None, "trailing, leading or linspace. Default: recipe's.", "load",
+            affects="pixels", choices=SPACINGS),
+    # --- shot: how the shot's files are written (vfxgen.shot.ShotOptions) ------------------------------
+    Setting("formats", str, "exr,nk,preview,contact", "Comma list of outputs: exr, nk (Nuke script), prores, "
+            "png, webm, preview, contact.", "shot", affects="files", key="format", parameter="formats"),
+    Setting("colorspace", str, "lin_rec709_scene", "EXR colour space (OCIO name/alias, scene-linear): "
+            "lin_rec709_scene, ACEScg, ACES2065-1...", "shot", affects="files"),
+    Setting("start_frame", int, 1001, "First frame number of image sequences.", "shot", affects="files"),
+    Setting("compression", str, "zip", "EXR compression: zip (lossless), piz, dwaa, none.", "shot", affects="files"),
+    Setting("allow_lossy", bool, False, "Accept lossy EXR compression (dwaa/dwab: colour lossy, alpha lossless).",
+            "shot"),
+    Setting("alpha", str, "straight", "ProRes alpha: straight (AE 'Interpret as straight') or premultiplied.",
+            "shot", affects="files", choices=("straight", "premultiplied")),
+    # --- conditioning: how an input pins the shot (animate, matte; Conditioning) -----------------------
+    Setting("mode", str, "auto", "auto (native on image-to-video models, replace on text-to-video ones), "
+            "native, or replace (pin the input's latents at every step; on I2V models on top of the native "
+            "conditioning).", "conditioning", AN, "pixels", parameter="conditioning", key="conditioning",
+            record="conditioning.mode", choices=("auto", "native", "replace")),
+    Setting("strength", float, 1.0, "How long the input stays pinned, as a fraction of the steps: 1 = to the end; "
+            "less lets the prompt change it (SDEdit-like).", "conditioning", AN + MT, "pixels",
+            record="conditioning.strength"),
+    Setting("resample", int, 0, "RePaint resampling jumps per step in the first half of the steps (0-10).",
+            "conditioning", AN + MT, "pixels", record="conditioning.resample"),
+    Setting("fit", str, "pad", "Input of another size than the model's: pad (scale to fit, black borders) or "
+            "stretch.", "conditioning", AN + MT, "pixels", record="conditioning.fit", choices=("pad", "stretch")),
+    Setting("overlap", int | None, None, "Frames shared by consecutive windows (default: a quarter of the "
+            "model's).", "conditioning", MT, "pixels", record="conditioning.overlap"),
+    Setting("replace_alpha", bool, False, "The clip has an alpha already: flatten it over black and generate a "
+            "new one.", "conditioning", MT, "pixels", record="conditioning.replace_alpha"),
+)  # fmt: skip
+SETTING = {s.name: s for s in SETTINGS}
+_BY_KEY = {**{s.name: s for s in SETTINGS}, **{s.key: s for s in SETTINGS}, **{s.parameter: s for s in SETTINGS}}
+
+
+def settings_of(command: str | None = None, layer: str | None = None) -> tuple[Setting, ...]:
+    """The settings a command offers (None: any), of one layer (None: all), in declaration order."""
+    return tuple(
+        s for s in SETTINGS if (command is None or command in s.commands) and (layer is None or s.layer == layer)
+    )
+
+
+def setting(name: str) -> Setting:
+    """The declaration for a field name, a user key (`negative`) or a command parameter (`compile_model`)."""
+    return _BY_KEY[name]
+
+
+def split_settings(values: Mapping[str, Any], command: str | None = None, where: str = "") -> dict[str, dict]:
+    """`{layer: {field name: value}}` from values keyed by field name, user key or parameter; a key that is
+    not a setting (of `command`, when given) is one UsageError listing what is."""
+    layers: dict[str, dict] = {layer: {} for layer in LAYERS}
+    offered = settings_of(command)
+    for name, value in values.items():
+        decl = _BY_KEY.get(name)
+        if decl is None or decl not in offered:
+            allowed = ", ".join(s.name for s in offered)
+            raise UsageError(f"{where or 'the call'} has no setting {name!r}", f"use one of: {allowed}")
+        layers[decl.layer][decl.name] = value
+    return layers
+
+
+def preset_keys() -> dict[str, Any]:
+    """Keys a preset's `[defaults]` may set -> the value type (int or float)."""
+    return {s.key: _plain_type(s.kind) for s in SETTINGS if s.presets}
+
+
+def shot_list_keys() -> dict[str, Any]:
+    """Keys a shot-list entry may set besides `name` and `prompt` -> the accepted value types."""
+    return {s.key: _plain_type(s.kind) for s in SETTINGS if s.shot_list}
+
+
+def _plain_type(kind: Any) -> Any:
+    """`int | None` -> int; float also accepts an int (`fps = 24` in TOML)."""
+    base = next(t for t in getattr(kind, "__args__", (kind,)) if t is not type(None))
+    return (int, float) if base is float else base
+
+
+def generation_record(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The shot.json generation record of resolved values `{field name: value}` (request, load and
+    conditioning fields), keyed as `Setting.record` says (dotted keys nest): what `--resume` compares.
+    Rates are recorded as the files carry them (23.98 -> 24000/1001) and numbers as floats where the
+    setting is a float, so the record and a later request compare equal."""
+    record: dict[str, Any] = {}
+    for decl in SETTINGS:
+        if not decl.record or decl.name not in values:
+            continue
+        value = values[decl.name]
+        if decl.name == "fps":
+            value = float(frame_rate(value))
+        elif _plain_type(decl.kind) == (int, float) and value is not None:
+            value = float(value)
+        head, _, tail = decl.record.partition(".")
+        if tail:
+            record.setdefault(head, {})[tail] = value
+        else:
+            record[head] = value
+    return record
+
+
+def _default(name: str) -> Any:
+    return SETTING[name].default
+
 
 @dataclass
 class LoadOptions:
     """How to load a model, passed whole (`RGBAPipeline.from_pretrained(model, lora, options)`): one
-    place to add a load option, shared by every shot of a batch."""
+    place to add a load option, shared by every shot of a batch. Defaults and help: `SETTINGS`."""
 
-    attention: str = "transpixar"
-    official_mask: bool = False
-    device: str | None = None
-    dtype: str | None = None
-    offload: str = "none"
-    vae_tiling: bool = False
-    vae_slicing: bool = False
-    cache: str = "none"
-    compile: bool = False
-    recipe: str | None = None  # "release" | "vfxgen": a named recipe instead of the model's own
-    scheduler: str | None = None  # dpm | ddim | model (None: the recipe's)
-    timestep_spacing: str | None = None
+    attention: str = _default("attention")
+    official_mask: bool = _default("official_mask")
+    device: str | None = _default("device")
+    dtype: str | None = _default("dtype")
+    offload: str = _default("offload")
+    vae_tiling: bool = _default("vae_tiling")
+    vae_slicing: bool = _default("vae_slicing")
+    cache: str = _default("cache")
+    compile: bool = _default("compile")
+    recipe: str | None = _default("recipe")  # "release" | "vfxgen": a named recipe instead of the model's own
+    scheduler: str | None = _default("scheduler")  # dpm | ddim | model (None: the recipe's)
+    timestep_spacing: str | None = _default("timestep_spacing")
 
     def checked(self) -> LoadOptions:
         """Every choice valid (cheap), else one UsageError; `--attention official` = transpixar + official mask."""
+        for decl in settings_of(layer="load"):
+            decl.check_choice(getattr(self, decl.name))
         if self.attention == "official":
-            return replace(self, attention="transpixar", official_mask=True).checked()
-        if self.attention not in ATTENTION_MODES:
-            raise UsageError(
-                f"unknown --attention {self.attention!r}", f"use one of {', '.join(ATTENTION_MODES)} or official"
-            )
-        if self.cache not in CACHE_MODES:
-            raise UsageError(f"unknown --cache {self.cache!r}", f"use one of {', '.join(CACHE_MODES)}")
-        if self.offload not in OFFLOAD_MODES:
-            raise UsageError(f"unknown --offload {self.offload!r}", f"use one of {', '.join(OFFLOAD_MODES)}")
-        if self.dtype is not None and self.dtype not in DTYPE_NAMES:
-            raise UsageError(f"unknown --dtype {self.dtype!r}", "use fp32, bf16 or fp16")
+            return replace(self, attention="transpixar", official_mask=True)
         return self
+
+    def record(self, recipe: RGBARecipe) -> dict[str, Any]:
+        """The load fields as a shot records them, resolved against the recipe the model loads with: the
+        release's additive mask as `attention = "official"`, tiling/slicing on where the recipe turns them
+        on, the dtype and device type actually used, the recipe's sampler. Imports torch (the device)."""
+        return {
+            "attention": "official" if self.official_mask else self.attention,
+            "device": self.device_type(),
+            "dtype": self.resolved_dtype(),
+            "vae_tiling": self.vae_tiling or recipe.vae_tiling,
+            "vae_slicing": self.vae_slicing or recipe.vae_slicing,
+            "cache": self.cache,
+            "scheduler": recipe.scheduler,
+            "timestep_spacing": recipe.timestep_spacing,
+        }
 
     def device_type(self) -> str:
         """cpu, cuda or mps: what this load runs on (kernels differ between them, so results do). Imports
@@ -84,19 +325,23 @@ class GenerationRequest:
     """
 
     prompt: str
-    negative_prompt: str = ""
-    frames: int | None = None
-    height: int | None = None
-    width: int | None = None
-    steps: int | None = None
-    guidance: float | None = None
-    seed: int = 0
-    fps: float = DEFAULT_FPS
-    dynamic_cfg: bool | None = None
-    alpha_reduce: str | None = None
-    rgb: str | None = None  # straight | premultiplied: how the model's RGB half is meant
-    noise: str | None = None  # shared | independent: the alpha half's starting noise
-    extra: dict = field(default_factory=dict)
+    negative_prompt: str = _default("negative_prompt")
+    frames: int | None = _default("frames")
+    height: int | None = _default("height")
+    width: int | None = _default("width")
+    steps: int | None = _default("steps")
+    guidance: float | None = _default("guidance")
+    seed: int = _default("seed")
+    fps: float = _default("fps")
+    dynamic_cfg: bool | None = _default("dynamic_cfg")
+    alpha_reduce: str | None = _default("alpha_reduce")
+    rgb: str | None = _default("rgb")  # straight | premultiplied: how the model's RGB half is meant
+    noise: str | None = _default("noise")  # shared | independent: the alpha half's starting noise
+    extra: dict = field(default_factory=dict)  # not settings: preset name, QC limits, animate/matte inputs
+
+    def record(self) -> dict[str, Any]:
+        """The request's settings as shot.json's generation record holds them (`generation_record`)."""
+        return generation_record({decl.name: getattr(self, decl.name) for decl in settings_of(layer="request")})
 
     def resolved(
         self, info: ModelInfo, recipe: RGBARecipe = VFXGEN_DEFAULT, text_required: bool = True

@@ -9,7 +9,7 @@ is used. Precedence per setting, first wins:
 3. the preset's `[defaults]` (and its negative prompt, for models that take one),
 4. the model's RGBA recipe for steps, guidance, dynamic CFG, alpha reduction, RGB convention, noise
    (left None here; `GenerationRequest.resolved` fills them once the recipe is known),
-5. vfxgen's defaults (`DEFAULTS`).
+5. vfxgen's defaults (`vfxgen.request.SETTINGS`, the `GenerationRequest` field defaults).
 
 The prompt: a preset renders its template with the given text as subject (in the model's prompt style:
 full prose for CogVideoX, a short caption for the demo model); without a preset the text is the prompt.
@@ -21,14 +21,9 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from vfxgen.framerate import DEFAULT_FPS
 from vfxgen.pipelines.model_dirs import ModelInfo
 from vfxgen.presets import Preset, load_preset
-from vfxgen.request import GenerationRequest
-
-DEFAULTS: dict[str, Any] = {"seed": 0, "fps": DEFAULT_FPS, "negative_prompt": ""}
-#: Option names users write (shot lists, presets, CLI) -> GenerationRequest fields.
-ALIASES = {"negative": "negative_prompt"}
+from vfxgen.request import GenerationRequest, setting
 
 
 def resolve_request(
@@ -46,7 +41,7 @@ def resolve_request(
     entry's own settings. Keys may use the user-facing names (`negative`).
     """
     loaded = preset if isinstance(preset, Preset) or preset is None else load_preset(preset, presets_dir)
-    values = dict(DEFAULTS)
+    values: dict[str, Any] = {}
     if loaded is not None:
         values.update(_fields(loaded.defaults))
         if info.preset_negative_prompts and loaded.negative:
@@ -61,4 +56,5 @@ def resolve_request(
 
 
 def _fields(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {ALIASES.get(key, key): value for key, value in values.items()}
+    """Keys as users write them (`negative`) -> GenerationRequest fields (`negative_prompt`)."""
+    return {setting(key).name: value for key, value in values.items()}

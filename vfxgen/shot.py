@@ -37,6 +37,7 @@ from vfxgen.io.manifest import MANIFEST, SCHEMA, is_complete_shot, listed_top_na
 from vfxgen.io.registry import Writer, WriteSettings, writers
 from vfxgen.io.safety import check_replaceable, foreign_entries, refuse_unsafe_output
 from vfxgen.io.write import OutputTarget, write_clip
+from vfxgen.request import SETTING
 
 __all__ = [
     "DEFAULT_FORMATS",
@@ -54,7 +55,7 @@ __all__ = [
 ]
 
 FORMATS = tuple(w.name for w in writers(shot=True, plugins=False))  # built in; `writers(shot=True)` has all
-DEFAULT_FORMATS = ("exr", "nk", "preview", "contact")
+DEFAULT_FORMATS = tuple(SETTING["formats"].default.split(","))
 
 
 @dataclass(frozen=True)
@@ -62,12 +63,12 @@ class ShotOptions:
     """How a shot is written (all deliverables share one clip)."""
 
     formats: tuple[str, ...] = DEFAULT_FORMATS
-    start_frame: int = 1001
-    exr_compression: str = "zip"
-    allow_lossy: bool = False
-    prores_alpha: str = "straight"
+    start_frame: int = SETTING["start_frame"].default
+    compression: str = SETTING["compression"].default  # of the EXR
+    allow_lossy: bool = SETTING["allow_lossy"].default
+    alpha: str = SETTING["alpha"].default  # of the ProRes: straight or premultiplied
     name: str | None = None
-    colorspace: str = "lin_rec709_scene"  # of the EXR (and the .nk's Read): any scene-linear OCIO space
+    colorspace: str = SETTING["colorspace"].default  # of the EXR (and the .nk's Read): any scene-linear OCIO space
 
     def checked(self) -> ShotOptions:
         offered = {w.name: w for w in writers(shot=True)}
@@ -80,11 +81,10 @@ class ShotOptions:
             raise UsageError(f"--start-frame must be >= 0, got {self.start_frame}", "use e.g. --start-frame 1001")
         if self.name is not None:
             check_shot_name(self.name)
-        if self.prores_alpha not in ("straight", "premultiplied"):
-            raise UsageError(f"unknown --alpha {self.prores_alpha!r}", "use straight or premultiplied")
+        SETTING["alpha"].check_choice(self.alpha)
         from vfxgen.io.exr import check_compression
 
-        check_compression(self.exr_compression, self.allow_lossy)
+        check_compression(self.compression, self.allow_lossy)
         for fmt in self.formats:
             missing = [need for need in offered[fmt].requires if need not in self.formats]
             if missing:
@@ -101,10 +101,10 @@ class ShotOptions:
         """The `WriteSettings` every deliverable of this shot is written with."""
         return WriteSettings(
             start_frame=self.start_frame,
-            compression=self.exr_compression,
+            compression=self.compression,
             allow_lossy=self.allow_lossy,
             colorspace=self.colorspace,
-            alpha=self.prores_alpha,
+            alpha=self.alpha,
             shot=shot,
         )
 
@@ -218,11 +218,11 @@ def output_differences(manifest: dict, options: ShotOptions, path: Path) -> str:
         want = exr_colorspace(options.colorspace).name
         if exr.get("ocio_name") != want:
             changes.append(f"colorspace {_short(exr.get('ocio_name'))} -> {_short(want)}")
-        if exr.get("compression") != options.exr_compression:
-            changes.append(f"compression {_short(exr.get('compression'))} -> {_short(options.exr_compression)}")
-    if "prores" in options.formats and conventions.get("prores", {}).get("alpha") != options.prores_alpha:
+        if exr.get("compression") != options.compression:
+            changes.append(f"compression {_short(exr.get('compression'))} -> {_short(options.compression)}")
+    if "prores" in options.formats and conventions.get("prores", {}).get("alpha") != options.alpha:
         have = conventions.get("prores", {}).get("alpha")
-        changes.append(f"alpha {_short(have)} -> {_short(options.prores_alpha)}")
+        changes.append(f"alpha {_short(have)} -> {_short(options.alpha)}")
     return ", ".join(changes)
 
 
@@ -431,11 +431,11 @@ def build_manifest(clip: Clip, name: str, options: ShotOptions, files: dict) -> 
                 "alpha": "premultiplied",
                 "pixel_type": "half",
                 "channels": "R,G,B,A",
-                "compression": options.exr_compression,
+                "compression": options.compression,
             },
             "prores": {
                 "profile": "4444",
-                "alpha": options.prores_alpha,
+                "alpha": options.alpha,
                 "matrix": "bt709",
                 "transfer": "srgb-encoded",
             },

@@ -18,21 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from vfxgen.errors import InputError, UsageError
+from vfxgen.request import shot_list_keys
 
-#: Keys a shot-list entry may set, with their types.
-SHOT_KEYS: dict[str, type | tuple[type, ...]] = {
-    "name": str,
-    "prompt": str,
-    "preset": str,
-    "negative": str,
-    "seed": int,
-    "frames": int,
-    "height": int,
-    "width": int,
-    "steps": int,
-    "guidance": (int, float),
-    "fps": (int, float),
-}
+#: Keys a shot-list entry may set, with their types: its name and prompt, and the settings
+#: `vfxgen.request.SETTINGS` lets a shot list set.
+SHOT_KEYS: dict[str, type | tuple[type, ...]] = {"name": str, "prompt": str, **shot_list_keys()}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 

@@ -8,7 +8,7 @@ vfxgen generate --prompts shots.txt -o shots/ --format exr,prores
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -16,6 +16,7 @@ from vfxgen.cli import options as opt
 from vfxgen.errors import UsageError
 
 
+@opt.with_settings("generate")
 def generate(
     ctx: typer.Context,
     prompt: Annotated[str | None, typer.Argument(help="What to generate, e.g. 'burning fireball'.")] = None,
@@ -32,43 +33,7 @@ def generate(
     shard: Annotated[
         str | None, typer.Option("--shard", help="I/N: this farm task makes shard I of N of the shot list.")
     ] = None,
-    preset: opt.Preset = None,
-    presets_dir: opt.PresetsDir = None,
-    model: opt.Model = None,
-    lora: opt.Lora = None,
-    frames: opt.Frames = None,
-    height: opt.Height = None,
-    width: opt.Width = None,
-    steps: opt.Steps = None,
-    guidance: opt.Guidance = None,
-    seed: opt.Seed = None,
-    negative: opt.Negative = None,
-    fps: opt.Fps = None,
-    attention: opt.Attention = "transpixar",
-    official_mask: opt.OfficialMask = False,
-    device: opt.Device = None,
-    dtype: opt.Dtype = None,
-    offload: opt.Offload = "none",
-    vae_tiling: opt.VaeTiling = False,
-    vae_slicing: opt.VaeSlicing = False,
-    cache: opt.Cache = "none",
-    compile_model: opt.Compile = False,
-    formats: opt.Formats = "exr,nk,preview,contact",
-    colorspace: opt.ColorSpace = "lin_rec709_scene",
-    start_frame: opt.StartFrame = 1001,
-    compression: opt.Compression = "zip",
-    allow_lossy: opt.AllowLossy = False,
-    alpha: opt.AlphaMode = "straight",
-    alpha_reduce: opt.AlphaReduce = None,
-    rgb: opt.RgbConvention = None,
-    noise: opt.Noise = None,
-    dynamic_cfg: opt.DynamicCfg = None,
-    recipe: opt.Recipe = None,
-    scheduler: opt.Scheduler = None,
-    timestep_spacing: opt.TimestepSpacing = None,
-    overwrite: opt.Overwrite = False,
-    resume: opt.Resume = False,
-    json_out: opt.JsonOut = False,
+    **settings: Any,
 ) -> None:
     """Generate an RGBA element from text and write it as a shot directory.
 
@@ -80,28 +45,24 @@ def generate(
     """
     from vfxgen.cli.shots import build_jobs, run_and_report
 
-    if prompts is None and not prompt and preset is None:
+    given = opt.command_settings("generate", settings)  # every option from vfxgen.request.SETTINGS, checked once
+    run = given.run
+    if prompts is None and not prompt and run["preset"] is None:
         raise UsageError("no prompt given", 'pass a prompt ("burning fireball"), --preset NAME or --prompts FILE')
     jobs = build_jobs(
         prompt=prompt,
         prompts_file=prompts,
         output=output,
-        preset=preset,
-        presets_dir=presets_dir,
-        settings=opt.request_settings(ctx.params),
+        preset=run["preset"],
+        presets_dir=run["presets_dir"],
+        settings=given.request,
         seeds=seeds,
         shard=shard,
-        model=model,
+        model=run["model"],
     )
     run_and_report(
         jobs,
-        model,
-        lora,
-        opt.load_options(ctx.params),  # --attention, --device, --offload, ... picked by name
-        opt.shot_options(ctx.params),
-        overwrite=overwrite,
-        resume=resume,
-        json_out=json_out,
+        given,
         image_to_video=False,
         timeline=output if prompts is not None else None,
     )

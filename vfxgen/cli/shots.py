@@ -14,8 +14,7 @@ from vfxgen.cli.console import StepLines, log, progress_bar
 from vfxgen.errors import UsageError
 
 if TYPE_CHECKING:
-    from vfxgen.request import LoadOptions
-    from vfxgen.shot import ShotOptions
+    from vfxgen.cli.options import CommandSettings
 
 
 def build_jobs(
@@ -75,17 +74,11 @@ def build_jobs(
 
 def run_and_report(
     jobs,
-    model: Path | None,
-    lora: Path | None,
-    load: LoadOptions,
-    shot: ShotOptions,
-    overwrite: bool,
-    resume: bool,
-    json_out: bool,
-    image_to_video: bool,
+    given: CommandSettings,
+    image_to_video: bool | None,
     timeline: Path | None = None,
 ):
-    """Run jobs (options built by `cli.options.load_options` / `shot_options`) with a progress bar on a TTY (step
+    """Run jobs with the command's settings (`cli.options.command_settings`) and a progress bar on a TTY (step
     lines in farm logs); one log line per shot on stderr; JSON on stdout if asked."""
     from vfxgen.batch import run_jobs
 
@@ -104,14 +97,15 @@ def run_and_report(
             else:
                 log(f"wrote {result.output} in {result.seconds:.1f} s")
 
+        run = given.run
         results = run_jobs(
             jobs,
-            shot,
-            model,
-            lora,
-            load,
-            overwrite=overwrite,
-            resume=resume,
+            given.shot,
+            run["model"],
+            run["lora"],
+            given.load,
+            overwrite=run["overwrite"],
+            resume=run["resume"],
             on_step=bar.step,
             on_shot=on_shot,
             image_to_video=image_to_video,
@@ -121,7 +115,7 @@ def run_and_report(
         log("nothing to do: this shard of the shot list is empty")
     if timeline is not None and timeline.is_dir():
         write_batch_timeline(timeline, [r.output for r in results])
-    if json_out:
+    if given.run["json"]:
         payload = [{"output": str(r.output), "status": r.status, "seconds": round(r.seconds, 3)} for r in results]
         typer.echo(json.dumps({"shots": payload}))
     locked = [r for r in results if r.status == "locked"]

@@ -43,12 +43,13 @@ import numpy as np
 from vfxgen.clip import Clip
 from vfxgen.color import linear_to_srgb, srgb_to_linear
 from vfxgen.errors import InputError, UsageError
+from vfxgen.request import SETTING
 
 if TYPE_CHECKING:  # torch is imported where it runs: planning a matte (windows, sizes) needs none
     import torch
 
-CONDITIONING_MODES = ("auto", "native", "replace")
-FIT_MODES = ("pad", "stretch")
+CONDITIONING_MODES = SETTING["mode"].choices
+FIT_MODES = SETTING["fit"].choices
 #: resampling jumps run in this first fraction of the steps (where layout forms; later they only cost)
 RESAMPLE_FRACTION = 0.5
 _NOISE_SEED_OFFSET = 0x5EED  # the replacement noise has its own generator: the shot's noise is unchanged
@@ -60,11 +61,12 @@ ProgressCallback = Callable[[int, int], None]
 class Conditioning:
     """How an input conditions a shot; see the module docstring. `overlap=None`: the model's default."""
 
-    mode: str = "auto"
-    strength: float = 1.0
-    resample: int = 0
-    fit: str = "pad"
-    overlap: int | None = None
+    mode: str = SETTING["mode"].default
+    strength: float = SETTING["strength"].default
+    resample: int = SETTING["resample"].default
+    fit: str = SETTING["fit"].default
+    overlap: int | None = SETTING["overlap"].default
+    replace_alpha: bool = SETTING["replace_alpha"].default  # matte: the clip's own alpha is flattened and replaced
 
     def checked(self) -> Conditioning:
         """Every field valid (cheap), else one UsageError naming the option."""
@@ -463,7 +465,6 @@ def pull_matte(
     request,
     progress: ProgressCallback | None = None,
     cond: Conditioning | None = None,
-    replace_alpha: bool = False,
     keep_latents: list | None = None,
     alpha_floor: bool | None = None,
 ) -> Clip:
@@ -481,6 +482,7 @@ def pull_matte(
     """
     cond = replace(cond or Conditioning(mode="replace"), mode="replace").checked()
     req = pipeline.check(request, text_required=False)
+    replace_alpha = cond.replace_alpha
     footage = footage_over_black(clip, replace_alpha)
     fitted, placement = fit_frames(footage, req.height, req.width, cond.fit)
     overlap = default_overlap(req.frames) if cond.overlap is None else cond.overlap
@@ -529,7 +531,6 @@ def pull_matte(
             overlap=overlap,
             windows=[[int(s), int(min(e, clip.num_frames))] for s, e in windows],
             source_size=[clip.width, clip.height, clip.num_frames],
-            replace_alpha=replace_alpha,
             alpha_floor=bool(alpha_floor and cond.strength >= 1),
         ),
         output_size=[clip.width, clip.height, clip.num_frames],  # frames/height/width: the model's windows

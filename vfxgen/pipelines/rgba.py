@@ -25,7 +25,6 @@ from diffusers.hooks import HookRegistry, ModelHook
 from vfxgen import __version__
 from vfxgen.clip import Clip
 from vfxgen.errors import ModelError, UsageError, VfxgenWarning
-from vfxgen.framerate import frame_rate
 from vfxgen.licences import weights_licence
 from vfxgen.models.transpixar import apply_transpixar, check_finite_tensors, load_rgba_lora
 from vfxgen.models.vae import frames_for_latents, pad_to_odd_latents
@@ -415,19 +414,8 @@ class RGBAPipeline:
     def _metadata(self, req: GenerationRequest) -> dict:
         return {
             "prompt": req.prompt,
-            "negative_prompt": req.negative_prompt,
-            "seed": req.seed,
-            "steps": req.steps,
-            "guidance": req.guidance,
-            "dynamic_cfg": req.dynamic_cfg,
-            "frames": req.frames,
-            "height": req.height,
-            "width": req.width,
-            "fps": float(frame_rate(req.fps)),  # the rate the files carry (23.98 -> 24000/1001)
+            **req.record(),  # every request setting; the rate as the files carry it (23.98 -> 24000/1001)
             "attention": self.attention,
-            "alpha_reduce": req.alpha_reduce,
-            "rgb": req.rgb,
-            "noise": req.noise,
             "recipe": self.effective_recipe(req).to_dict(),
             "model": self.info.name,
             "model_path": str(self.info.path),

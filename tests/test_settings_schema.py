@@ -1,0 +1,139 @@
+"""One settings table (`vfxgen.request.SETTINGS`): the commands' options, presets' and shot lists' keys, the
+API's keywords, shot.json's generation record and `--resume`'s comparison all come from it."""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, fields, replace
+from pathlib import Path
+
+import pytest
+import typer
+
+import vfxgen
+from vfxgen.batch import expected_settings
+from vfxgen.cli import options as opt
+from vfxgen.cli.app import app
+from vfxgen.errors import UsageError
+from vfxgen.pipelines.conditioning import Conditioning
+from vfxgen.pipelines.model_dirs import resolve_lora, resolve_model
+from vfxgen.presets import DEFAULT_KEYS
+from vfxgen.request import SETTINGS, SHOT_COMMANDS, GenerationRequest, LoadOptions, setting, settings_of
+from vfxgen.shot import ShotOptions
+from vfxgen.shotlist import SHOT_KEYS
+
+LAYER_OBJECTS = {"request": GenerationRequest, "load": LoadOptions, "shot": ShotOptions, "conditioning": Conditioning}
+
+
+def parsed(command: str, argv: list[str]) -> dict:
+    """What Typer hands the command function for `vfxgen COMMAND ARGV`."""
+    root = typer.main.get_command(app)
+    return root.get_command(typer.Context(root), command).make_context(command, argv).params
+
+
+def given(command: str, argv: list[str]) -> opt.CommandSettings:
+    params = parsed(command, argv)
+    names = {decl.parameter for decl in settings_of(command)}
+    return opt.command_settings(command, {k: v for k, v in params.items() if k in names})
+
+
+@pytest.mark.parametrize("layer", sorted(LAYER_OBJECTS))
+def test_every_setting_is_a_field_of_its_layer_with_the_same_default(layer):
+    """Declaring a setting = one `Setting(...)` plus its field; this fails when the two disagree."""
+    declared = {decl.name: decl.default for decl in settings_of(layer=layer)}
+    carried = {
+        f.name: f.default
+        for f in fields(LAYER_OBJECTS[layer])
+        if f.default is not MISSING and f.name not in ("extra", "name")  # not settings: a shot's inputs, its name
+    }
+    if layer == "shot":  # the CLI's comma list is the object's tuple
+        carried["formats"] = ",".join(carried["formats"])
+    assert carried == declared
+
+
+@pytest.mark.parametrize("command", SHOT_COMMANDS)
+def test_each_command_offers_exactly_its_settings_with_the_tables_defaults(command):
+    params = parsed(command, ["x"])
+    for decl in SETTINGS:
+        if command not in decl.commands:
+            assert decl.parameter not in params, decl.name
+            continue
+        # Request settings are "not given" (None) on the command line, so presets and recipes can fill them.
+        got = None if params[decl.parameter] == () else params[decl.parameter]  # click: a list option unset is ()
+        assert got == (None if decl.layer == "request" else decl.default), decl.name
+
+
+def test_command_settings_split_the_options_into_the_library_objects():
+    g = given("generate", ["fire", "--attention", "full", "--device", "cpu", "--dtype", "fp32", "--steps", "7"])
+    assert g.load == LoadOptions(attention="full", device="cpu", dtype="fp32")
+    assert g.request == {"steps": 7}  # only what was given
+    g = given("generate", ["fire", "--compile", "--cache", "fbc", "--negative", "blurry", "--format", "exr,png"])
+    assert g.load == LoadOptions(compile=True, cache="fbc") and g.request == {"negative_prompt": "blurry"}
+    assert g.shot.formats == ("exr", "png") and g.run["overwrite"] is False
+    g = given("matte", ["clip.mov", "--scheduler", "ddim", "--recipe", "release", "--overlap", "2", "--replace-alpha"])
+    assert g.load == LoadOptions(scheduler="ddim", recipe="release")
+    assert g.conditioning == {"strength": 1.0, "resample": 0, "fit": "pad", "overlap": 2, "replace_alpha": True}
+    g = given("animate", ["still.png", "--conditioning", "replace", "--strength", "0.5", "--alpha", "premultiplied"])
+    assert g.make_conditioning() == Conditioning(mode="replace", strength=0.5) and g.shot.alpha == "premultiplied"
+    with pytest.raises(UsageError, match="unknown --cache 'nope'"):
+        given("generate", ["fire", "--cache", "nope"])
+
+
+def test_presets_and_shot_lists_take_the_settings_the_table_allows():
+    assert DEFAULT_KEYS == {d.key: DEFAULT_KEYS[d.key] for d in SETTINGS if d.presets}
+    assert set(SHOT_KEYS) == {"name", "prompt"} | {d.key for d in SETTINGS if d.shot_list}
+    assert SHOT_KEYS["negative"] is str and SHOT_KEYS["fps"] == (int, float) and DEFAULT_KEYS["steps"] is int
+
+
+def _other_value(decl, current):
+    """A valid value of `decl` other than `current` (what a user changes between two runs)."""
+    if decl.choices:
+        return next(c for c in decl.choices if c not in (current, "official", "model"))
+    base = next(t for t in getattr(decl.kind, "__args__", (decl.kind,)) if t is not type(None))
+    return {int: 9, float: 7.5, bool: not current, str: "blurry"}[base]
+
+
+def test_resume_compares_every_request_and_load_setting_that_changes_pixels_or_files():
+    """Changing any such setting changes what a finished shot must match (so --resume refuses it)."""
+    info = resolve_model(None)  # the bundled model: JSON and a LoRA header only, no weights load
+    lora = resolve_lora(None, info)
+    request = GenerationRequest("fire")
+    load = LoadOptions(device="cpu")
+    recipe = load.recipe_for(info, lora)
+    base = expected_settings(request.resolved(info, recipe), load, recipe, info.name, "")
+    compared = [d for d in SETTINGS if d.affects and d.layer in ("request", "load") and d.record]
+    assert {d.name for d in compared} >= {"seed", "steps", "fps", "attention", "cache", "dtype", "scheduler"}
+    for decl in compared:
+        if decl.name == "device":
+            continue  # only cpu here; the record is the device type
+        resolved = request.resolved(info, recipe)
+        current = getattr(resolved, decl.name) if decl.layer == "request" else load.record(recipe)[decl.name]
+        value = _other_value(decl, current)
+        if decl.layer == "request":
+            changed = replace(request, **{decl.name: value})
+            if decl.name in ("frames", "height", "width"):
+                changed = replace(request, **{decl.name: {"frames": 13, "height": 48, "width": 80}[decl.name]})
+            now = expected_settings(changed.resolved(info, recipe), load, recipe, info.name, "")
+        else:
+            changed_load = replace(load, **{decl.name: value}).checked()
+            changed_recipe = changed_load.recipe_for(info, lora)
+            now = expected_settings(request.resolved(info, changed_recipe), changed_load, changed_recipe, info.name, "")
+        assert now != base, f"--resume would not see a changed {decl.flag}"
+
+
+def test_the_api_takes_the_commands_settings_and_refuses_others_before_loading():
+    with pytest.raises(UsageError, match=r"vfxgen.generate\(\) has no setting 'stepz'"):
+        vfxgen.generate("fire", stepz=3)
+    with pytest.raises(UsageError, match="how a shot is written"):
+        vfxgen.generate("fire", formats="exr")
+    with pytest.raises(UsageError, match="has no setting 'overlap'"):
+        vfxgen.generate("fire", overlap=2)  # a matte setting
+    assert setting("negative") is setting("negative_prompt") is setting("negative_prompt")
+    assert setting("compile_model").name == "compile" and setting("format").flag == "--format"
+
+
+@pytest.mark.parametrize("command", SHOT_COMMANDS)
+def test_command_modules_spell_no_setting_of_their_own(command):
+    """generate/animate/matte take their settings from the table: no flag, help or default typed again."""
+    source = (Path(vfxgen.__file__).parent / "cli" / f"{command}.py").read_text()
+    typed = [decl.flag for decl in settings_of(command) if f'"{decl.flag.split("/")[0]}"' in source]
+    assert typed == []
