@@ -37,8 +37,10 @@ def _pipeline_for(
     and the load settings given as keywords (`device="cpu"`)."""
     if pipeline is not None:
         if load:
-            raise UsageError(f"{', '.join(load)} set how a model loads, but a loaded pipeline was given",
-                             "pass them to vfxgen.load_pipeline() instead")
+            raise UsageError(
+                f"{', '.join(load)} set how a model loads, but a loaded pipeline was given",
+                "pass them to vfxgen.load_pipeline() instead",
+            )
         return pipeline
     base = load_options if isinstance(load_options, LoadOptions) else LoadOptions(**(load_options or {}))
     return RGBAPipeline.from_pretrained(model, lora, replace(base, **load))
