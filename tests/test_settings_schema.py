@@ -43,7 +43,7 @@ def test_every_setting_is_a_field_of_its_layer_with_the_same_default(layer):
     carried = {
         f.name: f.default
         for f in fields(LAYER_OBJECTS[layer])
-        if f.default is not MISSING and f.name not in ("extra", "name")  # not settings: a shot's inputs, its name
+        if f.default is not MISSING and f.name not in ("extra", "name") and not f.name.startswith("_")
     }
     if layer == "shot":  # the CLI's comma list is the object's tuple
         carried["formats"] = ",".join(carried["formats"])
@@ -137,3 +137,23 @@ def test_command_modules_spell_no_setting_of_their_own(command):
     source = (Path(vfxgen.__file__).parent / "cli" / f"{command}.py").read_text()
     typed = [decl.flag for decl in settings_of(command) if f'"{decl.flag.split("/")[0]}"' in source]
     assert typed == []
+
+
+def test_a_cli_shot_resolves_its_model_and_checks_its_options_once(tmp_path, monkeypatch):
+    """The LoRA's header (the recipe) is read once per run, not again when the pipeline loads; checked
+    shot options are marked and not checked again by the batch or the shot writer."""
+    from typer.testing import CliRunner
+
+    import vfxgen.pipelines.recipe as recipe_module
+
+    headers: list[Path] = []
+    read = recipe_module.read_safetensors_header
+    monkeypatch.setattr(recipe_module, "read_safetensors_header", lambda p: headers.append(Path(p)) or read(p))
+    result = CliRunner().invoke(
+        app, ["generate", "fire", "-o", str(tmp_path / "shot"), "--steps", "1", "--format", "exr", "--device", "cpu"]
+    )
+    assert result.exit_code == 0, result.output
+    lora = resolve_lora(None, resolve_model(None))
+    assert headers.count(lora) == 1
+    options = ShotOptions(formats=("exr",)).checked()
+    assert options.checked() is options and options == ShotOptions(formats=("exr",))

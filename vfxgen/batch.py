@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from vfxgen.errors import LockedError, UsageError
-from vfxgen.pipelines.model_dirs import file_sha256, resolve_lora, resolve_model
+from vfxgen.pipelines.model_dirs import file_sha256
 from vfxgen.pipelines.recipe import RGBARecipe
 from vfxgen.request import GenerationRequest, LoadOptions, generation_record
 from vfxgen.shot import ShotOptions, check_output_free, shot_lock, write_shot
@@ -60,11 +60,10 @@ def run_jobs(
     if overwrite and resume:
         raise UsageError("--overwrite and --resume contradict each other", "pass only one of them")
     load = (load or LoadOptions()).checked()
-    info = resolve_model(model)
-    shot.checked()
-    lora_path = resolve_lora(lora, info)
-    recipe = load.recipe_for(info, lora_path)
-    lora_hash = file_sha256(lora_path) if resume else ""  # resume compares it with finished shots
+    shot = shot.checked()
+    choice = load.choose(model, lora)  # once per batch: the pipeline loads exactly this
+    info, recipe = choice.info, choice.recipe
+    lora_hash = file_sha256(choice.lora) if resume else ""  # resume compares it with finished shots
     seen: set[Path] = set()
     plan = []
     for job in jobs:
@@ -85,7 +84,7 @@ def run_jobs(
     if todo:  # torch and diffusers are imported only now: every refusal above took milliseconds
         from vfxgen.pipelines.rgba import RGBAPipeline
 
-        pipeline = RGBAPipeline.from_pretrained(model, lora, load, image_to_video=image_to_video)
+        pipeline = RGBAPipeline.load(choice, load, image_to_video=image_to_video)
     for index, (job, action) in enumerate(plan):
         result = ShotResult(job.output, "skipped") if action == "skip" else None
         if result is None:

@@ -17,6 +17,7 @@ recipe) happens in milliseconds from these, before `vfxgen.pipelines.rgba` impor
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any
 from vfxgen.clip import check_finite, check_fps
 from vfxgen.errors import UsageError
 from vfxgen.framerate import DEFAULT_FPS, frame_rate
-from vfxgen.pipelines.model_dirs import ModelInfo
+from vfxgen.pipelines.model_dirs import ModelInfo, resolve_lora, resolve_model
 from vfxgen.pipelines.recipe import (
     ALPHA_REDUCTIONS,
     NOISE_MODES,
@@ -255,6 +256,17 @@ def generation_record(values: Mapping[str, Any]) -> dict[str, Any]:
     return record
 
 
+@dataclass(frozen=True)
+class ModelChoice:
+    """A model folder, its LoRA and the RGBA recipe they load with (`LoadOptions.choose`): resolved once
+    per batch (JSON files and one safetensors header) and passed whole to the pipeline, which reads none
+    of them again."""
+
+    info: ModelInfo
+    lora: Path
+    recipe: RGBARecipe
+
+
 def _default(name: str) -> Any:
     return SETTING[name].default
 
@@ -310,6 +322,12 @@ class LoadOptions:
     def resolved_dtype(self) -> str:
         """The weights' dtype this load uses: the option, else bf16 on CUDA and fp32 elsewhere."""
         return self.dtype or ("bf16" if self.device_type() == "cuda" else "fp32")
+
+    def choose(self, model: str | os.PathLike | None, lora: str | os.PathLike | None) -> ModelChoice:
+        """The model folder, its LoRA and the recipe they load with under these options, resolved once."""
+        info = resolve_model(model)
+        lora_path = resolve_lora(lora, info)
+        return ModelChoice(info, lora_path, self.recipe_for(info, lora_path))
 
     def recipe_for(self, info: ModelInfo, lora_path: Path) -> RGBARecipe:
         """The model's RGBA recipe (LoRA metadata, release layout, model hints) with these options applied."""

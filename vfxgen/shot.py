@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vfxgen import __version__
@@ -69,14 +69,13 @@ class ShotOptions:
     alpha: str = SETTING["alpha"].default  # of the ProRes: straight or premultiplied
     name: str | None = None
     colorspace: str = SETTING["colorspace"].default  # of the EXR (and the .nk's Read): any scene-linear OCIO space
+    _valid: bool = field(default=False, compare=False, repr=False)  # set by `checked()`
 
     def checked(self) -> ShotOptions:
-        offered = {w.name: w for w in writers(shot=True)}
-        unknown = [f for f in self.formats if f not in offered]
-        if unknown or not self.formats:
-            raise UsageError(
-                f"unknown output format {unknown[0] if unknown else '(none)'!r}", f"use {', '.join(offered)}"
-            )
+        """These options validated (once: the result is marked, and checking it again costs nothing)."""
+        if self._valid:
+            return self
+        offered = _check_formats(self.formats)
         if self.start_frame < 0:
             raise UsageError(f"--start-frame must be >= 0, got {self.start_frame}", "use e.g. --start-frame 1001")
         if self.name is not None:
@@ -95,7 +94,7 @@ class ShotOptions:
         from vfxgen.colorspaces import exr_colorspace
 
         exr_colorspace(self.colorspace)
-        return self
+        return replace(self, _valid=True)
 
     def write_settings(self, shot: Path) -> WriteSettings:
         """The `WriteSettings` every deliverable of this shot is written with."""
@@ -111,6 +110,15 @@ class ShotOptions:
     def writers(self) -> list[Writer]:
         """The requested deliverables' writers, in registration order (a script after the EXR it reads)."""
         return [w for w in writers(shot=True) if w.name in self.formats]
+
+
+def _check_formats(formats: tuple[str, ...]) -> dict[str, Writer]:
+    """The shot writers on offer, once `formats` is known to name only those (and at least one)."""
+    offered = {w.name: w for w in writers(shot=True)}
+    unknown = [f for f in formats if f not in offered]
+    if unknown or not formats:
+        raise UsageError(f"unknown output format {unknown[0] if unknown else '(none)'!r}", f"use {', '.join(offered)}")
+    return offered
 
 
 def check_shot_name(name: str) -> str:
@@ -133,7 +141,8 @@ def parse_formats(text: str) -> tuple[str, ...]:
             f"--format {text!r} has an empty entry", f"list formats without gaps: {','.join(filter(None, parts))}"
         )
     formats = tuple(dict.fromkeys(parts))
-    return ShotOptions(formats=formats).checked().formats
+    _check_formats(formats)
+    return formats
 
 
 def shot_foreign_entry(path: Path) -> str | None:

@@ -28,10 +28,16 @@ from vfxgen.errors import ModelError, UsageError, VfxgenWarning
 from vfxgen.licences import weights_licence
 from vfxgen.models.transpixar import apply_transpixar, check_finite_tensors, load_rgba_lora
 from vfxgen.models.vae import frames_for_latents, pad_to_odd_latents
-from vfxgen.pipelines.model_dirs import ModelInfo, file_sha256, resolve_lora, resolve_model
+from vfxgen.pipelines.model_dirs import ModelInfo, file_sha256
 from vfxgen.pipelines.recipe import RGBARecipe
 from vfxgen.quiet import quiet_libraries
-from vfxgen.request import CACHE_MODES, OFFLOAD_MODES, GenerationRequest, LoadOptions  # noqa: F401 (re-exported)
+from vfxgen.request import (  # noqa: F401 (re-exported)
+    CACHE_MODES,
+    OFFLOAD_MODES,
+    GenerationRequest,
+    LoadOptions,
+    ModelChoice,
+)
 
 quiet_libraries()
 
@@ -158,12 +164,16 @@ class RGBAPipeline:
         `options` (a `LoadOptions`), or its fields as keywords for a quick script
         (`from_pretrained(device="cpu")`). The RGBA recipe is resolved before any weights load.
         """
+        options = replace(options or LoadOptions(), **option_fields).checked()
+        return cls.load(options.choose(model, lora), options, image_to_video=image_to_video)
+
+    @classmethod
+    def load(cls, choice: ModelChoice, options: LoadOptions, *, image_to_video: bool | None = None) -> RGBAPipeline:
+        """Load an already resolved model, LoRA and recipe (`LoadOptions.choose`; what `run_jobs` does once
+        per batch) with checked options."""
         from diffusers import CogVideoXImageToVideoPipeline, CogVideoXPipeline
 
-        options = replace(options or LoadOptions(), **option_fields).checked()
-        info = resolve_model(model)
-        lora_path = resolve_lora(lora, info)
-        recipe = options.recipe_for(info, lora_path)
+        info, lora_path, recipe = choice.info, choice.lora, choice.recipe
         dev = parse_device(options.device)
         dtype = options.resolved_dtype()
         want_i2v = info.image_to_video if image_to_video is None else image_to_video
