@@ -32,6 +32,9 @@ FORBIDDEN = {
            "vfxgen.settings", "vfxgen.farm", "vfxgen.qc"),
     "models": ("vfxgen.pipelines", "vfxgen.io", "vfxgen.cli", "vfxgen.training", "vfxgen.shot"),
     "pipelines": ("vfxgen.cli", "vfxgen.training", "vfxgen.batch", "vfxgen.farm"),
+    # A family's code never reaches up into the generic pipeline, the CLI, batches, training or files.
+    "backbones": ("vfxgen.pipelines.rgba", "vfxgen.pipelines.conditioning", "vfxgen.cli", "vfxgen.batch",
+                  "vfxgen.training", "vfxgen.shot", "vfxgen.io", "vfxgen.farm", "vfxgen.settings"),
 }
 
 
@@ -67,3 +70,21 @@ def test_no_module_reaches_into_another_modules_private_names() -> None:
                 if private and node.module != here and not file.name == "__init__.py":
                     offenders.append(f"{here} imports {node.module}.{private[0]}")
     assert offenders == []
+
+
+def test_conditioning_talks_to_a_backbone_through_the_pipelines_public_methods() -> None:
+    """No circle: the generic pipeline imports conditioning (animate), conditioning imports neither the
+    pipeline nor a backbone's runtime, and calls no private method of either."""
+    file = PACKAGE / "pipelines" / "conditioning.py"
+    imported = _imports(file)
+    assert not [n for n in imported if n.startswith(("vfxgen.pipelines.rgba", "vfxgen.backbones"))]
+    private_calls = [
+        node.attr
+        for node in ast.walk(ast.parse(file.read_text()))
+        if isinstance(node, ast.Attribute)
+        and node.attr.startswith("_")
+        and not node.attr.startswith("__")
+        and isinstance(node.value, ast.Name)
+        and node.value.id in ("pipeline", "runtime", "pipe")
+    ]
+    assert private_calls == []

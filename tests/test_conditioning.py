@@ -140,8 +140,8 @@ def test_strength_below_one_releases_the_pin_for_the_last_steps(t2v):
     req = t2v.check(GenerationRequest("flicker", steps=4, seed=2), text_required=False)
     pins = still_pins(t2v, still(1), req)
     hook = ReplacementConditioning(pins, steps=4, strength=0.5)
-    latents, generator = t2v._initial_latents(req)
-    out = t2v._denoise(req, hook.prepare(latents, t2v.pipe.scheduler, 4), generator, None, step_hook=hook)
+    latents, generator = t2v.initial_latents(req)
+    out = t2v.denoise_latents(req, hook.prepare(latents, t2v.runtime.scheduler, 4), generator, step_hook=hook)
     assert hook.replaced_at == [0, 1]
     assert not torch.equal(out[:, 0], pins[0].latent[:, 0])
 
@@ -181,7 +181,9 @@ def test_image_to_video_model_keeps_native_and_can_add_replacement(i2v):
     assert native.metadata["conditioning"]["mode"] == "native"
     req = i2v.check(request, text_required=False)
     pins = still_pins(i2v, image, req)
-    latents = pin_and_denoise(i2v, req, pins, Conditioning(mode="replace"), image=i2v._to_pipe_image(image[..., :3]))
+    latents = pin_and_denoise(
+        i2v, req, pins, Conditioning(mode="replace"), image=i2v.runtime.to_pipe_image(image[..., :3])
+    )
     assert torch.equal(latents[:, 0], pins[0].latent[:, 0])
     both = i2v.animate(image, request, conditioning=Conditioning(mode="replace"))
     assert both.metadata["conditioning"]["native_image"] is True

@@ -104,7 +104,7 @@ def test_model_dir_that_is_not_cogvideox(tmp_path, t2v_dir):
     other = tmp_path / "sd"
     other.mkdir()
     (other / "model_index.json").write_text(json.dumps({"_class_name": "StableDiffusionPipeline"}))
-    with pytest.raises(ModelError, match="not CogVideoX"):
+    with pytest.raises(ModelError, match="StableDiffusionPipeline model, which no installed backbone runs"):
         resolve_model(other)
     with pytest.raises(ModelError, match="no model_index.json"):
         resolve_model(tmp_path)

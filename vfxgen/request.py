@@ -315,7 +315,7 @@ class LoadOptions:
     def device_type(self) -> str:
         """cpu, cuda or mps: what this load runs on (kernels differ between them, so results do). Imports
         torch (to see the devices): call it once the model is going to load anyway."""
-        from vfxgen.pipelines.rgba import parse_device
+        from vfxgen.backbones.devices import parse_device
 
         return parse_device(self.device).type
 

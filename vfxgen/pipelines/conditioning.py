@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -216,18 +217,6 @@ def to_model_rgb(image: np.ndarray, convention: str) -> np.ndarray:
 
 
 # --- latents --------------------------------------------------------------------------------------
-def encode_frames(pipe, frames: np.ndarray) -> torch.Tensor:
-    """VAE-encode `[T, H, W, 3]` in [0, 1] (T = 1 or 4k + 1) -> clean latents `[1, F, C, h, w]`, scaled as
-    the stock pipeline's `decode_latents` expects (posterior mean: deterministic)."""
-    import torch
-
-    video = torch.from_numpy(np.ascontiguousarray(np.asarray(frames, np.float32).transpose(3, 0, 1, 2)))[None]
-    video = (video * 2.0 - 1.0).to(device=pipe._execution_device, dtype=pipe.vae.dtype)  # [1, 3, T, H, W]
-    with torch.inference_mode():
-        latents = pipe.vae.encode(video).latent_dist.mode()  # [1, C, F, h, w]
-    return (latents * pipe.vae_scaling_factor_image).permute(0, 2, 1, 3, 4).float()  # [1, F, C, h, w]
-
-
 @dataclass
 class Pin:
     """Latent frames `start .. start + n` of the `[B, 2F, C, h, w]` sequence pinned to `latent` `[1, n, C, h, w]`."""
@@ -254,16 +243,26 @@ class ReplacementConditioning:
 
     tensor_inputs = ("latents", "prompt_embeds")
 
-    def __init__(self, pins: Sequence[Pin], steps: int, strength: float = 1.0, resample: int = 0, seed: int = 0):
+    def __init__(
+        self,
+        pins: Sequence[Pin],
+        steps: int,
+        strength: float = 1.0,
+        resample: int = 0,
+        seed: int = 0,
+        predict: Callable | None = None,
+    ):
         import torch
 
+        if resample and predict is None:
+            raise ValueError("resampling needs the backbone's guided_prediction (predict=)")
         self.pins = list(pins)
+        self.predict = predict  # predict(x_t, t, prompt_embeds) -> the guided model output (the runtime's)
         self.steps = steps
         self.pinned_steps = max(1, round(strength * steps))
         self.resample = resample
         self.generator = torch.Generator(device="cpu").manual_seed((seed + _NOISE_SEED_OFFSET) % 2**63)
         self.replaced_at: list[int] = []  # the steps that pinned (for tests and the manifest)
-        self._rope = None
 
     # --- helpers ---
     def _noise(self, like: torch.Tensor) -> torch.Tensor:
@@ -322,7 +321,7 @@ class ReplacementConditioning:
             return x_next
         x = x_next.float()
         x_t = (a_t / a_n) ** 0.5 * x + (1 - a_t / a_n) ** 0.5 * self._noise(x)
-        model_output = self._predict(pipe, x_t, t, prompt_embeds)
+        model_output = self.predict(x_t, t, prompt_embeds)
         kind = scheduler.config.prediction_type
         if kind == "v_prediction":
             x0 = a_t**0.5 * x_t - (1 - a_t) ** 0.5 * model_output
@@ -332,32 +331,6 @@ class ReplacementConditioning:
             x0 = (x_t - (1 - a_t) ** 0.5 * eps) / a_t**0.5
         x_back = a_n**0.5 * x0 + (1 - a_n) ** 0.5 * eps
         return self._pinned(x_back.to(x_next.dtype), scheduler, target)
-
-    def _predict(self, pipe, x_t: torch.Tensor, t: int, prompt_embeds: torch.Tensor) -> torch.Tensor:
-        """The guided model output at `x_t`, as the stock loop computes it (CFG with the step's scale)."""
-        import torch
-
-        guided = prompt_embeds.shape[0] == 2 * x_t.shape[0]  # the loop concatenated [negative, positive]
-        latent_in = torch.cat([x_t] * 2) if guided else x_t
-        latent_in = pipe.scheduler.scale_model_input(latent_in, t).to(prompt_embeds.dtype)
-        if self._rope is None and pipe.transformer.config.use_rotary_positional_embeddings:
-            s = pipe.vae_scale_factor_spatial
-            self._rope = pipe._prepare_rotary_positional_embeddings(
-                x_t.shape[-2] * s, x_t.shape[-1] * s, x_t.shape[1], x_t.device
-            )
-        timestep = torch.full((latent_in.shape[0],), t, device=x_t.device, dtype=torch.long)
-        out = pipe.transformer(
-            hidden_states=latent_in,
-            encoder_hidden_states=prompt_embeds,
-            timestep=timestep,
-            image_rotary_emb=self._rope,
-            attention_kwargs=pipe.attention_kwargs,
-            return_dict=False,
-        )[0].float()
-        if guided:
-            uncond, text = out.chunk(2)
-            out = uncond + pipe.guidance_scale * (text - uncond)
-        return out
 
 
 def pin_and_denoise(pipeline, req, pins: Sequence[Pin], cond: Conditioning, progress=None, image=None):
@@ -369,10 +342,11 @@ def pin_and_denoise(pipeline, req, pins: Sequence[Pin], cond: Conditioning, prog
         raise UsageError("--resample runs with text-to-video models only", "drop --resample")
     if cond.resample and pipeline.options.cache != "none":
         raise UsageError("--resample cannot run with a step cache", "drop --cache or --resample")
-    latents, generator = pipeline._initial_latents(req)
-    hook = ReplacementConditioning(pins, req.steps, cond.strength, cond.resample, req.seed)
-    latents = hook.prepare(latents, pipeline.pipe.scheduler, req.steps)
-    return pipeline._denoise(req, latents, generator, progress, image=image, step_hook=hook)
+    latents, generator = pipeline.initial_latents(req)
+    runtime = pipeline.runtime
+    hook = ReplacementConditioning(pins, req.steps, cond.strength, cond.resample, req.seed, runtime.guided_prediction)
+    latents = hook.prepare(latents, runtime.scheduler, req.steps)
+    return pipeline.denoise_latents(req, latents, generator, progress, image=image, step_hook=hook)
 
 
 # --- animate ------------------------------------------------------------------------------------------
@@ -395,21 +369,16 @@ def fit_still(image: np.ndarray, height: int, width: int, fit: str) -> np.ndarra
 
 def still_pins(pipeline, image: np.ndarray, req) -> list[Pin]:
     """Frame 0 of the RGB half (and of the alpha half when the still has alpha) pinned to the still."""
-    pipe = pipeline.pipe
-    latent_frames = (req.frames - 1) // pipe.vae_scale_factor_temporal + 1
-    pins = [Pin(0, encode_frames(pipe, to_model_rgb(image, req.rgb)[None]))]
+    runtime = pipeline.runtime
+    pins = [Pin(0, runtime.encode_frames(to_model_rgb(image, req.rgb)[None]))]
     if image.shape[-1] == 4:
         alpha = np.repeat(np.clip(image[..., 3:4], 0.0, 1.0), 3, axis=-1)
-        pins.append(Pin(latent_frames, encode_frames(pipe, alpha[None])))
+        pins.append(Pin(runtime.latent_frames(req.frames), runtime.encode_frames(alpha[None])))
     return pins
 
 
 def animate_by_replacement(pipeline, image: np.ndarray, request, progress=None, cond: Conditioning | None = None):
     """Image to RGBA on any model: frame-0 replacement (plus the native image conditioning on I2V models)."""
-    from diffusers.hooks import HookRegistry
-
-    from vfxgen.pipelines.rgba import ALPHA_IMAGE_HOOK, AlphaFirstFrameHook
-
     cond = (cond or Conditioning(mode="replace")).checked()
     req = pipeline.check(request, text_required=False)
     image = np.asarray(image, dtype=np.float32)
@@ -427,18 +396,12 @@ def animate_by_replacement(pipeline, image: np.ndarray, request, progress=None, 
         ),
     }
     i2v = pipeline.info.image_to_video
-    registry = None
-    if i2v and image.shape[-1] == 4:
-        registry = HookRegistry.check_if_exists_or_initialize(pipeline.pipe.transformer)
-        alpha_latent = pins[1].latent.to(pipeline.pipe.vae.dtype)
-        hook = AlphaFirstFrameHook(alpha_latent, pins[1].start, pipeline.pipe.vae.config.latent_channels)
-        registry.register_hook(hook, ALPHA_IMAGE_HOOK)
-    try:
-        image_arg = pipeline._to_pipe_image(to_model_rgb(image, req.rgb)) if i2v else None
+    runtime = pipeline.runtime
+    # Image-to-video models also get the still natively, and its alpha in the alpha half's first frame.
+    native_alpha = runtime.alpha_first_frame(pins[1].latent, pins[1].start) if i2v and len(pins) == 2 else nullcontext()
+    image_arg = runtime.to_pipe_image(to_model_rgb(image, req.rgb)) if i2v else None
+    with native_alpha:
         latents = pin_and_denoise(pipeline, req, pins, cond, progress, image=image_arg)
-    finally:
-        if registry is not None:
-            registry.remove_hook(ALPHA_IMAGE_HOOK, recurse=False)
     return pipeline.decode(req, latents)
 
 
@@ -492,12 +455,12 @@ def pull_matte(
     rgb_sum = np.zeros((clip.num_frames, req.height, req.width, 3), np.float32)
     total = len(windows) * req.steps
     base_extra = dict(req.extra)
-    pipe = pipeline.pipe
+    runtime = pipeline.runtime
     for k, (start, end) in enumerate(windows):
         part = take_window(fitted, start, end)  # [N, H, W, 3]: colour over black, the model's RGB half
-        pins = [Pin(0, encode_frames(pipe, part))]
+        pins = [Pin(0, runtime.encode_frames(part))]
         req.extra = dict(base_extra)
-        image = pipeline._to_pipe_image(part[0]) if pipeline.info.image_to_video else None
+        image = runtime.to_pipe_image(part[0]) if pipeline.info.image_to_video else None
 
         def window_progress(step, _total, k=k):
             if progress is not None:
@@ -523,7 +486,7 @@ def pull_matte(
     else:
         colour = srgb_to_linear(unfit(rgb_sum, placement))
     pixels = np.concatenate([colour, alpha[..., None]], axis=-1).astype(np.float32)
-    metadata = pipeline._metadata(req)
+    metadata = pipeline.metadata(req)
     metadata.update(
         conditioning=cond.record(
             mode="replace",

@@ -1,4 +1,5 @@
-"""Where models live: the bundled default model, a diffusers CogVideoX directory, a LoRA file.
+"""Where models live: the bundled default model, a diffusers model directory of any installed backbone
+(`vfxgen.backbones`: the family recognises the folder and describes it), a LoRA file.
 
 Everything here is cheap (reads JSON, lists files) so the CLI can reject a wrong `--model` or `--lora`
 before any weights are loaded.
@@ -9,47 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from vfxgen.backbones import PICKLE_SUFFIXES, ModelInfo, backbone_for, check_safetensors_dir, read_json  # noqa: F401
 from vfxgen.errors import ModelError
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "default_model"
 BUNDLED_LORA_NAME = "transpixar_lora.safetensors"
 #: Optional vfxgen hints in a model directory: how the model wants its prompts (see docs/presets.md).
 MODEL_HINTS = "vfxgen.json"
-_PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """What a model directory holds, read from its JSON files only."""
-
-    path: Path
-    pipeline_class: str
-    image_to_video: bool
-    bundled_lora: Path | None
-    sample_frames: int
-    sample_height: int
-    sample_width: int
-    use_learned_positions: bool
-    spatial_multiple: int
-    train_timesteps: int = 1000  # the scheduler's num_train_timesteps: the most denoising steps it can take
-    prompt_style: str = "full"  # "caption": trained on short element captions (the demo model)
-    preset_negative_prompts: bool = True
-    hints: dict = field(default_factory=dict, compare=False)  # the folder's vfxgen.json (recipe, prompt style)
-
-    @property
-    def native_fps(self) -> float:
-        """The rate the model was trained at (vfxgen.json `fps`; CogVideoX-5B and the demo: 8)."""
-        from vfxgen.framerate import DEFAULT_FPS
-
-        value = self.hints.get("fps", DEFAULT_FPS)
-        return float(value) if isinstance(value, int | float) and value > 0 else DEFAULT_FPS
-
-    @property
-    def name(self) -> str:
-        return "vfxgen-default" if self.path == DEFAULT_MODEL_DIR else self.path.name
 
 
 def resolve_model(model: str | os.PathLike | None) -> ModelInfo:
@@ -70,55 +39,20 @@ def resolve_model(model: str | os.PathLike | None) -> ModelInfo:
         )
     if not path.is_dir():
         raise ModelError(f"model directory {path} does not exist", "pass --model DIR of a diffusers CogVideoX model")
-    index = _read_json(path / "model_index.json", "model_index.json")
-    pipeline_class = str(index.get("_class_name", ""))
-    if not pipeline_class.startswith("CogVideoX"):
-        raise ModelError(
-            f"{path} is a {pipeline_class or 'non-diffusers'} model, not CogVideoX",
-            "pass a diffusers CogVideoX model directory (model_index.json says CogVideoX...Pipeline)",
-        )
-    config = _read_json(path / "transformer" / "config.json", "transformer/config.json")
-    if config.get("_class_name") != "CogVideoXTransformer3DModel":
-        raise ModelError(f"{path}/transformer is not a CogVideoXTransformer3DModel", "check the model directory")
-    for component in ("transformer", "vae", "text_encoder"):
-        check_safetensors_dir(path / component)
-    vae_config = _read_json(path / "vae" / "config.json", "vae/config.json")
-    spatial = 2 ** (len(vae_config.get("block_out_channels", [0, 0, 0, 0])) - 1)
+    index = read_json(path / "model_index.json", "model_index.json")
+    backbone = backbone_for(path, index)  # the family that runs it (vfxgen.backbones): its own fields
     lora = path / BUNDLED_LORA_NAME
-    scheduler_file = path / "scheduler" / "scheduler_config.json"
-    scheduler = _read_json(scheduler_file, "scheduler/scheduler_config.json") if scheduler_file.is_file() else {}
-    hints = _read_json(path / MODEL_HINTS, MODEL_HINTS) if (path / MODEL_HINTS).is_file() else {}
+    hints = read_json(path / MODEL_HINTS, MODEL_HINTS) if (path / MODEL_HINTS).is_file() else {}
     return ModelInfo(
         path=path,
-        pipeline_class=pipeline_class,
-        image_to_video=config.get("in_channels") == 2 * vae_config.get("latent_channels", 16),
         bundled_lora=lora if lora.is_file() else None,
-        sample_frames=int(config.get("sample_frames", 49)),
-        sample_height=int(config.get("sample_height", 60)) * spatial,
-        sample_width=int(config.get("sample_width", 90)) * spatial,
-        use_learned_positions=bool(config.get("use_learned_positional_embeddings", False)),
-        spatial_multiple=spatial * int(config.get("patch_size", 2)),
-        train_timesteps=int(scheduler.get("num_train_timesteps", 1000)),
         prompt_style=str(hints.get("prompt_style", "full")),
         preset_negative_prompts=bool(hints.get("preset_negative_prompts", True)),
         hints=hints,
+        backbone=backbone.name,
+        bundled=path == DEFAULT_MODEL_DIR,
+        **backbone.describe(path, index),
     )
-
-
-def check_safetensors_dir(directory: Path) -> None:
-    """Refuse components whose weights exist only as pickles (`.bin`/`.pt`): loading those can run code."""
-    if not directory.is_dir():
-        raise ModelError(f"the model has no {directory.name}/ folder", "use a complete diffusers model directory")
-    files = [p.name for p in directory.iterdir()]
-    if any(name.endswith(".safetensors") for name in files):
-        return
-    pickles = [name for name in files if name.endswith(_PICKLE_SUFFIXES)]
-    if pickles:
-        raise ModelError(
-            f"{directory} holds only pickle weights ({pickles[0]})",
-            "vfxgen loads safetensors only; convert with diffusers' save_pretrained(safe_serialization=True)",
-        )
-    raise ModelError(f"{directory} has no .safetensors weights", "use a complete diffusers model directory")
 
 
 def resolve_lora(lora: str | os.PathLike | None, info: ModelInfo) -> Path:
@@ -131,7 +65,7 @@ def resolve_lora(lora: str | os.PathLike | None, info: ModelInfo) -> Path:
             )
         return info.bundled_lora
     path = Path(lora).expanduser()
-    if path.suffix.lower() in _PICKLE_SUFFIXES:
+    if path.suffix.lower() in PICKLE_SUFFIXES:
         raise ModelError(
             f"{path} is a pickle weight file",
             "vfxgen loads safetensors only: convert it to .safetensors first",
@@ -199,15 +133,3 @@ def _remember(key: tuple[str, int, int], digest: str) -> None:
             tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     except Exception:  # noqa: BLE001 - a read-only home or a racing writer only costs a rehash next time
         return
-
-
-def _read_json(path: Path, what: str) -> dict:
-    if not path.is_file():
-        raise ModelError(
-            f"{path.parent} has no {what}",
-            "pass a diffusers CogVideoX model directory (saved with save_pretrained)",
-        )
-    try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ModelError(f"cannot read {path}: {exc}", "the model directory is damaged; re-download it") from exc

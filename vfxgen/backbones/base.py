@@ -1,0 +1,165 @@
+"""What every base-model family (a "backbone") provides, and the registry that finds one for a model folder.
+
+A backbone is two classes. The *spec* (a `Backbone` subclass, torch-free, cheap) recognises a model folder
+from its `model_index.json` and describes it as a `ModelInfo` (native size, latent geometry, image-to-video
+or not), so every refusal that needs no weights happens in milliseconds. Its *runtime* (`Backbone.runtime()`,
+imported only when weights load) loads the weights and runs them: latents, the stock diffusers pipeline
+call, decoding RGB and alpha, encoding frames for conditioning (`vfxgen.backbones.cogvideox_runtime` shows
+every method `vfxgen.pipelines.rgba.RGBAPipeline` and `vfxgen.pipelines.conditioning` call).
+
+Built in: CogVideoX (`cogvideox.py`). A facility adds one without editing vfxgen: a package that calls
+`register_backbone(MyBackbone)` in a module named by a `vfxgen.backbones` entry point.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from vfxgen.errors import ModelError
+
+PLUGIN_GROUP = "vfxgen.backbones"
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a model directory holds, read from its JSON files only."""
+
+    path: Path
+    pipeline_class: str
+    image_to_video: bool
+    bundled_lora: Path | None
+    sample_frames: int
+    sample_height: int
+    sample_width: int
+    use_learned_positions: bool
+    spatial_multiple: int
+    train_timesteps: int = 1000  # the scheduler's num_train_timesteps: the most denoising steps it can take
+    prompt_style: str = "full"  # "caption": trained on short element captions (the demo model)
+    preset_negative_prompts: bool = True
+    hints: dict = field(default_factory=dict, compare=False)  # the folder's vfxgen.json (recipe, prompt style)
+    backbone: str = "cogvideox"  # the registered family that runs it (`vfxgen.backbones`)
+    bundled: bool = field(default=False, compare=False)  # vfxgen's own demo model (named vfxgen-default)
+
+    @property
+    def native_fps(self) -> float:
+        """The rate the model was trained at (vfxgen.json `fps`; CogVideoX-5B and the demo: 8)."""
+        from vfxgen.framerate import DEFAULT_FPS
+
+        value = self.hints.get("fps", DEFAULT_FPS)
+        return float(value) if isinstance(value, int | float) and value > 0 else DEFAULT_FPS
+
+    @property
+    def name(self) -> str:
+        return "vfxgen-default" if self.bundled else self.path.name
+
+
+class Backbone:
+    """A base-model family's spec: recognise its folders, describe them, name its runtime."""
+
+    name: ClassVar[str]  # registry key, recorded in ModelInfo.backbone
+    label: ClassVar[str]  # for messages: "CogVideoX"
+
+    @classmethod
+    def recognises(cls, index: dict) -> bool:
+        """Whether a folder's `model_index.json` is this family's."""
+        raise NotImplementedError
+
+    @classmethod
+    def describe(cls, path: Path, index: dict) -> dict[str, Any]:
+        """The family-specific `ModelInfo` fields of a folder it recognises (cheap: JSON only); raises
+        `ModelError` in one line when the folder is incomplete."""
+        raise NotImplementedError
+
+    @classmethod
+    def runtime(cls) -> type:
+        """The class that loads and runs the weights (imports torch; called only when weights load)."""
+        raise NotImplementedError
+
+
+_BACKBONES: dict[str, type[Backbone]] = {}
+_plugins_loaded = False
+
+
+def register_backbone(backbone: type[Backbone]) -> type[Backbone]:
+    """Add a family (usable as a class decorator); a later registration of the same name replaces it."""
+    _BACKBONES[backbone.name] = backbone
+    return backbone
+
+
+def backbones() -> list[type[Backbone]]:
+    """Every registered family: built-ins, then installed plugins."""
+    _load_plugins()
+    return list(_BACKBONES.values())
+
+
+def backbone_named(name: str) -> type[Backbone]:
+    for backbone in backbones():
+        if backbone.name == name:
+            return backbone
+    raise ModelError(f"no backbone {name!r} is installed", f"installed: {', '.join(b.name for b in backbones())}")
+
+
+def backbone_for(path: Path, index: dict) -> type[Backbone]:
+    """The family that recognises a folder's `model_index.json`, else one ModelError naming those installed."""
+    for backbone in backbones():
+        if backbone.recognises(index):
+            return backbone
+    kind = str(index.get("_class_name", "")) or "non-diffusers"
+    families = ", ".join(b.label for b in backbones())
+    raise ModelError(
+        f"{path} is a {kind} model, which no installed backbone runs",
+        f"pass a diffusers model directory of a supported family ({families})",
+    )
+
+
+def read_json(path: Path, what: str) -> dict:
+    """A model folder's JSON file, or one ModelError saying which file is missing or damaged."""
+    if not path.is_file():
+        raise ModelError(
+            f"{path.parent} has no {what}", "pass a diffusers model directory (saved with save_pretrained)"
+        )
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelError(f"cannot read {path}: {exc}", "the model directory is damaged; re-download it") from exc
+
+
+def check_safetensors_dir(directory: Path) -> None:
+    """Refuse components whose weights exist only as pickles (`.bin`/`.pt`): loading those can run code."""
+    if not directory.is_dir():
+        raise ModelError(f"the model has no {directory.name}/ folder", "use a complete diffusers model directory")
+    files = [p.name for p in directory.iterdir()]
+    if any(name.endswith(".safetensors") for name in files):
+        return
+    pickles = [name for name in files if name.endswith(PICKLE_SUFFIXES)]
+    if pickles:
+        raise ModelError(
+            f"{directory} holds only pickle weights ({pickles[0]})",
+            "vfxgen loads safetensors only; convert with diffusers' save_pretrained(safe_serialization=True)",
+        )
+    raise ModelError(f"{directory} has no .safetensors weights", "use a complete diffusers model directory")
+
+
+def _load_plugins() -> None:
+    """Import each `vfxgen.backbones` entry point once; a broken plugin is one warning, never a crash."""
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    from importlib.metadata import entry_points
+
+    for point in entry_points(group=PLUGIN_GROUP):
+        try:
+            loaded = point.load()
+            if isinstance(loaded, type) and issubclass(loaded, Backbone):
+                register_backbone(loaded)
+        except Exception as exc:  # noqa: BLE001 - someone else's package must not stop vfxgen
+            import warnings
+
+            from vfxgen.errors import VfxgenWarning
+
+            warnings.warn(f"backbone plugin {point.name} failed to load: {exc}", VfxgenWarning, stacklevel=2)
