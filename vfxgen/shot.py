@@ -34,7 +34,7 @@ from vfxgen.atomic import atomic_path, remove_stale_temporaries
 from vfxgen.clip import Clip
 from vfxgen.errors import LockedError, OutputError, OutputExistsError, UsageError
 from vfxgen.io.manifest import MANIFEST, SCHEMA, is_complete_shot, listed_top_names, read_manifest
-from vfxgen.io.registry import Writer, WriteSettings, writers
+from vfxgen.io.registry import Writer, WriteSettings, shot_conventions, writers
 from vfxgen.io.safety import check_replaceable, foreign_entries, refuse_unsafe_output
 from vfxgen.io.write import OutputTarget, write_clip
 from vfxgen.request import SETTING
@@ -393,7 +393,7 @@ def _write_locked(clip: Clip, path: Path, options: ShotOptions, overwrite: bool,
             written = write_clip(clip, _shot_target(writer, tmp, name), settings=replace(settings, written=files))
             relative = [p.relative_to(tmp).as_posix() for p in written]
             files[writer.name] = relative if writer.layout == "sequence" else relative[0]
-        manifest = build_manifest(clip, name, options, files)
+        manifest = build_manifest(clip, name, options, files, settings)
         manifest["sha256"] = content_hashes(tmp, files)
         _write_json(tmp / MANIFEST, manifest)
     return manifest
@@ -415,8 +415,11 @@ def content_hashes(shot_dir: Path, files: dict) -> dict[str, str]:
     return {rel: file_sha256_hex(shot_dir / rel) for rel in listed_paths(files)}
 
 
-def build_manifest(clip: Clip, name: str, options: ShotOptions, files: dict) -> dict:
-    """Everything needed to reproduce the shot and to read it correctly."""
+def build_manifest(clip: Clip, name: str, options: ShotOptions, files: dict, settings: WriteSettings) -> dict:
+    """Everything needed to reproduce the shot and to read it correctly.
+
+    `conventions` come from the format table (`shot_conventions`): each writer says how its files are to be
+    read, from the `settings` they were written with, so a new format needs no change here."""
     generation = dict(clip.metadata)
     relaxed = generation.pop("qc_limits", None) or {}
     return {
@@ -434,32 +437,9 @@ def build_manifest(clip: Clip, name: str, options: ShotOptions, files: dict) -> 
         "fps": clip.fps,
         "start_frame": options.start_frame,
         "end_frame": options.start_frame + clip.num_frames - 1,
-        "conventions": {
-            "exr": {
-                **_exr_colorspace_entry(options.colorspace),
-                "alpha": "premultiplied",
-                "pixel_type": "half",
-                "channels": "R,G,B,A",
-                "compression": options.compression,
-            },
-            "prores": {
-                "profile": "4444",
-                "alpha": options.alpha,
-                "matrix": "bt709",
-                "transfer": "srgb-encoded",
-            },
-            "png": {"bit_depth": 16, "alpha": "straight", "colorspace": "srgb_rec709_scene"},
-        },
+        "conventions": shot_conventions(list(files), settings),
         "files": files,
     }
-
-
-def _exr_colorspace_entry(name: str) -> dict:
-    """`colorspace` (the interop ID in the EXR header, e.g. lin_ap1_scene) and `ocio_name` (e.g. ACEScg)."""
-    from vfxgen.colorspaces import exr_colorspace
-
-    space = exr_colorspace(name)
-    return {"colorspace": space.interop_id, "ocio_name": space.name}
 
 
 def _write_json(path: Path, data: dict) -> None:

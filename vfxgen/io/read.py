@@ -7,15 +7,16 @@
 
 What `src` may be (`read_clip`):
 
-- a shot directory written by vfxgen: its `shot.json` names the frames (`rgba/*.exr`, else `png/*.png`,
-  else the ProRes or WebM movie); without a manifest, the one sequence in the directory (or in its
-  `rgba/` or `png/` sub-directory);
+- a shot directory written by vfxgen: its `shot.json` names the frames (the first deliverable listed that
+  its writer reads back, sequences before movies: `rgba/*.exr`, else `png/*.png`, else the ProRes or
+  WebM movie); without a manifest, the one sequence in the directory (or in a sub-directory a shot keeps
+  its sequences in: `rgba/`, `png/`);
 - a sequence pattern: `dir/shot.####.exr`, `shot.%04d.png`, `shot.@@@@.exr`, with an optional
   `:1001-1010` range (see `vfxgen.io.sequence`);
 - a movie (`.mov`, `.webm`, `.mkv`, `.mp4`, ...): read with `read_movie`; frames count from 0 there;
 - a single still (`frame.exr`, `frame.png`): a one-frame clip.
 
-Files are dispatched by suffix through `vfxgen.io.registry`.
+Files are dispatched by suffix through `vfxgen.io.registry`; what a shot holds, through its writers there.
 """
 
 from __future__ import annotations
@@ -31,7 +32,15 @@ import numpy as np
 from vfxgen.clip import Clip, check_fps
 from vfxgen.errors import InputError, MissingAlphaError, UsageError
 from vfxgen.io.manifest import MANIFEST, read_manifest
-from vfxgen.io.registry import DEFAULT_FPS, PLATE_STILL_SUFFIXES, reader_for, suffix_key, suffixes_read
+from vfxgen.io.registry import (
+    DEFAULT_FPS,
+    PLATE_STILL_SUFFIXES,
+    reader_for,
+    sequence_folders,
+    shot_clip_writers,
+    suffix_key,
+    suffixes_read,
+)
 from vfxgen.io.sequence import (
     FrameSequence,
     check_frame_range,
@@ -199,9 +208,9 @@ def _clip_sequence_suffixes() -> tuple[str, ...]:
 
 
 def _sequence_in_directory(path: Path, frame_range: tuple[int, int] | None, suffixes: Sequence[str]) -> FrameSequence:
-    """The one sequence in `path`, else in its `rgba/` or `png/` sub-directory (a shot without manifest)."""
+    """The one sequence in `path`, else in a sub-directory a shot keeps sequences in (a shot without manifest)."""
     wanted = {s.lower() for s in suffixes}
-    for candidate in (path, path / "rgba", path / "png"):
+    for candidate in (path, *(path / folder for folder in sequence_folders())):
         if not candidate.is_dir():
             continue
         try:
@@ -221,40 +230,58 @@ def _sequence_in_directory(path: Path, frame_range: tuple[int, int] | None, suff
 
 
 def _read_shot(path: Path, frame_range: tuple[int, int] | None, fps: float | None, require_alpha: bool) -> Clip | None:
-    """The clip a shot's manifest names (EXR, else PNG, else ProRes/WebM); None if it names none."""
+    """The clip a shot's manifest names (the first listed deliverable its writer reads back: EXR, else PNG,
+    else ProRes/WebM); None if it names none."""
 
     manifest = read_manifest(path)
     if not isinstance(manifest, dict):
         raise InputError(f"{path / MANIFEST} is not a vfxgen manifest", "the shot is damaged; regenerate it")
     files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
     generation = manifest.get("generation") if isinstance(manifest.get("generation"), dict) else {}
-    shot_fps = fps or _positive_number(manifest.get("fps"))
     clip: Clip | None = None
-    for key in ("exr", "png"):
-        listed = files.get(key)
-        if isinstance(listed, list) and listed and isinstance(listed[0], str):
-            first = _inside_shot(path, listed[0])
-            match = _NUMBERED.fullmatch(first.name)
-            if match is None:
-                raise InputError(f"{path / MANIFEST} lists {listed[0]!r}, not a numbered frame", "regenerate the shot")
-            pattern = first.parent / f"{match['prefix']}{'#' * len(match['digits'])}{match['suffix']}"
-            start, end = manifest.get("start_frame"), manifest.get("end_frame")
-            shot_range = (start, end) if isinstance(start, int) and isinstance(end, int) else None
-            sequence = find_sequence(pattern, frame_range or shot_range)
-            clip = reader_for(pattern, kinds=("sequence",)).read(sequence, shot_fps, require_alpha)
+    for writer in shot_clip_writers():
+        listed = files.get(writer.name)
+        if writer.read_as == "sequence" and isinstance(listed, list) and listed and isinstance(listed[0], str):
+            clip = _read_shot_sequence(path, manifest, listed[0], frame_range, fps, require_alpha)
             break
-    else:
-        for key in ("prores", "webm"):
-            listed = files.get(key)
-            if isinstance(listed, str) and listed:
-                movie = _inside_shot(path, listed)
-                _require_file(movie)
-                whole = reader_for(movie, kinds=("movie",)).read(movie, fps, require_alpha)
-                clip = _cut_movie(whole, frame_range, movie)
-                break
+        if writer.read_as == "movie" and isinstance(listed, str) and listed:
+            clip = _read_shot_movie(path, listed, frame_range, fps, require_alpha)
+            break
     if clip is None:
         return None
     return clip.with_metadata(**{str(k): v for k, v in generation.items()}, shot=str(path))
+
+
+def _read_shot_sequence(
+    path: Path,
+    manifest: dict,
+    first_listed: str,
+    frame_range: tuple[int, int] | None,
+    fps: float | None,
+    require_alpha: bool,
+) -> Clip:
+    """A shot's frames, found from the first one its manifest lists, at the rate and frame range `shot.json`
+    records (`fps` and `frame_range` override them)."""
+    first = _inside_shot(path, first_listed)
+    match = _NUMBERED.fullmatch(first.name)
+    if match is None:
+        raise InputError(f"{path / MANIFEST} lists {first_listed!r}, not a numbered frame", "regenerate the shot")
+    pattern = first.parent / f"{match['prefix']}{'#' * len(match['digits'])}{match['suffix']}"
+    start, end = manifest.get("start_frame"), manifest.get("end_frame")
+    shot_range = (start, end) if isinstance(start, int) and isinstance(end, int) else None
+    sequence = find_sequence(pattern, frame_range or shot_range)
+    shot_fps = fps or _positive_number(manifest.get("fps"))
+    return reader_for(pattern, kinds=("sequence",)).read(sequence, shot_fps, require_alpha)
+
+
+def _read_shot_movie(
+    path: Path, listed: str, frame_range: tuple[int, int] | None, fps: float | None, require_alpha: bool
+) -> Clip:
+    """A shot's movie at the rate its stream states (`fps` overrides), cut to `frame_range` (0-based)."""
+    movie = _inside_shot(path, listed)
+    _require_file(movie)
+    whole = reader_for(movie, kinds=("movie",)).read(movie, fps, require_alpha)
+    return _cut_movie(whole, frame_range, movie)
 
 
 def _inside_shot(shot: Path, relative: str) -> Path:
