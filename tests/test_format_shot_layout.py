@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import vfxgen.io.registry as registry
+from tests.test_format_plugins import _install_plugin, _vfxgen
 from vfxgen.clip import Clip
 from vfxgen.io import Writer, WriteSettings, read_clip, register_writer
 from vfxgen.io.delivered import load_element
@@ -59,6 +60,22 @@ FRAMES = Writer(
     read_as="sequence",
     help="16-bit PNG frames in frames/",
 )
+
+PLUGIN = '''
+"""A facility's movie format: VP9 with alpha in Matroska, declaring its place in a shot."""
+from vfxgen.io.registry import Writer, register_writer
+from vfxgen.io.video import stream_frame_rate, write_webm
+
+
+def write_mkv(clip, path, name, settings):
+    return [write_webm(clip, path)]
+
+
+register_writer(
+    Writer("mkv", "file", ".mkv", "Matroska", write_mkv, shot_file="{name}_vp9.mkv", read_as="movie",
+           stated_fps=stream_frame_rate, help="VP9 with alpha in Matroska")
+)
+'''
 
 
 @pytest.fixture
@@ -152,6 +169,15 @@ def test_the_format_help_lists_the_table(table: None) -> None:
     assert formats_help(shot=False).endswith(
         ", contact, mkv (VP9 with alpha in Matroska) or frames (16-bit PNG frames in frames/)"
     )
+
+
+def test_an_installed_plugin_format_is_in_the_cli_help(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    _install_plugin(site, "vfxgen_mkv_plugin", PLUGIN)
+    for command in ("export", "composite"):
+        result = _vfxgen(site, command, "--help")
+        assert result.returncode == 0, result.stderr
+        assert "mkv (VP9 with alpha in Matroska)" in " ".join(result.stdout.split()), command
 
 
 def test_a_read_back_that_cannot_match_the_layout_is_refused() -> None:

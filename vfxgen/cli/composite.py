@@ -32,6 +32,7 @@ from vfxgen.cli import options as opt
 from vfxgen.cli.console import log
 from vfxgen.cli.export import AlphaVideo, describe
 from vfxgen.errors import UsageError
+from vfxgen.io.registry import formats_help
 
 
 def composite(
@@ -58,9 +59,7 @@ def composite(
     ] = "error",
     fmt: Annotated[
         str | None,
-        typer.Option(
-            "--format", help="png, exr, preview, prores, webm or contact (default: from OUT; a directory gets png)."
-        ),
+        typer.Option("--format", help=f"{formats_help(shot=False)} (default: from OUT; a directory gets png)."),
     ] = None,
     alpha_video: AlphaVideo = None,
     plate_colorspace: Annotated[

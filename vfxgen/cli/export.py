@@ -28,12 +28,11 @@ import typer
 from vfxgen.cli import options as opt
 from vfxgen.cli.console import log
 from vfxgen.errors import InputError, UsageError
+from vfxgen.io.registry import formats_help
 
 FormatOption = Annotated[
     str | None,
-    typer.Option(
-        "--format", help="exr, prores, png, webm, preview or contact (default: from OUT; a directory gets exr)."
-    ),
+    typer.Option("--format", help=f"{formats_help(shot=False)} (default: from OUT; a directory gets exr)."),
 ]
 AlphaVideo = Annotated[
     Path | None,
