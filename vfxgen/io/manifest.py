@@ -81,11 +81,7 @@ def changed_files(shot: str | os.PathLike[str], manifest: dict) -> list[str]:
     if not isinstance(recorded, dict):
         return []
     root = Path(shot)
-    return [
-        rel
-        for rel, digest in recorded.items()
-        if (root / rel).is_file() and file_sha256_hex(root / rel) != digest
-    ]
+    return [rel for rel, digest in recorded.items() if (root / rel).is_file() and file_sha256_hex(root / rel) != digest]
 
 
 def listed_exr_pattern(shot: str | os.PathLike[str], manifest: dict) -> Path | None:
