@@ -34,7 +34,16 @@ def _annotated(decl: Setting, command: str) -> Any:
     kind = decl.kind
     if decl.layer == "request" and decl.default is not None:
         kind = kind | None  # not given = None: the preset, then the recipe, then the default decide
-    return Annotated[kind, typer.Option(decl.flag, help=decl.help_for(command))]
+    return Annotated[kind, typer.Option(decl.flag, help=_help(decl, command))]
+
+
+def _help(decl: Setting, command: str) -> str:
+    """The setting's help; `--format` lists the shot formats the registry has (plugins included)."""
+    if decl.name == "formats":
+        from vfxgen.io.registry import formats_help
+
+        return f"Comma list of outputs: {formats_help(shot=True)}."
+    return decl.help_for(command)
 
 
 def with_settings(command: str) -> Callable:
