@@ -42,6 +42,7 @@ from vfxgen.io.registry import (
     suffixes_read,
 )
 from vfxgen.io.sequence import (
+    NUMBERED_FILE,
     FrameSequence,
     check_frame_range,
     find_sequence,
@@ -52,7 +53,6 @@ from vfxgen.io.sequence import (
 
 __all__ = ["read_clip", "read_plate", "source_paths"]
 
-_NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\.[^.]+)$")
 # `path:1001-1010` after a directory or movie (patterns carry their range themselves).
 _PATH_RANGE = re.compile(r"^(?P<head>.*[^:]):(?P<range>\d+(?:-\d+)?)$")
 _SRC_HINT = "give a shot directory, a sequence pattern such as shot.####.exr, or a movie with alpha (.mov, .webm)"
@@ -218,7 +218,7 @@ def _sequence_in_directory(path: Path, frame_range: tuple[int, int] | None, suff
         except OSError as exc:
             raise InputError(f"cannot list {candidate}: {exc.strerror}", "check permissions") from None
         if any(
-            (m := _NUMBERED.fullmatch(n)) and not n.startswith(".") and m["suffix"].lower() in wanted for n in names
+            (m := NUMBERED_FILE.fullmatch(n)) and not n.startswith(".") and m["suffix"].lower() in wanted for n in names
         ):
             return find_sequence(candidate, frame_range, extensions=tuple(wanted))
     kinds = "/".join(sorted(wanted))
@@ -263,7 +263,7 @@ def _read_shot_sequence(
     """A shot's frames, found from the first one its manifest lists, at the rate and frame range `shot.json`
     records (`fps` and `frame_range` override them)."""
     first = _inside_shot(path, first_listed)
-    match = _NUMBERED.fullmatch(first.name)
+    match = NUMBERED_FILE.fullmatch(first.name)
     if match is None:
         raise InputError(f"{path / MANIFEST} lists {first_listed!r}, not a numbered frame", "regenerate the shot")
     pattern = first.parent / f"{match['prefix']}{'#' * len(match['digits'])}{match['suffix']}"

@@ -32,7 +32,16 @@ _TOKEN = re.compile(r"#+|@+|%(0?\d+)?d")
 # A trailing explicit range: `:1001-1010` or `:1001` (negative numbers are caught by the parser below).
 _RANGE_SUFFIX = re.compile(r"^(?P<pattern>.*[^:]):(?P<range>-?\d+(?:-+\d+)?)$")
 # A numbered file inside a directory: prefix, digits, extension (`shot_v2.0001.exr` -> `shot_v2.`).
-_NUMBERED_FILE = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\.[^.]+)$")
+#: A numbered frame file, `name.1001.exr` -> prefix `name.`, digits `1001`, suffix `.exr`: the one definition
+#: every reader and writer of sequences uses.
+NUMBERED_FILE = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\.[^.]+)$")
+
+
+def frame_file_regex(name: str, suffix: str) -> re.Pattern[str]:
+    """The frames vfxgen writes for a sequence named `name` with `suffix`: `name.<digits><suffix>`."""
+    return re.compile(re.escape(f"{name}.") + r"\d+" + re.escape(suffix))
+
+
 _MAX_LISTED_RUNS = 8
 
 
@@ -274,7 +283,7 @@ def _single_sequence_in(directory: Path, extensions: Sequence[str] | None) -> Pa
     allowed = {e.lower() if e.startswith(".") else "." + e.lower() for e in extensions or ()}
     groups: dict[tuple[str, str], int] = {}
     for name in os.listdir(directory):
-        match = _NUMBERED_FILE.fullmatch(name)
+        match = NUMBERED_FILE.fullmatch(name)
         if not match or name.startswith("."):
             continue
         if allowed and match.group("suffix").lower() not in allowed:
@@ -297,12 +306,12 @@ def _single_sequence_in(directory: Path, extensions: Sequence[str] | None) -> Pa
 def _nearby_hint(parsed: ParsedPattern) -> str:
     """Say what *is* there, so a typo in the name or extension is obvious."""
     try:
-        names = sorted(n for n in os.listdir(parsed.directory) if _NUMBERED_FILE.fullmatch(n))
+        names = sorted(n for n in os.listdir(parsed.directory) if NUMBERED_FILE.fullmatch(n))
     except OSError:
         return "check the path"
     if not names:
         return f"{parsed.directory} holds no numbered frames; check the path"
-    groups = sorted({f"{m['prefix']}#{m['suffix']}" for n in names if (m := _NUMBERED_FILE.fullmatch(n))})
+    groups = sorted({f"{m['prefix']}#{m['suffix']}" for n in names if (m := NUMBERED_FILE.fullmatch(n))})
     pad = "" if parsed.padding is None else f" with {parsed.padding}-digit padding"
     return f"looked for {parsed.prefix}#{parsed.suffix}{pad}; found {', '.join(groups[:4])}"
 

@@ -13,7 +13,6 @@ writer path: a format registered in `io/registry.py` is offered by `export`, `co
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -25,7 +24,7 @@ from vfxgen.clip import Clip
 from vfxgen.errors import OutputError, OutputExistsError, UsageError
 from vfxgen.io.registry import FORMAT_SETTINGS, PLATE_STILL_SUFFIXES, Writer, WriteSettings, writer_for, writers
 from vfxgen.io.safety import check_replaceable, foreign_entries, refuse_unsafe_output
-from vfxgen.io.sequence import is_pattern, parse_pattern
+from vfxgen.io.sequence import frame_file_regex, is_pattern, parse_pattern
 
 __all__ = [
     "OUTPUT_FORMATS",
@@ -143,7 +142,7 @@ def plan_output(out: str | os.PathLike[str], fmt: str, *, shot: bool = False) ->
 
 
 def _existing_frames(target: OutputTarget) -> list[Path]:
-    regex = re.compile(re.escape(f"{target.name}.") + r"\d+" + re.escape(target.suffix))
+    regex = frame_file_regex(target.name, target.suffix)
     try:
         return sorted(target.path / n for n in os.listdir(target.path) if regex.fullmatch(n))
     except OSError:
@@ -151,7 +150,7 @@ def _existing_frames(target: OutputTarget) -> list[Path]:
 
 
 def _foreign_in_sequence_dir(target: OutputTarget) -> str | None:
-    frame = re.compile(re.escape(f"{target.name}.") + r"\d+" + re.escape(target.suffix))
+    frame = frame_file_regex(target.name, target.suffix)
     strangers = foreign_entries(target.path, lambda name: frame.fullmatch(name) is not None)
     return f"it holds {strangers[0]}, which is not a frame of {target.describe()}" if strangers else None
 
