@@ -417,8 +417,8 @@ def merge_lightx2v(transformer: WanTransformer3DModel, path: str | Path, alpha: 
 
     As the release: every file tensor is first cast to the merge dtype; a lora pair adds `(B @ A) * alpha`
     where the shapes fit, else a `diff` adds `diff * alpha` where the shapes fit; mismatches are skipped.
-    `diff_m` patches the block's `modulation`, diffusers' `blocks.N.scale_shift_table` -- the entry
-    diffusers' own LoRA loader drops. The release always uses alpha 1.0."""
+    `diff_m` patches the block's `modulation`, diffusers' `blocks.N.scale_shift_table`; diffusers' own Wan
+    LoRA loader (0.42) drops `diff_m` and the norm `diff`s, hence this merge. The release uses alpha 1.0."""
     compute = _merge_dtype(transformer.dtype)
     lora = {k: v.to(compute) for k, v in read_safetensors(path).items()}
     pairs, diffs = lightx2v_targets(lora)
