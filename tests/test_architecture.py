@@ -88,3 +88,12 @@ def test_conditioning_talks_to_a_backbone_through_the_pipelines_public_methods()
         and node.value.id in ("pipeline", "runtime", "pipe")
     ]
     assert private_calls == []
+
+
+def test_every_package_ships_in_the_wheel() -> None:
+    """pyproject lists packages by hand: a new subpackage left out installs as missing modules."""
+    import tomllib
+
+    listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(PACKAGE.parent).parts) for p in PACKAGE.rglob("__init__.py")}
+    assert found - listed == set()

@@ -89,10 +89,10 @@ def _other_value(decl, current):
     if decl.choices:
         return next(c for c in decl.choices if c not in (current, "official", "model"))
     base = next(t for t in getattr(decl.kind, "__args__", (decl.kind,)) if t is not type(None))
-    return {int: 9, float: 7.5, bool: not current, str: "blurry"}[base]
+    return {int: 9, float: 7.5, bool: not current, str: "blurry", Path: None}[base]
 
 
-def test_resume_compares_every_request_and_load_setting_that_changes_pixels_or_files():
+def test_resume_compares_every_request_and_load_setting_that_changes_pixels_or_files(tmp_path):
     """Changing any such setting changes what a finished shot must match (so --resume refuses it)."""
     info = resolve_model(None)  # the bundled model: JSON and a LoRA header only, no weights load
     lora = resolve_lora(None, info)
@@ -108,6 +108,9 @@ def test_resume_compares_every_request_and_load_setting_that_changes_pixels_or_f
         resolved = request.resolved(info, recipe)
         current = getattr(resolved, decl.name) if decl.layer == "request" else load.record(recipe)[decl.name]
         value = _other_value(decl, current)
+        if value is None:  # a weight file (Wan-Alpha's decoder, distillation LoRA, mask): its content counts
+            value = tmp_path / f"{decl.name}.bin"
+            value.write_bytes(decl.name.encode())
         if decl.layer == "request":
             changed = replace(request, **{decl.name: value})
             if decl.name in ("frames", "height", "width"):

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from vfxgen.backbones import backbone_named
 from vfxgen.clip import check_finite, check_fps
 from vfxgen.errors import UsageError
 from vfxgen.framerate import DEFAULT_FPS, frame_rate
@@ -45,6 +46,8 @@ OFFLOAD_MODES = ("none", "model", "sequential")
 CACHE_MODES = ("none", "fbc", "pab", "faster")
 DTYPE_NAMES = ("fp32", "bf16", "fp16")
 
+#: Load settings that name extra weight files a backbone may take (`Backbone.load_files`).
+LOAD_FILES = ("vae_decoder", "distill", "alpha_mask")
 #: The commands that make shots (each offers the settings whose `commands` name it).
 SHOT_COMMANDS = ("generate", "animate", "matte")
 #: Where a setting's value lives: a field of `GenerationRequest` ("request"), `LoadOptions` ("load"),
@@ -160,6 +163,13 @@ SETTINGS: tuple[Setting, ...] = (
             "load", affects="pixels", choices=tuple(SCHEDULERS), record="recipe.scheduler"),
     Setting("timestep_spacing", str | None, None, "trailing, leading or linspace. Default: recipe's.", "load",
             affects="pixels", choices=SPACINGS),
+    Setting("vae_decoder", Path | None, None, "Wan-Alpha: the VAE-decoder file (.bin or .safetensors) holding the "
+            "colour and alpha decoders' deltas (Wan-Alpha-v2-VAE.bin).", "load", GT, "pixels",
+            record="vae_decoder_sha256"),
+    Setting("distill", Path | None, None, "Wan: a step-distillation LoRA merged into the DiT (LightX2V, with its "
+            "diff/diff_b/diff_m terms), for the recipe's 4 steps.", "load", GT, "pixels", record="distill_sha256"),
+    Setting("alpha_mask", Path | None, None, "Wan-Alpha v2: the Gaussian mask (gauss_mask) that shifts the initial "
+            "noise outside the subject; selects the v2 recipe.", "load", GT, "pixels", record="alpha_mask_sha256"),
     # --- shot: how the shot's files are written (vfxgen.shot.ShotOptions) ------------------------------
     Setting("formats", str, "exr,nk,preview,contact", "Comma list of outputs: exr, nk (Nuke script), prores, "
             "png, webm, preview, contact.", "shot", affects="files", key="format", parameter="formats"),
@@ -271,6 +281,13 @@ def _default(name: str) -> Any:
     return SETTING[name].default
 
 
+def _file_hash(path: Path | str | None) -> str:
+    """A load file's content hash for the generation record ("" when not given)."""
+    from vfxgen.pipelines.model_dirs import file_sha256
+
+    return file_sha256(Path(path)) if path is not None else ""
+
+
 @dataclass
 class LoadOptions:
     """How to load a model, passed whole (`RGBAPipeline.from_pretrained(model, lora, options)`): one
@@ -288,6 +305,9 @@ class LoadOptions:
     recipe: str | None = _default("recipe")  # "release" | "vfxgen": a named recipe instead of the model's own
     scheduler: str | None = _default("scheduler")  # dpm | ddim | model (None: the recipe's)
     timestep_spacing: str | None = _default("timestep_spacing")
+    vae_decoder: Path | None = _default("vae_decoder")  # Wan-Alpha's colour + alpha decoder deltas
+    distill: Path | None = _default("distill")  # a step-distillation LoRA (LightX2V)
+    alpha_mask: Path | None = _default("alpha_mask")  # Wan-Alpha v2's Gaussian mask
 
     def checked(self) -> LoadOptions:
         """Every choice valid (cheap), else one UsageError; `--attention official` = transpixar + official mask."""
@@ -310,7 +330,12 @@ class LoadOptions:
             "cache": self.cache,
             "scheduler": recipe.scheduler,
             "timestep_spacing": recipe.timestep_spacing,
+            **self.file_hashes(),
         }
+
+    def file_hashes(self) -> dict[str, str]:
+        """The extra weight files' content hashes by setting name ("" for a file not given)."""
+        return {name: _file_hash(getattr(self, name)) for name in LOAD_FILES}
 
     def device_type(self) -> str:
         """cpu, cuda or mps: what this load runs on (kernels differ between them, so results do). Imports
@@ -324,14 +349,35 @@ class LoadOptions:
         return self.dtype or ("bf16" if self.device_type() == "cuda" else "fp32")
 
     def choose(self, model: str | os.PathLike | None, lora: str | os.PathLike | None) -> ModelChoice:
-        """The model folder, its LoRA and the recipe they load with under these options, resolved once."""
+        """The model folder, its LoRA and the recipe they load with under these options, resolved once; load
+        files a model's family does not take (`--vae-decoder` on CogVideoX) are refused here."""
         info = resolve_model(model)
+        backbone = backbone_named(info.backbone)
+        for name in LOAD_FILES:
+            path = getattr(self, name)
+            if path is not None and name not in backbone.load_files:
+                flag = SETTING[name].flag
+                raise UsageError(f"{flag} applies to Wan-Alpha models, not {backbone.label}", f"drop {flag}")
+            if path is not None and not Path(path).is_file():
+                raise UsageError(f"{SETTING[name].flag} {path} does not exist", "check the path")
+        for name, fix in backbone.required_files.items():
+            if getattr(self, name) is None:
+                raise UsageError(f"{info.path.name} is a {backbone.label} model, which needs {SETTING[name].flag}", fix)
         lora_path = resolve_lora(lora, info)
         return ModelChoice(info, lora_path, self.recipe_for(info, lora_path))
 
     def recipe_for(self, info: ModelInfo, lora_path: Path) -> RGBARecipe:
-        """The model's RGBA recipe (LoRA metadata, release layout, model hints) with these options applied."""
-        return resolve_recipe(info.hints, lora_path, self.recipe, self.scheduler, self.timestep_spacing)
+        """The model's RGBA recipe (LoRA metadata, model hints, else its backbone's guess) with these options."""
+        backbone = backbone_named(info.backbone)
+        return resolve_recipe(
+            info.hints,
+            lora_path,
+            self.recipe,
+            self.scheduler,
+            self.timestep_spacing,
+            named=backbone.recipes,
+            guess=lambda path: backbone.guess_recipe(path, self),
+        )
 
 
 @dataclass

@@ -1,9 +1,10 @@
 """Base-model families: one module per family, found for a model folder by `backbone_for` (see `base.py`).
 
-Built in: CogVideoX. A plugin package adds one through the `vfxgen.backbones` entry-point group.
+Built in: CogVideoX (TransPixar's joint alpha tokens) and Wan 2.1 (Wan-Alpha's two decoders). A plugin
+package adds one through the `vfxgen.backbones` entry-point group.
 """
 
-from vfxgen.backbones import cogvideox  # noqa: F401 (registers the built-in family)
+from vfxgen.backbones import cogvideox, wan  # noqa: F401 (register the built-in families)
 from vfxgen.backbones.base import (
     PICKLE_SUFFIXES,
     PLUGIN_GROUP,

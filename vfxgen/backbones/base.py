@@ -62,6 +62,15 @@ class Backbone:
 
     name: ClassVar[str]  # registry key, recorded in ModelInfo.backbone
     label: ClassVar[str]  # for messages: "CogVideoX"
+    recipes: ClassVar[tuple[str, ...]] = ()  # named RGBA recipes it runs (`--recipe`, vfxgen.pipelines.recipe.NAMED)
+    load_files: ClassVar[tuple[str, ...]] = ()  # extra weight files it takes: vae_decoder, distill, alpha_mask
+    required_files: ClassVar[dict[str, str]] = {}  # of those, the ones it cannot run without -> how to fix
+    lora_hint: ClassVar[str] = "pass --lora FILE"  # what `--lora` is for this family, for the missing-LoRA error
+
+    @classmethod
+    def guess_recipe(cls, lora_path: Path | None, options: Any) -> Any:
+        """The RGBA recipe for weights that record none (`options`: the `LoadOptions`)."""
+        raise NotImplementedError
 
     @classmethod
     def recognises(cls, index: dict) -> bool:

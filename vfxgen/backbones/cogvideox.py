@@ -19,6 +19,15 @@ from vfxgen.errors import ModelError
 class CogVideoX(Backbone):
     name = "cogvideox"
     label = "CogVideoX"
+    recipes = ("release", "vfxgen")
+    lora_hint = "pass --lora FILE (e.g. the released TransPixar LoRA for CogVideoX-5B)"
+
+    @classmethod
+    def guess_recipe(cls, lora_path: Path | None, options: Any) -> Any:
+        """A TransPixar LoRA without a recorded recipe: guessed from its layout, said in one warning."""
+        from vfxgen.pipelines.recipe import guess_transpixar_recipe
+
+        return guess_transpixar_recipe(lora_path)
 
     @classmethod
     def recognises(cls, index: dict) -> bool:

@@ -59,10 +59,10 @@ def resolve_lora(lora: str | os.PathLike | None, info: ModelInfo) -> Path:
     """The LoRA to use: `--lora FILE`, else the model directory's bundled one; safetensors only."""
     if lora is None:
         if info.bundled_lora is None:
-            raise ModelError(
-                f"{info.path} has no TransPixar LoRA ({BUNDLED_LORA_NAME})",
-                "pass --lora FILE (e.g. the released TransPixar LoRA for CogVideoX-5B)",
-            )
+            from vfxgen.backbones import backbone_named
+
+            hint = backbone_named(info.backbone).lora_hint
+            raise ModelError(f"{info.path} has no bundled RGBA weights ({BUNDLED_LORA_NAME})", hint)
         return info.bundled_lora
     path = Path(lora).expanduser()
     if path.suffix.lower() in PICKLE_SUFFIXES:

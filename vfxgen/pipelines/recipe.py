@@ -38,6 +38,7 @@ import json
 import os
 import re
 import struct
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,12 @@ from vfxgen.errors import ModelError, UsageError
 RECIPE_METADATA_KEY = "vfxgen:recipe"
 RGB_CONVENTIONS = ("straight", "premultiplied")
 ALPHA_REDUCTIONS = ("max", "mean")
-SCHEDULERS = {"dpm": "CogVideoXDPMScheduler", "ddim": "CogVideoXDDIMScheduler", "model": None}
+SCHEDULERS = {
+    "dpm": "CogVideoXDPMScheduler",
+    "ddim": "CogVideoXDDIMScheduler",
+    "unipc": "UniPCMultistepScheduler",  # Wan: flow-matching UniPC on the release's sigma grid
+    "model": None,
+}
 SPACINGS = ("trailing", "leading", "linspace")
 NOISE_MODES = ("shared", "independent")
 #: CogVideoX-5B's transformer: 42 blocks of width 3072 (48 heads x 64); the released LoRA targets it.
@@ -71,6 +77,8 @@ class RGBARecipe:
     dynamic_cfg: bool = True
     vae_tiling: bool = False
     vae_slicing: bool = False
+    flow_shift: float = 0.0  # flow-matching models (Wan): the sampler's timestep shift; 0 = not a flow model
+    alpha_shift_mean: float = 0.0  # Wan-Alpha v2: the initial noise moves by (1 - mask) * this outside the mask
     source: str = "vfxgen default"
 
     def checked(self) -> RGBARecipe:
@@ -115,7 +123,23 @@ RELEASE = RGBARecipe(
     vae_slicing=True,
     source="TransPixar release",
 )
-NAMED = {"release": RELEASE, "vfxgen": VFXGEN_DEFAULT}
+#: Wan-Alpha as released (generate_dora_lightx2v[_mask].py + its shell scripts): 4 LightX2V-distilled UniPC steps
+#: with shift 5, no CFG, straight colour, alpha = mean of the alpha decoder's three channels; v2 moves the initial
+#: noise by (1 - mask) * 0.05 (the released script's value; its CLI default is 0.03).
+WAN_ALPHA_V1 = RGBARecipe(
+    rgb="straight",
+    alpha_reduce="mean",
+    scheduler="unipc",
+    timestep_spacing="trailing",
+    noise="shared",  # one latent carries both colour and alpha
+    steps=4,
+    guidance=1.0,
+    dynamic_cfg=False,
+    flow_shift=5.0,
+    source="Wan-Alpha release v1",
+)
+WAN_ALPHA_V2 = replace(WAN_ALPHA_V1, alpha_shift_mean=0.05, source="Wan-Alpha release v2")
+NAMED = {"release": RELEASE, "vfxgen": VFXGEN_DEFAULT, "wan-alpha-v1": WAN_ALPHA_V1, "wan-alpha-v2": WAN_ALPHA_V2}
 #: sha256 of the released TransPixar LoRA file(s): recognised as the release without `--recipe release`.
 #: Empty until someone adds the hash of a real download (none of these machines can fetch it).
 RELEASE_SHA256: frozenset[str] = frozenset()
@@ -129,23 +153,26 @@ def resolve_recipe(
     base: str | None = None,
     scheduler: str | None = None,
     timestep_spacing: str | None = None,
+    named: tuple[str, ...] = ("release", "vfxgen"),
+    guess: Callable[[Path | None], RGBARecipe] | None = None,
 ) -> RGBARecipe:
     """The recipe for a model folder's `vfxgen.json` hints and a LoRA file (see the module docstring).
 
-    `base` ("release" | "vfxgen") starts from that named recipe instead; `scheduler` and
-    `timestep_spacing` override the sampler. Per-shot fields (rgb, noise, alpha_reduce, steps, guidance,
-    dynamic_cfg) are overridden by the shot's `GenerationRequest`.
+    `base` (one of `named`, the recipes the model's backbone runs) starts from that named recipe instead;
+    `scheduler` and `timestep_spacing` override the sampler. Per-shot fields (rgb, noise, alpha_reduce, steps,
+    guidance, dynamic_cfg) are overridden by the shot's `GenerationRequest`. `guess(lora_path)`: the backbone's
+    recipe for weights that record none (default: CogVideoX's, `guess_transpixar_recipe`).
     """
     if base is not None:
-        if base not in NAMED:
-            raise UsageError(f"unknown --recipe {base!r}", f"use one of {', '.join(NAMED)}")
+        if base not in named:
+            raise UsageError(f"unknown --recipe {base!r} for this model", f"use one of {', '.join(named)}")
         recipe = NAMED[base]
     else:
         recipe = _from_lora(lora_path) if lora_path is not None else None
         if recipe is None:
             recipe = _from_dict(model_hints.get("recipe"), "model vfxgen.json")
         if recipe is None:
-            recipe = _guess(lora_path)
+            recipe = (guess or guess_transpixar_recipe)(lora_path)
     changes = {k: v for k, v in (("scheduler", scheduler), ("timestep_spacing", timestep_spacing)) if v is not None}
     if changes:
         recipe = replace(recipe, **changes, source=f"{recipe.source} + command line")
@@ -186,8 +213,8 @@ def _from_lora(path: Path) -> RGBARecipe | None:
     return None
 
 
-def _guess(lora_path: Path | None) -> RGBARecipe:
-    """Nothing says how this LoRA was trained: guess from its layout, and say so once."""
+def guess_transpixar_recipe(lora_path: Path | None) -> RGBARecipe:
+    """Nothing says how this TransPixar LoRA was trained: guess from its layout, and say so once."""
     import warnings
 
     from vfxgen.errors import VfxgenWarning

@@ -30,6 +30,7 @@ from vfxgen.request import (  # noqa: F401 (re-exported)
     GenerationRequest,
     LoadOptions,
     ModelChoice,
+    generation_record,
 )
 
 ProgressCallback = Callable[[int, int], None]
@@ -189,6 +190,7 @@ class RGBAPipeline:
             "lora_sha256": self._lora_hash,
             "weights_licence": weights_licence(self.recipe.source),
             **self.runtime.record(),  # the loaded sampler, the device
+            **generation_record(self.options.file_hashes()),  # Wan-Alpha's decoder, distillation LoRA, mask
             "dtype": self.options.resolved_dtype(),
             "cache": self.options.cache,
             "vae_tiling": self.options.vae_tiling or self.recipe.vae_tiling,

@@ -1,0 +1,209 @@
+"""Wan 2.1 backbone running Wan-Alpha: vfxgen's output equals an independent port of the released inference
+(`tests/wan_alpha_port.py`) on tiny random models saved in the released file layouts.
+
+The base model is a diffusers-layout Wan folder (what `Wan-AI/Wan2.1-T2V-14B-Diffusers` is) built here from the
+port's tiny ORIGINAL-layout DiT and VAE with diffusers' own converters; everything Wan-Alpha adds (DoRA with
+original module names, LightX2V with diff/diff_b/diff_m, the two-decoder VAE file, the Gaussian mask) goes to
+vfxgen as the released files. The port gets the same files and the prompt's text-encoder output.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import vfxgen
+from tests import wan_alpha_port as port
+
+SIZE, FRAMES = 32, 5
+
+
+def _srgb_to_linear(x: np.ndarray) -> np.ndarray:
+    """IEC 61966-2-1, written out here so the comparison shares no colour code with vfxgen."""
+    x = np.clip(x, 0.0, 1.0)
+    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+
+
+def _save_wan_folder(root: Path, files: dict[str, str]) -> Path:
+    """A diffusers-layout WanPipeline folder holding the port's tiny base DiT and VAE, a tiny UMT5 text encoder
+    and a byte tokenizer (no download)."""
+    from diffusers import UniPCMultistepScheduler, WanPipeline
+    from transformers import ByT5Tokenizer, UMT5Config, UMT5EncoderModel
+
+    config, state = port.load_original_dit(files["ckpt_dir"])
+    transformer = port.original_dit_to_diffusers(config, state)
+    vae = port.original_vae_to_diffusers(torch.load(files["vae_pth"], map_location="cpu", weights_only=True))
+    torch.manual_seed(7)
+    text_encoder = UMT5EncoderModel(
+        UMT5Config(vocab_size=384, d_model=config["text_dim"], d_kv=8, d_ff=48, num_layers=1, num_heads=4)
+    ).eval()
+    scheduler = UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0)
+    pipe = WanPipeline(
+        tokenizer=ByT5Tokenizer(), text_encoder=text_encoder, transformer=transformer, vae=vae, scheduler=scheduler
+    )
+    folder = root / "Wan2.1-T2V-tiny-Diffusers"
+    pipe.save_pretrained(folder, safe_serialization=True)
+    (folder / "vfxgen.json").write_text(json.dumps({"sample_size": [SIZE, SIZE, FRAMES]}))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def wan(tmp_path_factory):
+    root = tmp_path_factory.mktemp("wan")
+    files = port.write_tiny_release_files(str(root), width=SIZE, height=SIZE, frame_num=FRAMES)
+    folder = _save_wan_folder(root, files)
+    return folder, files
+
+
+def _context(folder: Path, prompt: str) -> torch.Tensor:
+    """The prompt's text-encoder features `(L, dim)` as the port takes them (the release's T5 call: padded to
+    512 tokens with an attention mask, cut back to the prompt's tokens)."""
+    from diffusers import WanPipeline
+
+    pipe = WanPipeline.from_pretrained(folder)
+    ids = pipe.tokenizer(prompt, padding="max_length", max_length=512, truncation=True, return_tensors="pt")
+    with torch.no_grad():
+        out = pipe.text_encoder(ids.input_ids, ids.attention_mask).last_hidden_state[0]
+    return out[: int(ids.attention_mask.sum())].float()
+
+
+def _port_premultiplied(result: dict) -> np.ndarray:
+    rgb, alpha = result["float"].rgb, result["float"].alpha[..., None]
+    return np.concatenate([_srgb_to_linear(rgb) * alpha, alpha], axis=-1)
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+@pytest.mark.parametrize("seed", [0, 5])
+def test_wan_alpha_equals_the_released_inference(wan, version, seed):
+    folder, files = wan
+    mask = files["mask"] if version == "v2" else None
+    clip = vfxgen.generate(
+        "burning fire",
+        model=folder,
+        lora=files["dora"],
+        vae_decoder=files["decoder"],
+        distill=files["lightx2v"],
+        alpha_mask=mask,
+        seed=seed,
+        device="cpu",
+    )
+    ref = port.generate(
+        files["ckpt_dir"],
+        files["vae_pth"],
+        files["decoder"],
+        _context(folder, "burning fire"),
+        seed=seed,
+        frame_num=FRAMES,
+        width=SIZE,
+        height=SIZE,
+        dora_path=files["dora"],
+        lightx2v_path=files["lightx2v"],
+        mask_path=mask,
+        alpha_shift_mean=port.ALPHA_SHIFT_MEAN_RELEASED,
+    )
+    expected = _port_premultiplied(ref)
+    assert clip.pixels.shape == expected.shape
+    difference = float(np.abs(clip.pixels - expected).max())
+    assert difference <= 1e-4, difference
+    assert clip.metadata["recipe"]["source"].startswith(f"Wan-Alpha release {version}")
+    assert clip.metadata["recipe"]["steps"] == 4 and clip.metadata["recipe"]["guidance"] == 1.0
+
+
+def test_classifier_free_guidance_equals_the_released_loop(wan):
+    folder, files = wan
+    clip = vfxgen.generate(
+        "burning fire",
+        model=folder,
+        lora=files["dora"],
+        vae_decoder=files["decoder"],
+        guidance=3.0,
+        negative="blurry",
+        steps=6,
+        seed=2,
+        device="cpu",
+    )
+    ref = port.generate(
+        files["ckpt_dir"],
+        files["vae_pth"],
+        files["decoder"],
+        _context(folder, "burning fire"),
+        seed=2,
+        frame_num=FRAMES,
+        width=SIZE,
+        height=SIZE,
+        dora_path=files["dora"],
+        steps=6,
+        guide_scale=3.0,
+        context_null=_context(folder, "blurry"),
+    )
+    difference = float(np.abs(clip.pixels - _port_premultiplied(ref)).max())
+    assert difference <= 1e-4, difference
+
+
+def test_the_cli_writes_the_same_pixels_as_the_api(wan, tmp_path):
+    """The shot's EXR holds the API's clip, cast to half (the writer is a plain cast); the generation record
+    names the recipe and every Wan-Alpha file by content."""
+    from typer.testing import CliRunner
+
+    from vfxgen.cli.app import app
+    from vfxgen.io.exr import read_exr_sequence
+
+    folder, files = wan
+    wan_alpha = ["--lora", files["dora"], "--vae-decoder", files["decoder"], "--distill", files["lightx2v"]]
+    args = ["generate", "burning fire", "--model", str(folder), *wan_alpha, "--alpha-mask", files["mask"]]
+    result = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "shot"), "--format", "exr", "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    clip = vfxgen.generate(
+        "burning fire",
+        model=folder,
+        lora=files["dora"],
+        vae_decoder=files["decoder"],
+        distill=files["lightx2v"],
+        alpha_mask=files["mask"],
+        seed=5,
+    )
+    written = read_exr_sequence(tmp_path / "shot" / "rgba")
+    np.testing.assert_array_equal(written.pixels, clip.pixels.astype(np.float16).astype(np.float32))
+    record = json.loads((tmp_path / "shot" / "shot.json").read_text())["generation"]
+    assert record["recipe"]["alpha_shift_mean"] == 0.05 and record["recipe"]["flow_shift"] == 5.0
+    assert len(record["vae_decoder_sha256"]) == 64 and len(record["alpha_mask_sha256"]) == 64
+    resumed = CliRunner().invoke(
+        app, [*args, "-o", str(tmp_path / "shot"), "--format", "exr", "--seed", "5", "--resume"]
+    )
+    assert resumed.exit_code == 0 and "skipped" in resumed.output, resumed.output
+
+
+def test_wan_alpha_files_are_refused_on_other_models_and_required_on_wan(wan, tmp_path):
+    from typer.testing import CliRunner
+
+    from vfxgen.cli.app import app
+
+    folder, files = wan
+    cog = CliRunner().invoke(app, ["generate", "fire", "-o", str(tmp_path / "a"), "--vae-decoder", files["decoder"]])
+    assert cog.exit_code == 2 and "--vae-decoder applies to Wan-Alpha models, not CogVideoX" in cog.output
+    bare = CliRunner().invoke(
+        app, ["generate", "fire", "--model", str(folder), "--lora", files["dora"], "-o", str(tmp_path / "b")]
+    )
+    assert bare.exit_code == 2 and "--vae-decoder" in bare.output and not (tmp_path / "b").exists()
+    wrong = CliRunner().invoke(
+        app,
+        [
+            "generate",
+            "fire",
+            "--model",
+            str(folder),
+            "--recipe",
+            "release",
+            "-o",
+            str(tmp_path / "c"),
+            "--lora",
+            files["dora"],
+            "--vae-decoder",
+            files["decoder"],
+        ],
+    )
+    assert wrong.exit_code == 2 and "wan-alpha-v1, wan-alpha-v2" in wrong.output

@@ -1,0 +1,211 @@
+"""Wan 2.1's runtime: Wan-Alpha's weights on diffusers' stock `WanPipeline`, sampled and decoded as released.
+
+Loading (`WanRuntime.load`): the diffusers-layout Wan folder, then what Wan-Alpha adds, each merged exactly as
+its release merges it (`vfxgen.backbones.wan_alpha`): the DoRA (`--lora`, original Wan module names), an
+optional step-distillation LoRA (`--distill`, LightX2V with its diff/diff_b/diff_m terms), the release's float64
+timestep sinusoid, and two copies of the VAE whose decoders carry the colour and alpha deltas (`--vae-decoder`).
+
+Sampling: one `randn(16, T', H/8, W/8)` float32 draw from a seeded CPU generator (the release draws on its CUDA
+device, so a seed gives other noise there), moved by `(1 - mask) * 0.05` outside the Gaussian mask in v2
+(`--alpha-mask`); the stock pipeline call with `output_type="latent"` and the release's flow-matching UniPC
+(shift 5; 4 steps: timesteps 999, 937, 833, 624); guidance 1 runs one DiT call per step (no CFG). Decoding:
+both decoders from the one latent; colour straight, alpha = the mean of the alpha decoder's three channels
+(`RGBAPipeline.decode` with the recipe's `alpha_reduce = "mean"`).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import torch
+
+from vfxgen.backbones.devices import parse_device
+from vfxgen.errors import ModelError, UsageError, VfxgenWarning
+from vfxgen.models.transpixar import check_finite_tensors
+from vfxgen.quiet import quiet_libraries
+from vfxgen.request import GenerationRequest, LoadOptions, ModelChoice
+
+quiet_libraries()
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+#: Wan's text length: prompts are encoded to (and zero-padded to) this many tokens, all of them attended.
+TEXT_LEN = 512
+
+
+class WanRuntime:
+    """A loaded Wan 2.1 with Wan-Alpha merged: latents in, latents out, colour and alpha out."""
+
+    def __init__(self, pipe, vae_alpha, device: torch.device, model_name: str, mask, recipe) -> None:
+        self.pipe = pipe  # the stock WanPipeline; its `vae` decodes colour
+        self.vae_alpha = vae_alpha  # the same VAE with the alpha decoder's deltas
+        self.device = device
+        self.model_name = model_name
+        self.mask = mask  # Wan-Alpha v2's Gaussian mask (T', h, w), or None
+        self.recipe = recipe
+
+    @classmethod
+    def load(cls, choice: ModelChoice, options: LoadOptions, image_to_video: bool | None = None) -> WanRuntime:
+        """Load the Wan folder and merge Wan-Alpha into it; the recipe's sampler replaces the folder's."""
+        from diffusers import WanPipeline
+
+        from vfxgen.backbones import wan_alpha
+
+        info, recipe = choice.info, choice.recipe
+        if image_to_video:
+            raise ModelError(f"{info.path} is a text-to-video Wan model", "animate with Wan is not supported yet")
+        flags = {"--cache": options.cache != "none", "--vae-tiling": options.vae_tiling}
+        unsupported = [flag for flag, on in flags.items() if on]
+        if unsupported:
+            raise UsageError(f"{unsupported[0]} is not supported on Wan models yet", f"drop {unsupported[0]}")
+        dev = parse_device(options.device)
+        dtype = DTYPES[options.resolved_dtype()]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                # Merged in float32 (as the release merges), cast to the compute dtype afterwards.
+                pipe = WanPipeline.from_pretrained(str(info.path), torch_dtype=torch.float32, use_safetensors=True)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"cannot load {info.path}: {exc}", "check the model directory is complete") from exc
+        for component in ("transformer", "vae", "text_encoder"):
+            check_finite_tensors(getattr(pipe, component).state_dict().items(), info.path / component)
+        wan_alpha.merge_dora(pipe.transformer, choice.lora)
+        if options.distill is not None:
+            wan_alpha.merge_lightx2v(pipe.transformer, options.distill)
+        wan_alpha.release_time_embedding(pipe.transformer)
+        vae_colour, vae_alpha = wan_alpha.alpha_decoders(pipe.vae, options.vae_decoder)
+        pipe.vae = vae_colour
+        if recipe.scheduler == "unipc":
+            pipe.scheduler = wan_alpha.release_scheduler({**pipe.scheduler.config, "flow_shift": recipe.flow_shift})
+        mask = wan_alpha.load_pickle_tensors(options.alpha_mask, "alpha mask") if options.alpha_mask else None
+        if mask is not None and not isinstance(mask, torch.Tensor):
+            raise ModelError(f"{options.alpha_mask} holds no tensor", "pass Wan-Alpha's gauss_mask file")
+        pipe.transformer.to(dtype).eval()
+        pipe.text_encoder.to(dtype)
+        pipe.set_progress_bar_config(disable=True)
+        if options.compile:
+            pipe.transformer.compile(dynamic=False)
+        if options.vae_slicing:
+            pipe.vae.enable_slicing()
+            vae_alpha.enable_slicing()
+        if options.offload == "model":
+            pipe.enable_model_cpu_offload(device=dev)
+        elif options.offload == "sequential":
+            pipe.enable_sequential_cpu_offload(device=dev)
+        else:
+            pipe.to(dev)
+        vae_alpha.to(dev)
+        return cls(pipe, vae_alpha, dev, info.name, mask, recipe)
+
+    # --- geometry and sampling ------------------------------------------------------------------------
+    @property
+    def scheduler(self):
+        return self.pipe.scheduler
+
+    def latent_frames(self, frames: int) -> int:
+        return (frames - 1) // self.pipe.vae_scale_factor_temporal + 1
+
+    def initial_latents(self, req: GenerationRequest) -> tuple[torch.Tensor, torch.Generator]:
+        """One float32 draw of `(16, T', H/8, W/8)` from a CPU generator seeded with the shot's seed; in v2
+        shifted by `(1 - mask) * alpha_shift_mean` outside the subject (the mask resized in bf16)."""
+        from vfxgen.backbones import wan_alpha
+
+        pipe = self.pipe
+        shape = (
+            pipe.vae.config.z_dim,
+            self.latent_frames(req.frames),
+            req.height // pipe.vae_scale_factor_spatial,
+            req.width // pipe.vae_scale_factor_spatial,
+        )
+        generator = torch.Generator(device="cpu").manual_seed(req.seed)
+        noise = torch.randn(shape, generator=generator, dtype=torch.float32)
+        if self.mask is not None and self.recipe.alpha_shift_mean:
+            if self.mask.shape[0] not in (1, shape[1]):
+                raise UsageError(
+                    f"the alpha mask has {self.mask.shape[0]} frames but the shot has {shape[1]} latent frames",
+                    f"use a mask made for {req.frames} frames, or --frames {(self.mask.shape[0] - 1) * 4 + 1}",
+                )
+            noise = wan_alpha.shift_noise_with_mask(noise, self.mask, self.recipe.alpha_shift_mean)
+        return noise[None], generator
+
+    def text_seen(self, text: str, what: str = "prompt") -> str:
+        """The part of `text` Wan's text encoder reads (512 tokens); warns when it is cut."""
+        tokenizer = self.pipe.tokenizer
+        ids = tokenizer(text, add_special_tokens=True, truncation=False).input_ids
+        if len(ids) <= TEXT_LEN:
+            return text
+        kept = tokenizer(text, max_length=TEXT_LEN, truncation=True, add_special_tokens=True).input_ids
+        seen = tokenizer.decode(kept, skip_special_tokens=True)
+        warnings.warn(
+            f"the {what} is {len(ids)} tokens long but {self.model_name} reads {TEXT_LEN}: the last "
+            f"{len(ids) - len(kept)} were dropped (shorten it, or see shot.json)",
+            VfxgenWarning,
+            stacklevel=3,
+        )
+        return seen
+
+    def denoise(self, req: GenerationRequest, latents, generator, progress=None, image=None, step_hook=None):
+        """The stock `WanPipeline` call with the shot's latents -> final latents `[1, 16, T', h, w]`."""
+        if image is not None:
+            raise UsageError("Wan models do not take an image yet", "use a CogVideoX model for animate")
+
+        def on_step(_pipe, step, _t, _kwargs):
+            out = step_hook(_pipe, step, _t, _kwargs) if step_hook is not None else {}
+            if progress is not None:
+                progress(step + 1, req.steps)
+            return out
+
+        with torch.inference_mode():
+            return self.pipe(
+                prompt=req.prompt,
+                negative_prompt=req.negative_prompt or None,
+                height=req.height,
+                width=req.width,
+                num_frames=req.frames,
+                num_inference_steps=req.steps,
+                guidance_scale=req.guidance,
+                generator=generator,
+                latents=latents,
+                output_type="latent",
+                callback_on_step_end=on_step,
+                callback_on_step_end_tensor_inputs=list(getattr(step_hook, "tensor_inputs", ["latents"])),
+                max_sequence_length=TEXT_LEN,
+            ).frames
+
+    def guided_prediction(self, x_t, t, prompt_embeds):
+        raise UsageError("--resample is not supported on Wan models yet", "drop --resample")
+
+    # --- pixels ---------------------------------------------------------------------------------------
+    def decode_rgba(self, latents: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """One latent -> (colour, alpha channels) as the two decoders give them, float32 `[F, H, W, 3]` in
+        [0, 1]: Wan-Alpha carries RGBA in one latent read by two decoders."""
+        with torch.inference_mode():
+            return self._decode(self.pipe.vae, latents), self._decode(self.vae_alpha, latents)
+
+    def _decode(self, vae, latents: torch.Tensor) -> np.ndarray:
+        z_dim = vae.config.z_dim
+        mean = torch.tensor(vae.config.latents_mean, dtype=torch.float32).view(1, z_dim, 1, 1, 1)
+        inv_std = 1.0 / torch.tensor(vae.config.latents_std, dtype=torch.float32).view(1, z_dim, 1, 1, 1)
+        z = latents.float().cpu() / inv_std + mean
+        video = vae.decode(z.to(vae.device, vae.dtype), return_dict=False)[0].float().clamp(-1, 1)  # [1, 3, F, H, W]
+        frames = (video[0].permute(1, 2, 3, 0).cpu().numpy() + 1.0) / 2.0
+        return frames.astype(np.float32)
+
+    def encode_frames(self, frames: np.ndarray):
+        raise UsageError("animate and matte are not supported on Wan models yet", "use a CogVideoX model")
+
+    def to_pipe_image(self, image: np.ndarray):
+        raise UsageError("Wan models do not take an image yet", "use a CogVideoX model for animate")
+
+    def alpha_first_frame(self, alpha_latent, start):
+        raise UsageError("Wan models do not take an image yet", "use a CogVideoX model for animate")
+
+    def record(self) -> dict:
+        """What shot.json records about the loaded sampler and device."""
+        return {
+            "scheduler": type(self.pipe.scheduler).__name__,
+            "timestep_spacing": self.recipe.timestep_spacing,  # unused by the release grid; --resume compares it
+            "flow_shift": self.recipe.flow_shift,
+            "device": str(self.device),
+            "device_type": self.device.type,
+        }
