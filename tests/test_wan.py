@@ -207,3 +207,23 @@ def test_wan_alpha_files_are_refused_on_other_models_and_required_on_wan(wan, tm
         ],
     )
     assert wrong.exit_code == 2 and "wan-alpha-v1, wan-alpha-v2" in wrong.output
+
+
+def test_presets_speak_wan_alphas_prompt_style_and_keep_its_distilled_sampler(wan, tmp_path):
+    from typer.testing import CliRunner
+
+    from vfxgen.cli.app import app
+
+    folder, files = wan
+    wan_alpha = ["--lora", files["dora"], "--vae-decoder", files["decoder"], "--distill", files["lightx2v"]]
+    shot = tmp_path / "fire"
+    args = ["generate", "--preset", "fire", "--model", str(folder), *wan_alpha, "-o", str(shot), "--format", "exr"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    record = json.loads((shot / "shot.json").read_text())["generation"]
+    assert record["prompt"].startswith("The background of this video is transparent. A fireball of roaring")
+    assert record["prompt"].endswith("Realistic style.") and "black" not in record["prompt"]
+    # The fire preset asks for 50 steps at guidance 6 (CogVideoX's); Wan-Alpha keeps its 4 steps, no guidance.
+    assert (record["steps"], record["guidance"], record["preset"]) == (4, 1.0, "fire")
+    qc = CliRunner().invoke(app, ["qc", str(shot), "--json"])  # a random tiny model may fail checks (exit 9)
+    assert qc.exit_code in (0, 9) and "manifest" in qc.output

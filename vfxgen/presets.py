@@ -80,12 +80,18 @@ class Preset:
     def prompt_for(self, subject: str | None, style: str = "full") -> str:
         """The prompt for a model's prompt style (its vfxgen.json `prompt_style`).
 
-        `full` (CogVideoX, Wan: long descriptive prompts) renders the `prompt` template with the subject.
+        `full` (CogVideoX: long descriptive prompts) renders the `prompt` template with the subject.
+        `transparent` (Wan-Alpha) renders it too, says the background is transparent instead of black, and
+        ends in "Realistic style.", as Wan-Alpha's training captions do.
         `caption` is for models trained on short element captions (the bundled demo model), which a long
         template pushes off what they learnt: the subject you typed is sent as it is (your words, no
         template), and without one the preset's `caption` (a short element name), else its default subject."""
         if style == "caption":
             return (subject or "").strip() or self.caption or self.default_subject
+        if style == "transparent":  # Wan-Alpha's training prompts: the background is said to be transparent
+            text = re.sub(r",?\s*isolated on (a )?black( background)?", "", self.render_prompt(subject), flags=re.I)
+            text = text.strip().rstrip(".")
+            return f"The background of this video is transparent. {text[:1].upper()}{text[1:]}. Realistic style."
         return self.render_prompt(subject)
 
     def render_prompt(self, subject: str | None = None) -> str:

@@ -21,6 +21,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from vfxgen.backbones import backbone_named
 from vfxgen.pipelines.model_dirs import ModelInfo
 from vfxgen.presets import Preset, load_preset
 from vfxgen.request import GenerationRequest, setting
@@ -43,7 +44,10 @@ def resolve_request(
     loaded = preset if isinstance(preset, Preset) or preset is None else load_preset(preset, presets_dir)
     values: dict[str, Any] = {}
     if loaded is not None:
-        values.update(_fields(loaded.defaults))
+        defaults = _fields(loaded.defaults)
+        if not backbone_named(info.backbone).preset_sampling:  # Wan-Alpha keeps its distilled steps/guidance
+            defaults = {k: v for k, v in defaults.items() if k not in ("steps", "guidance")}
+        values.update(defaults)
         if info.preset_negative_prompts and loaded.negative:
             values["negative_prompt"] = loaded.negative
     values.update(_fields({k: v for k, v in (options or {}).items() if v is not None}))

@@ -66,6 +66,8 @@ class Backbone:
     load_files: ClassVar[tuple[str, ...]] = ()  # extra weight files it takes: vae_decoder, distill, alpha_mask
     required_files: ClassVar[dict[str, str]] = {}  # of those, the ones it cannot run without -> how to fix
     lora_hint: ClassVar[str] = "pass --lora FILE"  # what `--lora` is for this family, for the missing-LoRA error
+    prompt_style: ClassVar[str] = "full"  # how presets phrase prompts for it (a folder's vfxgen.json may override)
+    preset_sampling: ClassVar[bool] = True  # whether presets' steps/guidance apply (tuned for CogVideoX's sampler)
 
     @classmethod
     def guess_recipe(cls, lora_path: Path | None, options: Any) -> Any:

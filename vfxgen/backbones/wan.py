@@ -27,6 +27,10 @@ class Wan(Backbone):
     load_files = ("vae_decoder", "distill", "alpha_mask")
     required_files = {"vae_decoder": "pass --vae-decoder Wan-Alpha-v2-VAE.bin (or v1's Wan-Alpha-VAE.bin)"}
     lora_hint = "pass --lora with Wan-Alpha's DoRA (.safetensors, as released)"
+    # Wan-Alpha was trained on "The background of this video is transparent. ... Realistic style." prompts, and
+    # samples with its distilled 4 steps and no guidance: presets' CogVideoX steps/guidance would undo that.
+    prompt_style = "transparent"
+    preset_sampling = False
 
     @classmethod
     def recognises(cls, index: dict) -> bool:

@@ -46,7 +46,7 @@ def resolve_model(model: str | os.PathLike | None) -> ModelInfo:
     return ModelInfo(
         path=path,
         bundled_lora=lora if lora.is_file() else None,
-        prompt_style=str(hints.get("prompt_style", "full")),
+        prompt_style=str(hints.get("prompt_style", backbone.prompt_style)),
         preset_negative_prompts=bool(hints.get("preset_negative_prompts", True)),
         hints=hints,
         backbone=backbone.name,
