@@ -227,3 +227,19 @@ def test_presets_speak_wan_alphas_prompt_style_and_keep_its_distilled_sampler(wa
     assert (record["steps"], record["guidance"], record["preset"]) == (4, 1.0, "fire")
     qc = CliRunner().invoke(app, ["qc", str(shot), "--json"])  # a random tiny model may fail checks (exit 9)
     assert qc.exit_code in (0, 9) and "manifest" in qc.output
+
+
+def test_training_a_wan_model_is_refused_in_one_line_before_anything_is_written(wan, tmp_path):
+    from typer.testing import CliRunner
+
+    from vfxgen.cli.app import app
+
+    folder, _ = wan
+    data = tmp_path / "data"
+    assert (
+        CliRunner().invoke(app, ["dataset", "synth", "-o", str(data), "--count", "2", "--frames", "5"]).exit_code == 0
+    )
+    run = tmp_path / "run"
+    result = CliRunner().invoke(app, ["train", "--model", str(folder), "--data", str(data), "-o", str(run)])
+    assert result.exit_code == 2 and "does not run on Wan 2.1 models yet" in result.output
+    assert not run.exists()

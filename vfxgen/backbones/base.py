@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from vfxgen.errors import ModelError
+from vfxgen.errors import ModelError, UsageError
 
 PLUGIN_GROUP = "vfxgen.backbones"
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
@@ -89,6 +89,15 @@ class Backbone:
     def runtime(cls) -> type:
         """The class that loads and runs the weights (imports torch; called only when weights load)."""
         raise NotImplementedError
+
+    @classmethod
+    def training(cls) -> type:
+        """The hooks `vfxgen train` needs (load, latents, text, RoPE, loss, the RGBA method and its file);
+        see `vfxgen.backbones.cogvideox_training`. A family without them cannot be trained yet."""
+        raise UsageError(
+            f"vfxgen train does not run on {cls.label} models yet",
+            "train on a CogVideoX model (e.g. CogVideoX-2B, Apache-2.0)",
+        )
 
 
 _BACKBONES: dict[str, type[Backbone]] = {}

@@ -60,3 +60,9 @@ class CogVideoX(Backbone):
         from vfxgen.backbones.cogvideox_runtime import CogVideoXRuntime
 
         return CogVideoXRuntime
+
+    @classmethod
+    def training(cls) -> type:
+        from vfxgen.backbones.cogvideox_training import CogVideoXTraining
+
+        return CogVideoXTraining

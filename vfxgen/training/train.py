@@ -22,7 +22,6 @@ import math
 import os
 import shutil
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -106,9 +105,7 @@ def train(config: TrainConfig, on_step: StepCallback | None = None) -> Path:
     config.check()
     run = Path(config.output)
     data = RGBAClipDataset(config.data)  # inputs are checked before anything is written
-    from vfxgen.pipelines.model_dirs import resolve_model
-
-    resolve_model(config.model)
+    _training_hooks(config)  # the model's family can be trained (cheap: JSON only), before any folder is made
     check_run_dir(run, config)  # before the model loads: never replace or resume into someone else's folder
     # One optimiser step = one scheduler step, whatever the number of processes.
     accelerator = Accelerator(mixed_precision=config.mixed_precision, step_scheduler_with_optimizer=False)
@@ -246,25 +243,19 @@ class _DiffusionStage(_Stage):
 
     def __init__(self, config: TrainConfig, pipe, data: RGBAClipDataset, device) -> None:
         self.config, self.pipe, self.data, self.device = config, pipe, data, device
+        self.hooks = _training_hooks(config)  # the model's backbone: latents, text, RoPE, loss, RGBA method
         pipe.vae.to(device).eval().requires_grad_(False)
         pipe.text_encoder.to(device).requires_grad_(False)
-        self.latents = _encode_dataset(pipe, data, device, Path(config.output) / "latents.pt", config.rgb)
-        self.rope = None
-        if pipe.transformer.config.use_rotary_positional_embeddings:
-            frames = self.latents["rgb_mean"].shape[1]
-            self.rope = pipe._prepare_rotary_positional_embeddings(data.info.height, data.info.width, frames, device)
+        cache = Path(config.output) / "latents.pt"
+        self.latents = _encode_dataset(pipe, self.hooks, data, device, cache, config.rgb)
+        frames = self.latents["rgb_mean"].shape[1]
+        self.rope = self.hooks.rope(pipe, data.info.height, data.info.width, frames, device)
 
     def _text(self, captions: list[str], rng: np.random.Generator) -> torch.Tensor:
         captions = ["" if rng.random() < self.config.caption_dropout else c for c in captions]
         grad = self.config.train_text_encoder and self.config.stage == "rgb"
         with torch.set_grad_enabled(grad):
-            embeds, _ = self.pipe.encode_prompt(
-                captions,
-                do_classifier_free_guidance=False,
-                max_sequence_length=self.pipe.transformer.config.max_text_seq_length,
-                device=self.device,
-            )
-        return embeds
+            return self.hooks.encode_text(self.pipe, captions, self.device)
 
     def _sample_latents(self, key: str, indices, rng) -> torch.Tensor:
         mean, std = self.latents[f"{key}_mean"][indices], self.latents[f"{key}_std"][indices]
@@ -272,13 +263,7 @@ class _DiffusionStage(_Stage):
         return (mean + std * noise).to(self.device)
 
     def _v_loss(self, latents: torch.Tensor, text: torch.Tensor, rng) -> torch.Tensor:
-        scheduler = self.pipe.scheduler
-        noise = torch.from_numpy(rng.standard_normal(latents.shape).astype(np.float32)).to(self.device)
-        t = torch.from_numpy(rng.integers(0, scheduler.config.num_train_timesteps, latents.shape[0])).to(self.device)
-        noisy = scheduler.add_noise(latents, noise, t)
-        target = scheduler.get_velocity(latents, noise, t)
-        pred = self.module(hidden_states=noisy, encoder_hidden_states=text, timestep=t, image_rotary_emb=self.rope)
-        return F.mse_loss(pred.sample.float(), target.float())
+        return self.hooks.diffusion_loss(self.module, self.pipe, latents, text, self.rope, rng, self.device)
 
 
 class _RgbStage(_DiffusionStage):
@@ -304,10 +289,9 @@ class _RgbStage(_DiffusionStage):
 
 class _AlphaStage(_DiffusionStage):
     def __init__(self, config, pipe, data, device) -> None:
-        from vfxgen.models.transpixar import apply_transpixar
-
         super().__init__(config, pipe, data, device)
-        self.module = apply_transpixar(pipe.transformer.to(device), config.rank, config.lora_alpha, config.attention)
+        transformer = pipe.transformer.to(device)
+        self.module = self.hooks.apply_alpha_method(transformer, config.rank, config.lora_alpha, config.attention)
         self.module.train()
         if config.gradient_checkpointing:
             self.module.enable_gradient_checkpointing()
@@ -319,9 +303,8 @@ class _AlphaStage(_DiffusionStage):
         return self._v_loss(torch.cat([rgb, alpha], dim=1), self._text(captions, rng), rng)
 
     def export(self, run: Path) -> None:
-        from vfxgen.models.transpixar import save_rgba_lora
-
-        save_rgba_lora(self.module, run / "transpixar_lora.safetensors", recipe_metadata(self.config.recipe()))
+        metadata = recipe_metadata(self.config.recipe())
+        self.hooks.save_alpha_weights(self.module, run / "transpixar_lora.safetensors", metadata)
 
 
 def _make_stage(config: TrainConfig, pipe, data, accelerator) -> _Stage:
@@ -336,37 +319,34 @@ def _make_stage(config: TrainConfig, pipe, data, accelerator) -> _Stage:
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
-def _load_components(config: TrainConfig):
-    from diffusers import CogVideoXPipeline
-
+def _training_hooks(config: TrainConfig):
+    """The training hooks of the model's backbone (`Backbone.training()`)."""
+    from vfxgen.backbones import backbone_named
     from vfxgen.pipelines.model_dirs import resolve_model
 
-    info = resolve_model(config.model)
-    if info.image_to_video:
-        raise UsageError("training an image-to-video model is not supported yet", "train on a text-to-video model")
-    with warnings.catch_warnings():  # diffusers 0.42 renames torch_dtype; older releases need it
-        warnings.simplefilter("ignore", FutureWarning)
-        pipe = CogVideoXPipeline.from_pretrained(str(info.path), torch_dtype=torch.float32, use_safetensors=True)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
+    return backbone_named(resolve_model(config.model).backbone).training()
+
+
+def _load_components(config: TrainConfig):
+    from vfxgen.pipelines.model_dirs import resolve_model
+
+    return _training_hooks(config).load_pipeline(resolve_model(config.model))
 
 
 @torch.no_grad()
 def _encode_dataset(
-    pipe, data: RGBAClipDataset, device, cache: Path, rgb_convention: str = "premultiplied"
+    pipe, hooks, data: RGBAClipDataset, device, cache: Path, rgb_convention: str = "premultiplied"
 ) -> dict[str, torch.Tensor]:
     """VAE posterior mean/std of every clip's RGB and alpha, `[N, F, C, h, w]`, cached in the run dir."""
     if cache.is_file():
         return torch.load(cache, weights_only=True)
-    scale = pipe.vae.config.scaling_factor
     out: dict[str, list[torch.Tensor]] = {k: [] for k in ("rgb_mean", "rgb_std", "alpha_mean", "alpha_std")}
     for start in range(0, len(data), 16):
         rgb, alpha, _ = _batch_pixels(data, range(start, min(start + 16, len(data))), rgb_convention)
         for key, video in (("rgb", rgb), ("alpha", alpha)):
-            with torch.no_grad():  # no autograd graph: the cache is data (thousands of encodes)
-                dist = pipe.vae.encode(video.to(device)).latent_dist
-                out[f"{key}_mean"].append((dist.mean * scale).permute(0, 2, 1, 3, 4).cpu())
-                out[f"{key}_std"].append((dist.std * scale).permute(0, 2, 1, 3, 4).cpu())
+            mean, std = hooks.encode_clips(pipe, video.to(device))  # no autograd graph: the cache is data
+            out[f"{key}_mean"].append(mean.cpu())
+            out[f"{key}_std"].append(std.cpu())
     result = {k: torch.cat(v) for k, v in out.items()}
     torch.save(result, cache)
     return result
