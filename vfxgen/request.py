@@ -46,7 +46,7 @@ OFFLOAD_MODES = ("none", "model", "sequential")
 CACHE_MODES = ("none", "fbc", "pab", "faster")
 DTYPE_NAMES = ("fp32", "bf16", "fp16")
 
-#: Load settings that name extra weight files a backbone may take (`Backbone.load_files`).
+#: Load settings that name extra weight files (hashed into the generation record).
 LOAD_FILES = ("vae_decoder", "distill", "alpha_mask")
 #: The commands that make shots (each offers the settings whose `commands` name it).
 SHOT_COMMANDS = ("generate", "animate", "matte")
@@ -81,6 +81,7 @@ class Setting:
     parameter: str = ""  # the command function's parameter: default `key` (`compile` shadows a builtin)
     record: str | None = None  # default `name` when it affects pixels or files
     help_by_command: tuple[tuple[str, str], ...] = ()  # (command, help) where a command means another thing
+    backbones: tuple[str, ...] = ()  # the model families it applies to (`vfxgen.backbones` names); () = all
 
     def __post_init__(self) -> None:
         key = self.key or self.name
@@ -165,11 +166,13 @@ SETTINGS: tuple[Setting, ...] = (
             affects="pixels", choices=SPACINGS),
     Setting("vae_decoder", Path | None, None, "Wan-Alpha: the VAE-decoder file (.bin or .safetensors) holding the "
             "colour and alpha decoders' deltas (Wan-Alpha-v2-VAE.bin).", "load", GT, "pixels",
-            record="vae_decoder_sha256"),
+            record="vae_decoder_sha256", backbones=("wan",)),
     Setting("distill", Path | None, None, "Wan: a step-distillation LoRA merged into the DiT (LightX2V, with its "
-            "diff/diff_b/diff_m terms), for the recipe's 4 steps.", "load", GT, "pixels", record="distill_sha256"),
+            "diff/diff_b/diff_m terms), for the recipe's 4 steps.", "load", GT, "pixels", record="distill_sha256",
+            backbones=("wan",)),
     Setting("alpha_mask", Path | None, None, "Wan-Alpha v2: the Gaussian mask (gauss_mask) that shifts the initial "
-            "noise outside the subject; selects the v2 recipe.", "load", GT, "pixels", record="alpha_mask_sha256"),
+            "noise outside the subject; selects the v2 recipe.", "load", GT, "pixels", record="alpha_mask_sha256",
+            backbones=("wan",)),
     # --- shot: how the shot's files are written (vfxgen.shot.ShotOptions) ------------------------------
     Setting("formats", str, "exr,nk,preview,contact", "Comma list of outputs: exr, nk (Nuke script), prores, "
             "png, webm, preview, contact.", "shot", affects="files", key="format", parameter="formats"),
@@ -349,15 +352,16 @@ class LoadOptions:
         return self.dtype or ("bf16" if self.device_type() == "cuda" else "fp32")
 
     def choose(self, model: str | os.PathLike | None, lora: str | os.PathLike | None) -> ModelChoice:
-        """The model folder, its LoRA and the recipe they load with under these options, resolved once; load
-        files a model's family does not take (`--vae-decoder` on CogVideoX) are refused here."""
+        """The model folder, its LoRA and the recipe they load with under these options, resolved once; a
+        setting the model's family does not take (`--vae-decoder` on CogVideoX) is refused here."""
         info = resolve_model(model)
         backbone = backbone_named(info.backbone)
+        for decl in settings_of(layer="load"):
+            value = getattr(self, decl.name)
+            if decl.backbones and info.backbone not in decl.backbones and value != decl.default:
+                raise UsageError(f"{decl.flag} does not apply to {backbone.label} models", f"drop {decl.flag}")
         for name in LOAD_FILES:
             path = getattr(self, name)
-            if path is not None and name not in backbone.load_files:
-                flag = SETTING[name].flag
-                raise UsageError(f"{flag} applies to Wan-Alpha models, not {backbone.label}", f"drop {flag}")
             if path is not None and not Path(path).is_file():
                 raise UsageError(f"{SETTING[name].flag} {path} does not exist", "check the path")
         for name, fix in backbone.required_files.items():
