@@ -243,3 +243,17 @@ def test_training_a_wan_model_is_refused_in_one_line_before_anything_is_written(
     result = CliRunner().invoke(app, ["train", "--model", str(folder), "--data", str(data), "-o", str(run)])
     assert result.exit_code == 2 and "does not run on Wan 2.1 models yet" in result.output
     assert not run.exists()
+
+
+def test_flow_shift_changes_the_wan_sampler_and_is_refused_elsewhere(wan, tmp_path):
+    from typer.testing import CliRunner
+
+    from vfxgen.cli.app import app
+
+    folder, files = wan
+    kwargs = {"model": folder, "lora": files["dora"], "vae_decoder": files["decoder"], "seed": 1}
+    default, shifted = vfxgen.generate("fire", **kwargs), vfxgen.generate("fire", flow_shift=3.0, **kwargs)
+    assert default.metadata["recipe"]["flow_shift"] == 5.0 and shifted.metadata["recipe"]["flow_shift"] == 3.0
+    assert np.abs(default.pixels - shifted.pixels).max() > 1e-3
+    cog = CliRunner().invoke(app, ["generate", "fire", "-o", str(tmp_path / "a"), "--flow-shift", "3"])
+    assert cog.exit_code == 2 and "--flow-shift does not apply to CogVideoX models" in cog.output

@@ -164,6 +164,9 @@ SETTINGS: tuple[Setting, ...] = (
             "load", affects="pixels", choices=tuple(SCHEDULERS), record="recipe.scheduler"),
     Setting("timestep_spacing", str | None, None, "trailing, leading or linspace. Default: recipe's.", "load",
             affects="pixels", choices=SPACINGS),
+    Setting("flow_shift", float | None, None, "Flow-matching models (Wan): the sampler's timestep shift, higher = "
+            "more steps at high noise (default: the recipe's, 5 for Wan-Alpha).", "load", GT, "pixels",
+            record="recipe.flow_shift", backbones=("wan",)),
     Setting("vae_decoder", Path | None, None, "Wan-Alpha: the VAE-decoder file (.bin or .safetensors) holding the "
             "colour and alpha decoders' deltas (Wan-Alpha-v2-VAE.bin).", "load", GT, "pixels",
             record="vae_decoder_sha256", backbones=("wan",)),
@@ -308,6 +311,7 @@ class LoadOptions:
     recipe: str | None = _default("recipe")  # "release" | "vfxgen": a named recipe instead of the model's own
     scheduler: str | None = _default("scheduler")  # dpm | ddim | model (None: the recipe's)
     timestep_spacing: str | None = _default("timestep_spacing")
+    flow_shift: float | None = _default("flow_shift")  # None: the recipe's
     vae_decoder: Path | None = _default("vae_decoder")  # Wan-Alpha's colour + alpha decoder deltas
     distill: Path | None = _default("distill")  # a step-distillation LoRA (LightX2V)
     alpha_mask: Path | None = _default("alpha_mask")  # Wan-Alpha v2's Gaussian mask
@@ -333,6 +337,7 @@ class LoadOptions:
             "cache": self.cache,
             "scheduler": recipe.scheduler,
             "timestep_spacing": recipe.timestep_spacing,
+            "flow_shift": recipe.flow_shift,
             **self.file_hashes(),
         }
 
@@ -381,6 +386,7 @@ class LoadOptions:
             self.timestep_spacing,
             named=backbone.recipes,
             guess=lambda path: backbone.guess_recipe(path, self),
+            flow_shift=self.flow_shift,
         )
 
 

@@ -155,6 +155,7 @@ def resolve_recipe(
     timestep_spacing: str | None = None,
     named: tuple[str, ...] = ("release", "vfxgen"),
     guess: Callable[[Path | None], RGBARecipe] | None = None,
+    flow_shift: float | None = None,
 ) -> RGBARecipe:
     """The recipe for a model folder's `vfxgen.json` hints and a LoRA file (see the module docstring).
 
@@ -173,7 +174,10 @@ def resolve_recipe(
             recipe = _from_dict(model_hints.get("recipe"), "model vfxgen.json")
         if recipe is None:
             recipe = (guess or guess_transpixar_recipe)(lora_path)
-    changes = {k: v for k, v in (("scheduler", scheduler), ("timestep_spacing", timestep_spacing)) if v is not None}
+    if flow_shift is not None and not 0 < flow_shift < 1000:
+        raise UsageError(f"--flow-shift must be between 0 and 1000, got {flow_shift:g}", "use e.g. --flow-shift 3")
+    overrides = (("scheduler", scheduler), ("timestep_spacing", timestep_spacing), ("flow_shift", flow_shift))
+    changes = {k: v for k, v in overrides if v is not None}
     if changes:
         recipe = replace(recipe, **changes, source=f"{recipe.source} + command line")
     return recipe.checked()
