@@ -257,3 +257,73 @@ def test_flow_shift_changes_the_wan_sampler_and_is_refused_elsewhere(wan, tmp_pa
     assert np.abs(default.pixels - shifted.pixels).max() > 1e-3
     cog = CliRunner().invoke(app, ["generate", "fire", "-o", str(tmp_path / "a"), "--flow-shift", "3"])
     assert cog.exit_code == 2 and "--flow-shift does not apply to CogVideoX models" in cog.output
+
+
+@pytest.fixture(scope="module")
+def wan_pipeline(wan):
+    from vfxgen.pipelines.rgba import RGBAPipeline
+
+    folder, files = wan
+    return RGBAPipeline.from_pretrained(folder, files["dora"], vae_decoder=files["decoder"], device="cpu")
+
+
+def test_animate_on_wan_pins_the_stills_latent_as_frame_zero(wan_pipeline, tmp_path):
+    """Frame-0 replacement on Wan's `[B, C, F, h, w]` latents with its flow-matching sampler: at strength 1 the
+    final latent's first frame is exactly the still's (the alpha comes from the alpha decoder: Wan-Alpha
+    carries no alpha frames to pin)."""
+    import torch
+
+    from vfxgen.pipelines.conditioning import Conditioning, pin_and_denoise, still_pins
+
+    still = np.random.default_rng(0).random((SIZE, SIZE, 4)).astype(np.float32)
+    req = wan_pipeline.check(vfxgen.GenerationRequest("fire", seed=3), text_required=False)
+    pins = still_pins(wan_pipeline, still, req)
+    assert len(pins) == 1 and pins[0].latent.shape == (1, 16, 1, SIZE // 8, SIZE // 8)
+    latents = pin_and_denoise(wan_pipeline, req, pins, Conditioning(mode="replace"))
+    assert torch.equal(latents[:, :, 0].float(), pins[0].latent[:, :, 0])
+    assert not torch.equal(latents[:, :, 1].float(), latents[:, :, 0].float())  # the rest is generated
+    clip = wan_pipeline.animate(still, vfxgen.GenerationRequest("fire", seed=3))
+    assert clip.pixels.shape == (FRAMES, SIZE, SIZE, 4)
+    assert clip.metadata["conditioning"]["target"] == "first frame (rgb)"
+
+
+def test_matte_on_wan_keeps_the_footages_colour_and_reads_alpha_from_the_alpha_decoder(wan_pipeline):
+    import torch
+
+    from vfxgen.clip import Clip
+    from vfxgen.pipelines.conditioning import Conditioning, pull_matte
+
+    rgb = np.random.default_rng(1).random((FRAMES, SIZE, SIZE, 3)).astype(np.float32) * 0.5
+    footage = Clip.from_premultiplied(np.concatenate([rgb, np.ones_like(rgb[..., :1])], -1), 8.0)
+    kept: list = []
+    out = pull_matte(
+        wan_pipeline, footage, vfxgen.GenerationRequest("fire"), cond=Conditioning(mode="replace"), keep_latents=kept
+    )
+    (_, final, pinned) = kept[0]
+    assert torch.equal(final.float(), pinned)  # every latent frame held: the alpha decoder reads the footage
+    np.testing.assert_array_equal(out.pixels[..., :3], footage.pixels[..., :3])  # colour bit for bit
+    _, alpha3 = wan_pipeline.runtime.decode_rgba(pinned)
+    np.testing.assert_allclose(out.alpha, np.clip(alpha3.mean(-1), 0, 1), atol=1e-6)
+
+
+def test_animate_and_matte_commands_make_wan_shots(wan, tmp_path):
+    from typer.testing import CliRunner
+
+    from vfxgen.cli.app import app
+    from vfxgen.clip import Clip
+    from vfxgen.io.images import write_png, write_png_sequence
+
+    folder, files = wan
+    weights = ["--model", str(folder), "--lora", files["dora"], "--vae-decoder", files["decoder"], "--format", "exr"]
+    still = tmp_path / "still.png"
+    write_png(still, np.random.default_rng(2).random((SIZE, SIZE, 4)).astype(np.float32))
+    animate = CliRunner().invoke(app, ["animate", str(still), "fire", "-o", str(tmp_path / "anim"), *weights])
+    assert animate.exit_code == 0, animate.output
+    rgb = np.random.default_rng(3).random((FRAMES, SIZE, SIZE, 3)).astype(np.float32) * 0.5
+    footage = Clip.from_premultiplied(np.concatenate([rgb, np.ones_like(rgb[..., :1])], -1), 8.0)
+    write_png_sequence(footage, tmp_path / "plate", "plate")
+    matte = CliRunner().invoke(app, ["matte", str(tmp_path / "plate"), "fire", "-o", str(tmp_path / "matte"), *weights])
+    assert matte.exit_code == 0, matte.output
+    assert json.loads((tmp_path / "matte" / "shot.json").read_text())["generation"]["model"] == folder.name
+    resample = CliRunner().invoke(app, ["animate", str(still), "-o", str(tmp_path / "r"), "--resample", "1", *weights])
+    assert resample.exit_code == 2 and "--resample runs with DDPM samplers (CogVideoX) only" in resample.output

@@ -165,16 +165,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("timestep_spacing", str | None, None, "trailing, leading or linspace. Default: recipe's.", "load",
             affects="pixels", choices=SPACINGS),
     Setting("flow_shift", float | None, None, "Flow-matching models (Wan): the sampler's timestep shift, higher = "
-            "more steps at high noise (default: the recipe's, 5 for Wan-Alpha).", "load", GT, "pixels",
+            "more steps at high noise (default: the recipe's, 5 for Wan-Alpha).", "load", affects="pixels",
             record="recipe.flow_shift", backbones=("wan",)),
     Setting("vae_decoder", Path | None, None, "Wan-Alpha: the VAE-decoder file (.bin or .safetensors) holding the "
-            "colour and alpha decoders' deltas (Wan-Alpha-v2-VAE.bin).", "load", GT, "pixels",
+            "colour and alpha decoders' deltas (Wan-Alpha-v2-VAE.bin).", "load", affects="pixels",
             record="vae_decoder_sha256", backbones=("wan",)),
     Setting("distill", Path | None, None, "Wan: a step-distillation LoRA merged into the DiT (LightX2V, with its "
-            "diff/diff_b/diff_m terms), for the recipe's 4 steps.", "load", GT, "pixels", record="distill_sha256",
+            "diff/diff_b/diff_m terms), for the recipe's 4 steps.", "load", affects="pixels", record="distill_sha256",
             backbones=("wan",)),
     Setting("alpha_mask", Path | None, None, "Wan-Alpha v2: the Gaussian mask (gauss_mask) that shifts the initial "
-            "noise outside the subject; selects the v2 recipe.", "load", GT, "pixels", record="alpha_mask_sha256",
+            "noise outside the subject; selects the v2 recipe.", "load", affects="pixels",
+            record="alpha_mask_sha256",
             backbones=("wan",)),
     # --- shot: how the shot's files are written (vfxgen.shot.ShotOptions) ------------------------------
     Setting("formats", str, "exr,nk,preview,contact", "Comma list of outputs: exr, nk (Nuke script), prores, "

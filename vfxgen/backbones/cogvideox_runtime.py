@@ -162,6 +162,13 @@ class CogVideoXRuntime:
         """Latent frames of `frames` pixel frames (4k + 1 -> k + 1: the causal VAE's first frame is alone)."""
         return (frames - 1) // self.pipe.vae_scale_factor_temporal + 1
 
+    #: Latents are `[B, 2F, C, h, w]`: frames on axis 1 (RGB half, then alpha half).
+    latent_frame_dim = 1
+
+    def alpha_frames_start(self, frames: int) -> int | None:
+        """The latent frame where the alpha half starts (TransPixar carries alpha as frames of their own)."""
+        return self.latent_frames(frames)
+
     def initial_latents(self, req: GenerationRequest) -> tuple[torch.Tensor, torch.Generator]:
         """RGB and alpha noise from one seeded CPU generator: one seed reproduces the whole RGBA shot.
 

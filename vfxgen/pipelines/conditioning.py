@@ -219,18 +219,35 @@ def to_model_rgb(image: np.ndarray, convention: str) -> np.ndarray:
 # --- latents --------------------------------------------------------------------------------------
 @dataclass
 class Pin:
-    """Latent frames `start .. start + n` of the `[B, 2F, C, h, w]` sequence pinned to `latent` `[1, n, C, h, w]`."""
+    """Latent frames `start .. start + n` pinned to `latent`, along the backbone's frame axis `dim` (1 for
+    CogVideoX's `[B, 2F, C, h, w]`, 2 for Wan's `[B, C, F, h, w]`)."""
 
     start: int
     latent: torch.Tensor
+    dim: int = 1
 
     @property
     def stop(self) -> int:
-        return self.start + self.latent.shape[1]
+        return self.start + self.latent.shape[self.dim]
+
+    @property
+    def where(self) -> tuple:
+        """The index of the pinned frames in a latent of the same layout."""
+        return (slice(None),) * self.dim + (slice(self.start, self.stop),)
+
+
+def is_flow_matching(scheduler) -> bool:
+    """Flow-matching samplers (Wan's UniPC) noise as `(1 - s) x0 + s n`; DDPM ones (CogVideoX) by alphas_cumprod."""
+    config = scheduler.config
+    return bool(config.get("use_flow_sigmas")) or config.get("prediction_type") == "flow_prediction"
 
 
 def step_target(scheduler, t: int) -> int:
-    """The timestep a CogVideoX scheduler's `step` at `t` lands on (negative: clean), by its own formula."""
+    """The timestep a scheduler's `step` at `t` lands on (negative: clean): the next one of its schedule for
+    flow matching, CogVideoX's own formula for its DDPM samplers."""
+    if is_flow_matching(scheduler):
+        later = [int(x) for x in scheduler.timesteps if int(x) < int(t)]
+        return later[0] if later else -1
     return int(t) - scheduler.config.num_train_timesteps // scheduler.num_inference_steps
 
 
@@ -280,18 +297,24 @@ class ReplacementConditioning:
             if level is not None and level >= 0:
                 t = torch.tensor([level], device=out.device)
                 clean = scheduler.add_noise(clean, self._noise(clean), t)
-            out[:, pin.start : pin.stop] = clean.to(out.dtype)
+            out[pin.where] = clean.to(out.dtype)
         return out
 
     def prepare(self, latents: torch.Tensor, scheduler, steps: int, device=None) -> torch.Tensor:
         """Starting latents with the pins at the first timestep's noise level, keeping the drawn noise there
-        (`sqrt(a) * clean + sqrt(1 - a) * noise`; at zero terminal SNR this is the noise itself)."""
+        (DDPM: `sqrt(a) * clean + sqrt(1 - a) * noise`, at zero terminal SNR the noise itself; flow matching:
+        `(1 - s) * clean + s * noise`)."""
         scheduler.set_timesteps(steps, device=device)
-        a0 = float(scheduler.alphas_cumprod[int(scheduler.timesteps[0])])
+        if is_flow_matching(scheduler):
+            s0 = float(scheduler.sigmas[0])
+            keep, mix = 1.0 - s0, s0
+        else:
+            a0 = float(scheduler.alphas_cumprod[int(scheduler.timesteps[0])])
+            keep, mix = a0**0.5, (1 - a0) ** 0.5
         out = latents.clone()
         for pin in self.pins:
-            noise = out[:, pin.start : pin.stop].float()
-            out[:, pin.start : pin.stop] = (a0**0.5 * pin.latent + (1 - a0) ** 0.5 * noise).to(out.dtype)
+            noise = out[pin.where].float()
+            out[pin.where] = (keep * pin.latent + mix * noise).to(out.dtype)
         return out
 
     # --- the callback ---
@@ -342,6 +365,8 @@ def pin_and_denoise(pipeline, req, pins: Sequence[Pin], cond: Conditioning, prog
         raise UsageError("--resample runs with text-to-video models only", "drop --resample")
     if cond.resample and pipeline.options.cache != "none":
         raise UsageError("--resample cannot run with a step cache", "drop --cache or --resample")
+    if cond.resample and is_flow_matching(pipeline.runtime.scheduler):
+        raise UsageError("--resample runs with DDPM samplers (CogVideoX) only", "drop --resample")
     latents, generator = pipeline.initial_latents(req)
     runtime = pipeline.runtime
     hook = ReplacementConditioning(pins, req.steps, cond.strength, cond.resample, req.seed, runtime.guided_prediction)
@@ -370,10 +395,12 @@ def fit_still(image: np.ndarray, height: int, width: int, fit: str) -> np.ndarra
 def still_pins(pipeline, image: np.ndarray, req) -> list[Pin]:
     """Frame 0 of the RGB half (and of the alpha half when the still has alpha) pinned to the still."""
     runtime = pipeline.runtime
-    pins = [Pin(0, runtime.encode_frames(to_model_rgb(image, req.rgb)[None]))]
-    if image.shape[-1] == 4:
+    dim = runtime.latent_frame_dim
+    pins = [Pin(0, runtime.encode_frames(to_model_rgb(image, req.rgb)[None]), dim)]
+    start = runtime.alpha_frames_start(req.frames)  # None: alpha is not carried as frames of its own (Wan-Alpha)
+    if image.shape[-1] == 4 and start is not None:
         alpha = np.repeat(np.clip(image[..., 3:4], 0.0, 1.0), 3, axis=-1)
-        pins.append(Pin(runtime.latent_frames(req.frames), runtime.encode_frames(alpha[None])))
+        pins.append(Pin(start, runtime.encode_frames(alpha[None]), dim))
     return pins
 
 
@@ -390,7 +417,7 @@ def animate_by_replacement(pipeline, image: np.ndarray, request, progress=None, 
     req.extra = {
         **req.extra,
         "conditioning": cond.record(
-            target="first frame" + (" (rgb + alpha)" if image.shape[-1] == 4 else " (rgb)"),
+            target="first frame" + (" (rgb + alpha)" if len(pins) == 2 else " (rgb)"),
             native_image=pipeline.info.image_to_video,
             source_size=source_size,
         ),
@@ -458,7 +485,7 @@ def pull_matte(
     runtime = pipeline.runtime
     for k, (start, end) in enumerate(windows):
         part = take_window(fitted, start, end)  # [N, H, W, 3]: colour over black, the model's RGB half
-        pins = [Pin(0, runtime.encode_frames(part))]
+        pins = [Pin(0, runtime.encode_frames(part), runtime.latent_frame_dim)]
         req.extra = dict(base_extra)
         image = runtime.to_pipe_image(part[0]) if pipeline.info.image_to_video else None
 
