@@ -8,8 +8,9 @@ diffusers' ``WanTransformer3DModel`` / ``AutoencoderKLWan`` (diffusers 0.42.1 he
 
 Release layout: v2 lives at the repository root (``generate_dora_lightx2v_mask.py``, ``wan/...``); v1 lives in
 ``Wan-Alpha_v1.0/`` (``generate_dora_lightx2v.py``, ``wan/...``).  The v1 and v2 copies of ``wan/modules/vae.py``,
-``wan/modules/model_dora_lightx2v.py``, ``wan/modules/lightx2v_lora_adapter.py`` and ``wan/utils/fm_solvers_unipc.py``
-are byte-identical; v2's ``wan/text2video_dora_lightx2v.py`` only adds the method ``generate_mask``.
+``wan/modules/model_dora_lightx2v.py``, ``wan/modules/lightx2v_lora_adapter.py``, ``wan/utils/fm_solvers_unipc.py`` and
+``wan/utils/fm_solvers.py`` are byte-identical (the last also equals Wan2.1's, github.com/Wan-Video/Wan2.1 9737cba);
+v2's ``wan/text2video_dora_lightx2v.py`` only adds the method ``generate_mask``.
 
 Facts used (file :: function -> fact)
 =====================================
@@ -21,7 +22,8 @@ Pipeline assembly
   F2  test_lightx2v_dora_mask.sh, Wan-Alpha_v1.0/test_lightx2v_dora.sh, readme.md -> released settings:
       --sample_guide_scale 1.0, --sample_steps 4, --lora_ratio 1.0, --frame_num 81, --size 832*480,
       --lora_prefix "" and (v2 only) --alpha_shift_mean 0.05.  The shift is not passed, so
-      generate_dora_lightx2v_mask.py :: _validate_args sets sample_shift = 5.0; sample_solver defaults to 'unipc'.
+      generate_dora_lightx2v_mask.py :: _validate_args sets sample_shift = 5.0; sample_solver defaults to 'unipc'
+      (choices 'unipc', 'dpm++'; dpm++ in F25-F28); without --sample_steps _validate_args sets 50.
   F3  wan/configs/shared_config.py -> num_train_timesteps 1000, param_dtype bfloat16, text_len 512;
       wan/configs/wan_t2v_14B.py -> vae_stride (4, 8, 8), patch_size (1, 2, 2), dim 5120, ffn 13824, 40 heads,
       40 layers, qk_norm, cross_attn_norm, eps 1e-6.  wan/configs/__init__.py :: SIZE_CONFIGS['832*480'] = (832, 480)
@@ -119,6 +121,33 @@ Decoding / output (item 6)
       frame = concat(rgb[..., ::-1], alpha) = BGRA in memory, written with cv2.imencode('.png') so the PNG on disk is
       RGBA.  The float path below is the same arithmetic before the truncations.
 
+Alternative sampler --sample_solver dpm++ (not the released setting; item 4b)
+  F25 wan/text2video_dora_lightx2v.py :: generate / generate_mask (same block in v1 and in Wan2.1 wan/text2video.py ::
+      WanT2V.generate) -> sample_solver == 'dpm++': scheduler = FlowDPMSolverMultistepScheduler(num_train_timesteps=
+      1000, shift=1, use_dynamic_shifting=False), every other argument default; sampling_sigmas =
+      get_sampling_sigmas(steps, shift); timesteps = retrieve_timesteps(scheduler, device, sigmas=sampling_sigmas)[0]
+      i.e. set_timesteps(sigmas=..., device=...) with no shift.  Loop, DiT call, CFG and step call are those of F16.
+      Any other solver name raises NotImplementedError.
+  F26 wan/utils/fm_solvers.py :: get_sampling_sigmas / FlowDPMSolverMultistepScheduler.set_timesteps -> s =
+      np.linspace(1, 0, steps + 1)[:steps] (float64; starts at 1.0 exactly, NOT at F17's float32(0.999)), s' = shift s /
+      (1 + (shift - 1) s); set_timesteps re-shifts with config shift 1 (identity, bit for bit); final_sigmas_type 'zero'
+      appends 0; timesteps = int64(s' * 1000) from float64 (truncation); sigmas = float32(concat(s', [0])).  4 steps,
+      shift 5: timesteps [1000, 937, 833, 625], sigmas [1, 0.9375, 0.8333333, 0.625, 0]; 8 steps, shift 5: [1000, 972,
+      937, 892, 833, 750, 625, 416]; shift 3: [1000, 900, 750, 500] / [1000, 954, 900, 833, 750, 642, 500, 300].  So
+      the first DiT call gets t = 1000 (UniPC: 999).  The __init__ train table only feeds the unused sigmas=None path.
+  F27 same :: __init__ defaults / step / convert_model_output -> solver_order 2, algorithm_type 'dpmsolver++',
+      solver_type 'midpoint', lower_order_final True, euler_at_final False, final_sigmas_type 'zero', thresholding
+      False, prediction_type 'flow_prediction': x0 = x - sigma_i * v (in the incoming dtype); alpha = 1 - sigma, lambda
+      = log(alpha) - log(sigma) on float32 0-d tensors; step index from (timesteps == t).nonzero() (second hit if
+      duplicated); first order on step 1 (no history) and on the last step whatever the step count ('zero' final sigma
+      alone forces it); sample upcast to float32, result cast to the model output dtype; generator unused (ODE).
+  F28 same :: dpm_solver_first_order_update / multistep_dpm_solver_second_order_update -> h = lambda_next -
+      lambda_cur; first order x' = (sigma_next / sigma_cur) x - alpha_next (e^-h - 1) x0; second order (midpoint) also
+      subtracts 0.5 alpha_next (e^-h - 1) D1, D1 = (x0 - x0_prev) / r, r = (lambda_cur - lambda_prev) / h.  Since
+      sigma_0 = 1 (alpha 0, lambda -inf): step 1 is flow Euler x + (s1 - s0) v (to rounding), and on step 2 r = inf
+      makes D1 = 0, so step 2 is first order too, bitwise; the last step (sigma 0, lambda +inf) returns x0 exactly.
+      With 4 steps only step 3 is second order.
+
 Could NOT confirm (stated plainly, not guessed)
 ==============================================
   U1  The exact key set / dtypes of the real files (Wan-Alpha DoRA .safetensors, Wan-Alpha-VAE.bin /
@@ -160,6 +189,22 @@ Verification done once while writing this port (script kept outside the reposito
       8.3e-7; whole 4-step loop (release model + release scheduler vs ``denoise``): 9.5e-7 on the final latent.
       Without the sinusoid swap, diffusers' float32 Timesteps differs from the release's embedding by up to 4.3e-5.
     * Release WanVAE_.decode (both merged decoders) vs converted diffusers AutoencoderKLWan: bitwise identical.
+    * dpm++ (F25-F28): FlowDPMSolverMultistepScheduler(shift=1) + retrieve_timesteps(sigmas=get_sampling_sigmas(n,
+      shift)) from the snapshot vs release_dpm_schedule / FlowDPMpp, n in {4, 8} x shift in {5, 3}, two random
+      trajectories each (1x16x3x6x5, float32): same timesteps and sigmas, latents bitwise identical after every step
+      (max abs diff 0); also bitwise with bf16 inputs.  ``denoise(solver='dpm++')`` on the tiny DiT vs a loop over the
+      release scheduler with the same DiT, 4 and 8 steps: bitwise identical.  Order 2 equals order 1 bitwise through
+      step 2 and differs from step 3 on (F28); the last step equals x - sigma * v bitwise.
+    * diffusers 0.42.1 DPMSolverMultistepScheduler(prediction_type='flow_prediction', use_flow_sigmas=True,
+      flow_shift=shift, algorithm_type='dpmsolver++', solver_order=2, solver_type='midpoint', lower_order_final=True,
+      euler_at_final=False, final_sigmas_type='zero') with the release grid written into ``.timesteps`` / ``.sigmas``
+      after set_timesteps(n) (``diffusers_dpm_for_release``): bitwise identical to the release in all 8 runs above.
+      It cannot be fed the grid directly: 0.42.1's set_timesteps has no sigmas= parameter, set_timesteps(timesteps=...)
+      raises TypeError under use_flow_sigmas, and its own use_flow_sigmas grid is 1 - linspace(1, 1/1000, n + 1)
+      reversed, starting at 0.999 shifted (sigma_0 0.99980 at shift 5): 4 steps shift 5 -> [999, 937, 833, 624], shift
+      3 -> [999, 899, 749, 499]; 8 steps shift 5 -> [999, 972, 937, 892, 833, 749, 624, 416].  On the same random
+      velocities that grid ends 5.8e-2 (4 steps / shift 5), 8.7e-2 (4/3), 1.6e-2 (8/5), 2.5e-2 (8/3) away from the
+      release (max abs).
   Not verified against the release code: render_video's uint8 path (torchvision is not installed here; the helper
   follows make_grid's documented clamp/sub/div arithmetic) and anything on CUDA or in bf16.
 
@@ -213,6 +258,8 @@ Z_DIM = 16
 SAMPLE_SHIFT = 5.0
 DISTILLED_STEPS = 4
 DISTILLED_TIMESTEPS = (999, 937, 833, 624)
+DPM_DISTILLED_TIMESTEPS = (1000, 937, 833, 625)  # the same 4 steps / shift 5 with --sample_solver dpm++ (F26)
+SOLVERS = ("unipc", "dpm++")  # generate_dora_lightx2v_mask.py --sample_solver choices; default 'unipc'
 ALPHA_SHIFT_MEAN_RELEASED = 0.05  # shell script / readme value (CLI default is 0.03)
 ALPHA_SHIFT_MEAN_CLI_DEFAULT = 0.03
 VAE_LATENT_MEAN = (
@@ -658,6 +705,110 @@ def check_scheduler_against_diffusers(steps: int = DISTILLED_STEPS, seed: int = 
 
 
 # ==============================================================================================================
+# (4b) The release's other sampler, ``--sample_solver dpm++`` -- F25, F26, F27, F28
+# ==============================================================================================================
+def release_dpm_schedule(steps: int, shift: float = SAMPLE_SHIFT, num_train: int = NUM_TRAIN_TIMESTEPS):
+    """(timesteps int64 [steps], sigmas float32 [steps + 1]) exactly as the release derives them for dpm++ (F25,
+    F26).  Unlike F17 the grid starts at sigma = 1 exactly (timestep 1000), not at float32(0.999)."""
+    s = np.linspace(1, 0, steps + 1)[:steps]  # get_sampling_sigmas, float64
+    s = shift * s / (1 + (shift - 1) * s)
+    # set_timesteps(sigmas=s) re-shifts with the scheduler's own shift = 1: 1 * s / (1 + 0 * s) == s bit for bit.
+    timesteps = torch.from_numpy(s * num_train).to(torch.int64)  # float64 product, truncated
+    sigmas = torch.from_numpy(np.concatenate([s, [0.0]]).astype(np.float32))  # final_sigmas_type 'zero'
+    return timesteps, sigmas
+
+
+def check_release_dpm_timesteps() -> list[int]:
+    """Confirm the distilled 4-step dpm++ schedule is 1000, 937, 833, 625 (F26)."""
+    ts = release_dpm_schedule(DISTILLED_STEPS)[0].tolist()
+    if tuple(ts) != DPM_DISTILLED_TIMESTEPS:
+        raise AssertionError(f"unexpected dpm++ schedule {ts}")
+    return ts
+
+
+class FlowDPMpp:
+    """Multistep DPM-Solver++ (data prediction, midpoint second-order update) on flow sigmas as the release configures
+    it (F27, F28): order 2, first order on the first step (no history) and on the final step (sigma_next = 0, where
+    the update returns x0), x0 = x - sigma * v.  Coefficients are float32 0-d tensors like the release, including the
+    infinite log-SNR at sigma = 1, which makes the second step's correction term exactly zero (F28).  ``step`` returns
+    the next latent."""
+
+    def __init__(self, steps: int, shift: float = SAMPLE_SHIFT, order: int = 2):
+        if order not in (1, 2):
+            raise ValueError("the release configures order 2; only orders 1 and 2 are ported")
+        self.timesteps, self.sigmas = release_dpm_schedule(steps, shift)
+        self.order = order
+        self.x0_prev: torch.Tensor | None = None  # data prediction of the previous step
+        self.index: int | None = None
+
+    def _log_snr(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        sigma = self.sigmas[i]
+        alpha = 1 - sigma
+        return alpha, sigma, torch.log(alpha) - torch.log(sigma)
+
+    def step(self, velocity: torch.Tensor, t: torch.Tensor | int, sample: torch.Tensor) -> torch.Tensor:
+        if self.index is None:
+            hits = (self.timesteps == t).nonzero()
+            self.index = int(hits[1 if len(hits) > 1 else 0].item())
+        i = self.index
+        x0 = sample - self.sigmas[i] * velocity  # flow prediction -> data prediction, in the incoming dtype
+        alpha_n, sigma_n, lam_n = self._log_snr(i + 1)
+        _, sigma_c, lam_c = self._log_snr(i)
+        h = lam_n - lam_c
+        decay = alpha_n * (torch.exp(-h) - 1.0)  # alpha_next * (e^-h - 1), kept in this form for bitwise parity
+        out = (sigma_n / sigma_c) * sample.to(torch.float32) - decay * x0
+        final = i == len(self.timesteps) - 1  # final_sigmas_type 'zero' -> first order on the last step
+        if self.order == 2 and self.x0_prev is not None and not final:
+            r = (lam_c - self._log_snr(i - 1)[2]) / h  # previous step length over this one (inf after sigma = 1)
+            out = out - (0.5 * decay) * ((1.0 / r) * (x0 - self.x0_prev))  # midpoint: D1 = (x0 - x0_prev) / r
+        self.x0_prev = x0
+        self.index += 1
+        return out.to(velocity.dtype)
+
+
+def make_sampler(solver: str, steps: int, shift: float = SAMPLE_SHIFT):
+    """The release's ``sample_solver`` switch (F16 / F25): 'unipc' (default) or 'dpm++'."""
+    if solver == "unipc":
+        return FlowUniPC(steps, shift)
+    if solver == "dpm++":
+        return FlowDPMpp(steps, shift)
+    raise NotImplementedError(f"Unsupported solver {solver!r}")  # the release raises the same for anything else
+
+
+def diffusers_dpm_for_release(steps: int, shift: float = SAMPLE_SHIFT):
+    """diffusers' ``DPMSolverMultistepScheduler`` set up to reproduce F25-F28.  diffusers 0.42.1's ``set_timesteps``
+    has no ``sigmas=`` argument and its ``use_flow_sigmas`` grid starts at 0.999 (timesteps 999, 937, 833, 624 for 4
+    steps at shift 5), and ``timesteps=`` fails with ``use_flow_sigmas``; so the release grid is written into
+    ``sigmas`` / ``timesteps`` after ``set_timesteps(steps)``.  The config keys are only the ones the step reads."""
+    from diffusers import DPMSolverMultistepScheduler
+
+    ref = DPMSolverMultistepScheduler(num_train_timesteps=NUM_TRAIN_TIMESTEPS, prediction_type="flow_prediction",
+                                      use_flow_sigmas=True, flow_shift=shift, algorithm_type="dpmsolver++",
+                                      solver_order=2, solver_type="midpoint", lower_order_final=True,
+                                      euler_at_final=False, final_sigmas_type="zero", thresholding=False)
+    ref.set_timesteps(steps)
+    ref.timesteps, ref.sigmas = release_dpm_schedule(steps, shift)
+    return ref
+
+
+def check_dpm_against_diffusers(steps: int = DISTILLED_STEPS, shift: float = SAMPLE_SHIFT, seed: int = 0) -> float:
+    """Self-check of ``FlowDPMpp`` against diffusers' ``DPMSolverMultistepScheduler`` on the release dpm++ grid
+    (``diffusers_dpm_for_release``).  Returns the max abs difference over a random trajectory (tiny tensors)."""
+    ref = diffusers_dpm_for_release(steps, shift)
+    mine = FlowDPMpp(steps, shift)
+    g = torch.Generator().manual_seed(seed)
+    x_a = torch.randn(1, 4, 2, 3, 3, generator=g)
+    x_b = x_a.clone()
+    worst = 0.0
+    for t in mine.timesteps:
+        v = torch.randn(x_a.shape, generator=g)
+        x_a = mine.step(v, t, x_a)
+        x_b = ref.step(v, t, x_b, return_dict=False)[0]
+        worst = max(worst, float((x_a - x_b).abs().max()))
+    return worst
+
+
+# ==============================================================================================================
 # Noise and (5) the v2 Gaussian-mask shift -- F15, F20, F21
 # ==============================================================================================================
 def latent_shape(frame_num: int, height: int, width: int) -> tuple[int, int, int, int]:
@@ -703,10 +854,11 @@ def pad_context(context: torch.Tensor, text_len: int = TEXT_LEN) -> torch.Tensor
 @torch.no_grad()
 def denoise(dit, noise: torch.Tensor, context: torch.Tensor, context_null: torch.Tensor | None = None,
             steps: int = DISTILLED_STEPS, shift: float = SAMPLE_SHIFT, guide_scale: float = 1.0,
-            text_len: int = TEXT_LEN) -> torch.Tensor:
-    """Release sampling loop (F16): UniPC over ``release_schedule(steps, shift)``; one conditional DiT call per step
-    when ``guide_scale == 1`` (the distilled setting), classic CFG otherwise.  ``context`` / ``context_null`` are
-    un-padded text-encoder outputs (L, text_dim).  Returns the final latent (16, T', H', W')."""
+            text_len: int = TEXT_LEN, solver: str = "unipc") -> torch.Tensor:
+    """Release sampling loop (F16): UniPC over ``release_schedule(steps, shift)`` (``solver='unipc'``, the default) or
+    DPM-Solver++ over ``release_dpm_schedule(steps, shift)`` (``solver='dpm++'``, F25-F28); one conditional DiT call
+    per step when ``guide_scale == 1`` (the distilled setting), classic CFG otherwise.  ``context`` / ``context_null``
+    are un-padded text-encoder outputs (L, text_dim).  Returns the final latent (16, T', H', W')."""
     dtype = next(dit.parameters()).dtype
     cond = pad_context(context, text_len)[None].to(dtype)
     uncond = None
@@ -714,7 +866,7 @@ def denoise(dit, noise: torch.Tensor, context: torch.Tensor, context_null: torch
         if context_null is None:
             raise ValueError("guide_scale != 1 needs context_null")
         uncond = pad_context(context_null, text_len)[None].to(dtype)
-    sched = FlowUniPC(steps, shift)
+    sched = make_sampler(solver, steps, shift)
     latent = noise
     for t in sched.timesteps:
         t_in = torch.stack([t])
@@ -781,12 +933,14 @@ def generate(ckpt_dir: str, vae_pth: str, decoder_file: str, context: torch.Tens
              dora_ratio: float = 1.0, lightx2v_path: str | None = None, steps: int = DISTILLED_STEPS,
              shift: float = SAMPLE_SHIFT, guide_scale: float = 1.0, context_null: torch.Tensor | None = None,
              mask_path: str | None = None, alpha_shift_mean: float = ALPHA_SHIFT_MEAN_RELEASED,
-             noise_device: str = "cpu", dit_dtype: torch.dtype = torch.float32, models: tuple | None = None) -> dict:
+             noise_device: str = "cpu", dit_dtype: torch.dtype = torch.float32, models: tuple | None = None,
+             solver: str = "unipc") -> dict:
     """Reference of ``WanT2V_dora_lightx2v.generate`` (v1, ``mask_path=None``) / ``generate_mask`` (v2).
 
     ``context`` is the (L, text_dim) text-encoder output for the prompt (T5 is not part of this port).  ``models`` may
-    carry a prebuilt (dit, vae_fgr, vae_pha) to avoid reloading.  Returns a dict with the initial noise, the final
-    latent, the float decode (``RGBAFloat``) and the release's uint8 RGBA frames."""
+    carry a prebuilt (dit, vae_fgr, vae_pha) to avoid reloading.  ``solver`` is ``--sample_solver`` ('unipc' or
+    'dpm++').  Returns a dict with the initial noise, the final latent, the float decode (``RGBAFloat``) and the
+    release's uint8 RGBA frames."""
     if models is None:
         _, dit = build_dit(ckpt_dir, dora_path, dora_ratio, lightx2v_path, dit_dtype)
         vae_fgr, vae_pha = build_vae_decoders(vae_pth, decoder_file)
@@ -796,7 +950,7 @@ def generate(ckpt_dir: str, vae_pth: str, decoder_file: str, context: torch.Tens
     if mask_path is not None:
         noise = shift_noise_with_mask(noise, load_gauss_mask(mask_path, noise.device), alpha_shift_mean)
     noise = noise.cpu()
-    latent = denoise(dit, noise, context, context_null, steps, shift, guide_scale)
+    latent = denoise(dit, noise, context, context_null, steps, shift, guide_scale, solver=solver)
     decoded = decode_rgba(vae_fgr, vae_pha, latent)
     return {
         "noise": noise,
@@ -1166,22 +1320,26 @@ if __name__ == "__main__":
     WIDTH, HEIGHT, FRAMES = 32, 32, 5
     print("release 4-step timesteps:", check_release_timesteps())
     print(f"FlowUniPC vs diffusers UniPC (same sigma grid): max|diff| = {check_scheduler_against_diffusers():.3e}")
+    print("release 4-step dpm++ timesteps:", check_release_dpm_timesteps())
+    for n_steps, n_shift in ((4, 5.0), (8, 5.0), (4, 3.0), (8, 3.0)):
+        print(f"FlowDPMpp vs diffusers DPM-Solver++ ({n_steps} steps, shift {n_shift}, release grid): "
+              f"max|diff| = {check_dpm_against_diffusers(n_steps, n_shift):.3e}")
     with tempfile.TemporaryDirectory() as tmp:
         files = write_tiny_release_files(tmp, WIDTH, HEIGHT, FRAMES)
         _self_checks(files)
         cfg, dit_model = build_dit(files["ckpt_dir"], files["dora"], 1.0, files["lightx2v"])
         decoders = build_vae_decoders(files["vae_pth"], files["decoder"])
         prompt = torch.randn(7, cfg["text_dim"], generator=torch.Generator().manual_seed(123))
-        for version, mask in (("v1", None), ("v2", files["mask"])):
-            for seed in (0, 1):
-                res = generate(files["ckpt_dir"], files["vae_pth"], files["decoder"], prompt, seed=seed,
-                               frame_num=FRAMES, width=WIDTH, height=HEIGHT, mask_path=mask,
-                               models=(dit_model, *decoders))
-                print(f"--- {version} seed={seed}")
-                print(_describe("noise", res["noise"]))
-                print(_describe("latent", res["latent"]))
-                print(_describe("fgr[-1,1]", res["float"].fgr))
-                print(_describe("pha3[-1,1]", res["float"].pha3))
-                print(_describe("alpha[0,1]", res["float"].alpha))
-                print(_describe("uint8 RGBA", res["uint8_rgba"]))
+        runs = [(v, m, s, "unipc") for v, m in (("v1", None), ("v2", files["mask"])) for s in (0, 1)]
+        for version, mask, seed, solver in [*runs, ("v1", None, 0, "dpm++")]:
+            res = generate(files["ckpt_dir"], files["vae_pth"], files["decoder"], prompt, seed=seed,
+                           frame_num=FRAMES, width=WIDTH, height=HEIGHT, mask_path=mask,
+                           models=(dit_model, *decoders), solver=solver)
+            print(f"--- {version} seed={seed}" + ("" if solver == "unipc" else f" solver={solver}"))
+            print(_describe("noise", res["noise"]))
+            print(_describe("latent", res["latent"]))
+            print(_describe("fgr[-1,1]", res["float"].fgr))
+            print(_describe("pha3[-1,1]", res["float"].pha3))
+            print(_describe("alpha[0,1]", res["float"].alpha))
+            print(_describe("uint8 RGBA", res["uint8_rgba"]))
     print(f"done in {time.time() - start:.1f}s")
