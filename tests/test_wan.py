@@ -113,10 +113,12 @@ def test_wan_alpha_equals_the_released_inference(wan, version, seed):
     assert clip.metadata["recipe"]["steps"] == 4 and clip.metadata["recipe"]["guidance"] == 1.0
 
 
-def test_classifier_free_guidance_equals_the_released_loop(wan):
+@pytest.mark.parametrize("solver", ["unipc", "dpm++"])
+def test_classifier_free_guidance_equals_the_released_loop(wan, solver):
     folder, files = wan
     clip = vfxgen.generate(
         "burning fire",
+        scheduler={"unipc": "unipc", "dpm++": "dpm"}[solver],
         model=folder,
         lora=files["dora"],
         vae_decoder=files["decoder"],
@@ -139,6 +141,7 @@ def test_classifier_free_guidance_equals_the_released_loop(wan):
         steps=6,
         guide_scale=3.0,
         context_null=_context(folder, "blurry"),
+        solver=solver,
     )
     difference = float(np.abs(clip.pixels - _port_premultiplied(ref)).max())
     assert difference <= 1e-4, difference

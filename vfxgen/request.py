@@ -160,7 +160,8 @@ SETTINGS: tuple[Setting, ...] = (
             parameter="compile_model"),
     Setting("recipe", str | None, None, "Start from a named RGBA recipe instead of the model's: release (the "
             "TransPixar release's) or vfxgen.", "load", affects="pixels", record=""),
-    Setting("scheduler", str | None, None, "Sampler: dpm, ddim or model (the folder's own). Default: recipe's.",
+    Setting("scheduler", str | None, None, "Sampler: dpm (CogVideoX's DPM; on Wan the release's DPM-Solver++), ddim, "
+            "unipc (Wan's flow UniPC) or model (the folder's own). Default: recipe's.",
             "load", affects="pixels", choices=tuple(SCHEDULERS), record="recipe.scheduler"),
     Setting("timestep_spacing", str | None, None, "trailing, leading or linspace. Default: recipe's.", "load",
             affects="pixels", choices=SPACINGS),
