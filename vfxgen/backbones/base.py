@@ -1,8 +1,9 @@
 """What every base-model family (a "backbone") provides, and the registry that finds one for a model folder.
 
 A backbone is two classes. The *spec* (a `Backbone` subclass, torch-free, cheap) recognises a model folder
-from its `model_index.json` and describes it as a `ModelInfo` (native size, latent geometry, image-to-video
-or not), so every refusal that needs no weights happens in milliseconds. Its *runtime* (`Backbone.runtime()`,
+from its `model_index.json` (or, for a family's own layout without one, from the folder) and describes it
+as a `ModelInfo` (native size, latent geometry, image-to-video or not), so every refusal that needs no
+weights happens in milliseconds. Its *runtime* (`Backbone.runtime()`,
 imported only when weights load) loads the weights and runs them: latents, the stock diffusers pipeline
 call, decoding RGB and alpha, encoding frames for conditioning (`vfxgen.backbones.cogvideox_runtime` shows
 every method `vfxgen.pipelines.rgba.RGBAPipeline` and `vfxgen.pipelines.conditioning` call).
@@ -80,9 +81,16 @@ class Backbone:
         raise NotImplementedError
 
     @classmethod
-    def describe(cls, path: Path, index: dict) -> dict[str, Any]:
+    def recognises_folder(cls, path: Path) -> bool:
+        """Whether a folder WITHOUT `model_index.json` is this family's (a family's own, non-diffusers layout,
+        e.g. Wan-AI's original release folders); cheap, JSON only. Most families have none."""
+        return False
+
+    @classmethod
+    def describe(cls, path: Path, index: dict | None) -> dict[str, Any]:
         """The family-specific `ModelInfo` fields of a folder it recognises (cheap: JSON only); raises
-        `ModelError` in one line when the folder is incomplete."""
+        `ModelError` in one line when the folder is incomplete. `index` is None for a folder recognised by
+        `recognises_folder` (no `model_index.json`)."""
         raise NotImplementedError
 
     @classmethod
@@ -123,8 +131,17 @@ def backbone_named(name: str) -> type[Backbone]:
     raise ModelError(f"no backbone {name!r} is installed", f"installed: {', '.join(b.name for b in backbones())}")
 
 
-def backbone_for(path: Path, index: dict) -> type[Backbone]:
-    """The family that recognises a folder's `model_index.json`, else one ModelError naming those installed."""
+def backbone_for(path: Path, index: dict | None) -> type[Backbone]:
+    """The family that recognises a folder's `model_index.json`, else one ModelError naming those installed.
+    Without an index (None) a family may still claim the folder by its own layout; if none does, the
+    folder is refused as missing its `model_index.json`, as before."""
+    if index is None:
+        for backbone in backbones():
+            if backbone.recognises_folder(path):
+                return backbone
+        raise ModelError(
+            f"{path} has no model_index.json", "pass a diffusers model directory (saved with save_pretrained)"
+        )
     for backbone in backbones():
         if backbone.recognises(index):
             return backbone

@@ -645,3 +645,104 @@ def shift_noise_with_mask(noise: torch.Tensor, mask: torch.Tensor, alpha_shift_m
     resized = F.interpolate(low[:, None], size=tuple(noise.shape[-2:]), mode="bilinear", align_corners=False)[:, 0]
     shift = torch.tensor(alpha_shift_mean, dtype=torch.bfloat16, device=noise.device)
     return noise + (1 - resized) * shift
+
+
+# ------------------------------------------------------------------------------------------------------
+# 7. The text encoder in the original layout (release `T5EncoderModel`: models_t5_umt5-xxl-enc-bf16.pth)
+# ------------------------------------------------------------------------------------------------------
+# Per-block names of the release's `wan/modules/t5.py` `T5SelfAttention` (umt5: each block has its own
+# relative position table) -> transformers' `UMT5Block`. The release's FFN is `fc1(x) * gelu_tanh(gate(x))`;
+# transformers' gated FFN is `gelu_new(wi_0(x)) * wi_1(x)`, so the gate is wi_0 and fc1 is wi_1.
+T5_BLOCK_NAMES: dict[str, str] = {
+    "norm1.weight": "layer.0.layer_norm.weight",
+    "attn.q.weight": "layer.0.SelfAttention.q.weight",
+    "attn.k.weight": "layer.0.SelfAttention.k.weight",
+    "attn.v.weight": "layer.0.SelfAttention.v.weight",
+    "attn.o.weight": "layer.0.SelfAttention.o.weight",
+    "pos_embedding.embedding.weight": "layer.0.SelfAttention.relative_attention_bias.weight",
+    "norm2.weight": "layer.1.layer_norm.weight",
+    "ffn.gate.0.weight": "layer.1.DenseReluDense.wi_0.weight",
+    "ffn.fc1.weight": "layer.1.DenseReluDense.wi_1.weight",
+    "ffn.fc2.weight": "layer.1.DenseReluDense.wo.weight",
+}
+T5_TOP_NAMES: dict[str, str] = {
+    "token_embedding.weight": "shared.weight",
+    "norm.weight": "encoder.final_layer_norm.weight",
+}
+# What the file's shapes cannot say: umt5-xxl's bucket range and epsilon (release `T5RelativeEmbedding`
+# max_dist=128, `T5LayerNorm` eps=1e-6), and its gated tanh-GELU feed-forward.
+T5_FIXED_CONFIG: dict[str, Any] = {
+    "relative_attention_max_distance": 128,
+    "layer_norm_epsilon": 1e-6,
+    "feed_forward_proj": "gated-gelu",
+    "dropout_rate": 0.0,
+}
+
+
+def t5_name(original: str) -> str:
+    """transformers `UMT5EncoderModel` name of an original Wan T5 encoder weight (e.g.
+    `blocks.3.ffn.gate.0.weight` -> `encoder.block.3.layer.1.DenseReluDense.wi_0.weight`); ModelError for a
+    name the release's umt5 encoder does not have (a shared position table means T5, not umt5)."""
+    if original in T5_TOP_NAMES:
+        return T5_TOP_NAMES[original]
+    block, _, rest = original.removeprefix("blocks.").partition(".")
+    if original.startswith("blocks.") and block.isdigit() and rest in T5_BLOCK_NAMES:
+        return f"encoder.block.{block}.{T5_BLOCK_NAMES[rest]}"
+    raise ModelError(
+        f"the Wan T5 file has a weight {original!r} that the umt5-xxl encoder does not have",
+        "pass Wan2.1's models_t5_umt5-xxl-enc-bf16.pth (the original T5 encoder state dict)",
+    )
+
+
+def umt5_config_from_state(state: dict[str, torch.Tensor]) -> Any:
+    """The `UMT5Config` of an original Wan T5 encoder state dict, sizes read from its tensors (umt5-xxl:
+    vocab 256384, d_model 4096, 64 heads of 64, d_ff 10240, 24 layers, 32 buckets), so a tiny file works."""
+    from transformers import UMT5Config
+
+    try:
+        vocab, d_model = state["token_embedding.weight"].shape
+        buckets, heads = state["blocks.0.pos_embedding.embedding.weight"].shape
+        inner = state["blocks.0.attn.q.weight"].shape[0]
+        d_ff = state["blocks.0.ffn.fc1.weight"].shape[0]
+    except (KeyError, ValueError) as exc:
+        raise ModelError(
+            f"the Wan T5 file lacks or misshapes {exc}", "pass Wan2.1's models_t5_umt5-xxl-enc-bf16.pth"
+        ) from exc
+    layers = 1 + max(int(k.split(".")[1]) for k in state if k.startswith("blocks."))
+    if inner % heads:
+        raise ModelError(f"the Wan T5 file has {inner} attention features for {heads} heads", "re-download it")
+    return UMT5Config(
+        vocab_size=int(vocab),
+        d_model=int(d_model),
+        d_kv=int(inner) // int(heads),
+        d_ff=int(d_ff),
+        num_layers=layers,
+        num_heads=int(heads),
+        relative_attention_num_buckets=int(buckets),
+        **T5_FIXED_CONFIG,
+    )
+
+
+def original_t5_to_umt5(state: dict[str, torch.Tensor], source: Path, dtype: torch.dtype = torch.float32) -> Any:
+    """A transformers `UMT5EncoderModel` (eval, no grad) holding an original Wan T5 encoder state dict: names
+    mapped by `t5_name`, loaded strictly into a model built without initialising its 5.7B weights."""
+    from transformers import UMT5EncoderModel
+
+    config = umt5_config_from_state(state)
+    converted = {t5_name(k): v.to(dtype) for k, v in state.items()}
+    converted["encoder.embed_tokens.weight"] = converted["shared.weight"]  # one table, tied
+    model = _assign_weights(_empty_model(UMT5EncoderModel, {"config": config}), converted, source)
+    model.encoder.set_input_embeddings(model.shared)
+    return model
+
+
+def load_original_t5(path: str | Path, dtype: torch.dtype = torch.float32) -> Any:
+    """models_t5_umt5-xxl-enc-bf16.pth (the release's T5 encoder, a torch.save state dict read with
+    `weights_only=True`) as a transformers `UMT5EncoderModel`, which diffusers' `WanPipeline` runs as the
+    release runs its own encoder (the same maths: `tests/test_wan_original_layout.py`)."""
+    state = load_pickle_tensors(path, "Wan T5 encoder")
+    if not isinstance(state, dict) or "token_embedding.weight" not in state:
+        raise ModelError(
+            f"{path} is not an original Wan T5 encoder state dict", "pass Wan2.1's models_t5_umt5-xxl-enc-bf16.pth"
+        )
+    return original_t5_to_umt5(state, Path(path), dtype)

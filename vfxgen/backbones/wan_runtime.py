@@ -1,6 +1,7 @@
 """Wan 2.1's runtime: Wan-Alpha's weights on diffusers' stock `WanPipeline`, sampled and decoded as released.
 
-Loading (`WanRuntime.load`): the diffusers-layout Wan folder, then what Wan-Alpha adds, each merged exactly as
+Loading (`WanRuntime.load`): the Wan folder (diffusers layout, or the original Wan-AI layout assembled from
+its DiT shards, `Wan2.1_VAE.pth`, the T5 `.pth` and tokenizer), then what Wan-Alpha adds, each merged exactly as
 its release merges it (`vfxgen.backbones.wan_alpha`): the DoRA (`--lora`, original Wan module names), an
 optional step-distillation LoRA (`--distill`, LightX2V with its diff/diff_b/diff_m terms), the release's float64
 timestep sinusoid, and two copies of the VAE whose decoders carry the colour and alpha deltas (`--vae-decoder`).
@@ -16,11 +17,13 @@ both decoders from the one latent; colour straight, alpha = the mean of the alph
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from vfxgen.backbones.devices import parse_device
+from vfxgen.backbones.wan import ORIGINAL_T5, ORIGINAL_TOKENIZER, ORIGINAL_VAE, is_original_layout
 from vfxgen.errors import ModelError, UsageError, VfxgenWarning
 from vfxgen.models.transpixar import check_finite_tensors
 from vfxgen.quiet import quiet_libraries
@@ -31,6 +34,44 @@ quiet_libraries()
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 #: Wan's text length: prompts are encoded to (and zero-padded to) this many tokens, all of them attended.
 TEXT_LEN = 512
+
+
+def _diffusers_pipeline(path: Path):
+    """A diffusers-layout folder (`Wan2.1-T2V-14B-Diffusers`) as diffusers loads it, in float32."""
+    from diffusers import WanPipeline
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            return WanPipeline.from_pretrained(str(path), torch_dtype=torch.float32, use_safetensors=True)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"cannot load {path}: {exc}", "check the model directory is complete") from exc
+
+
+def _original_pipeline(path: Path):
+    """An original-layout folder (Wan-AI's `Wan2.1-T2V-14B`, what Wan-Alpha's README downloads) assembled into
+    the same float32 `WanPipeline`: the DiT shards and `Wan2.1_VAE.pth` by diffusers' converters, the T5 `.pth`
+    as a transformers `UMT5EncoderModel`, the folder's tokenizer, and the release's sampler (the folder has
+    no scheduler config; the recipe's settings are applied afterwards as for the diffusers layout)."""
+    from diffusers import WanPipeline
+    from transformers import AutoTokenizer
+
+    from vfxgen.backbones import wan_alpha
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(path / ORIGINAL_TOKENIZER), local_files_only=True)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(
+            f"cannot load the tokenizer {path / ORIGINAL_TOKENIZER}: {exc}".replace("\n", " "),
+            "complete the download of Wan2.1-T2V-14B (google/umt5-xxl/ holds the tokenizer files)",
+        ) from exc
+    return WanPipeline(
+        tokenizer=tokenizer,
+        text_encoder=wan_alpha.load_original_t5(path / ORIGINAL_T5, torch.float32),
+        transformer=wan_alpha.load_original_dit(path, torch.float32),
+        vae=wan_alpha.load_original_vae(path / ORIGINAL_VAE, torch.float32),
+        scheduler=wan_alpha.release_scheduler(),
+    )
 
 
 class WanRuntime:
@@ -46,9 +87,8 @@ class WanRuntime:
 
     @classmethod
     def load(cls, choice: ModelChoice, options: LoadOptions, image_to_video: bool | None = None) -> WanRuntime:
-        """Load the Wan folder and merge Wan-Alpha into it; the recipe's sampler replaces the folder's."""
-        from diffusers import WanPipeline
-
+        """Load the Wan folder (either layout) and merge Wan-Alpha into it; the recipe's sampler replaces the
+        folder's."""
         from vfxgen.backbones import wan_alpha
 
         info, recipe = choice.info, choice.recipe
@@ -60,13 +100,8 @@ class WanRuntime:
             raise UsageError(f"{unsupported[0]} is not supported on Wan models yet", f"drop {unsupported[0]}")
         dev = parse_device(options.device)
         dtype = DTYPES[options.resolved_dtype()]
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", FutureWarning)
-                # Merged in float32 (as the release merges), cast to the compute dtype afterwards.
-                pipe = WanPipeline.from_pretrained(str(info.path), torch_dtype=torch.float32, use_safetensors=True)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ModelError(f"cannot load {info.path}: {exc}", "check the model directory is complete") from exc
+        # Merged in float32 (as the release merges), cast to the compute dtype afterwards.
+        pipe = _original_pipeline(info.path) if is_original_layout(info.path) else _diffusers_pipeline(info.path)
         for component in ("transformer", "vae", "text_encoder"):
             check_finite_tensors(getattr(pipe, component).state_dict().items(), info.path / component)
         wan_alpha.merge_dora(pipe.transformer, choice.lora)

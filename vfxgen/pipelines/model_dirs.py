@@ -39,7 +39,8 @@ def resolve_model(model: str | os.PathLike | None) -> ModelInfo:
         )
     if not path.is_dir():
         raise ModelError(f"model directory {path} does not exist", "pass --model DIR of a diffusers CogVideoX model")
-    index = read_json(path / "model_index.json", "model_index.json")
+    index_file = path / "model_index.json"  # absent: a family's own layout, if one recognises the folder
+    index = read_json(index_file, "model_index.json") if index_file.is_file() else None
     backbone = backbone_for(path, index)  # the family that runs it (vfxgen.backbones): its own fields
     lora = path / BUNDLED_LORA_NAME
     hints = read_json(path / MODEL_HINTS, MODEL_HINTS) if (path / MODEL_HINTS).is_file() else {}
