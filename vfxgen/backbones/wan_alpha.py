@@ -585,12 +585,14 @@ class ReleaseFlowUniPCScheduler(UniPCMultistepScheduler):
         super().set_timesteps(num_inference_steps, device=device, sigmas=sigmas, mu=mu)
 
 
-def release_scheduler(config: dict[str, Any] | None = None) -> ReleaseFlowUniPCScheduler:
+def release_scheduler(config: dict[str, Any] | None = None, shift: float | None = None) -> ReleaseFlowUniPCScheduler:
     """The release's sampler (flow UniPC, order 2, bh2, predict x0, shift 5, grid from 0.999). `config` (e.g.
-    a pipeline's scheduler config) is accepted for the `from_config` idiom; the release settings win."""
+    a pipeline's scheduler config) is accepted for the `from_config` idiom; the release settings win, except
+    `shift` (the recipe's `flow_shift`, `--flow-shift`) when given."""
     accepted = set(inspect.signature(UniPCMultistepScheduler.__init__).parameters) - {"self"}
     base = {k: v for k, v in (config or {}).items() if k in accepted}
-    return ReleaseFlowUniPCScheduler.from_config({**base, **RELEASE_SCHEDULER_SETTINGS})
+    chosen = {"flow_shift": float(shift)} if shift else {}
+    return ReleaseFlowUniPCScheduler.from_config({**base, **RELEASE_SCHEDULER_SETTINGS, **chosen})
 
 
 # ------------------------------------------------------------------------------------------------------

@@ -74,6 +74,21 @@ def _original_pipeline(path: Path):
     )
 
 
+def _sampler(folder_scheduler, recipe):
+    """The recipe's sampler on the release's grid: `unipc` (Wan-Alpha's), `dpm` (the release's dpm++), or
+    `model` (the folder's own scheduler, as saved)."""
+    from vfxgen.backbones import wan_alpha
+    from vfxgen.backbones.wan_samplers import release_dpm_scheduler
+
+    if recipe.scheduler == "unipc":
+        return wan_alpha.release_scheduler(folder_scheduler.config, shift=recipe.flow_shift)
+    if recipe.scheduler == "dpm":
+        return release_dpm_scheduler(folder_scheduler.config, shift=recipe.flow_shift)
+    if recipe.scheduler == "model":
+        return folder_scheduler
+    raise UsageError(f"--scheduler {recipe.scheduler} does not run Wan models", "use unipc, dpm or model")
+
+
 class WanRuntime:
     """A loaded Wan 2.1 with Wan-Alpha merged: latents in, latents out, colour and alpha out."""
 
@@ -110,8 +125,7 @@ class WanRuntime:
         wan_alpha.release_time_embedding(pipe.transformer)
         vae_colour, vae_alpha = wan_alpha.alpha_decoders(pipe.vae, options.vae_decoder)
         pipe.vae = vae_colour
-        if recipe.scheduler == "unipc":
-            pipe.scheduler = wan_alpha.release_scheduler({**pipe.scheduler.config, "flow_shift": recipe.flow_shift})
+        pipe.scheduler = _sampler(pipe.scheduler, recipe)
         mask = wan_alpha.load_pickle_tensors(options.alpha_mask, "alpha mask") if options.alpha_mask else None
         if mask is not None and not isinstance(mask, torch.Tensor):
             raise ModelError(f"{options.alpha_mask} holds no tensor", "pass Wan-Alpha's gauss_mask file")
@@ -139,6 +153,13 @@ class WanRuntime:
 
     def latent_frames(self, frames: int) -> int:
         return (frames - 1) // self.pipe.vae_scale_factor_temporal + 1
+
+    #: Latents are `[B, C, F, h, w]`: frames on axis 2.
+    latent_frame_dim = 2
+
+    def alpha_frames_start(self, frames: int) -> int | None:
+        """None: Wan-Alpha carries colour and alpha in one latent (two decoders), no alpha frames to pin."""
+        return None
 
     def initial_latents(self, req: GenerationRequest) -> tuple[torch.Tensor, torch.Generator]:
         """One float32 draw of `(16, T', H/8, W/8)` from a CPU generator seeded with the shot's seed; in v2
@@ -226,8 +247,18 @@ class WanRuntime:
         frames = (video[0].permute(1, 2, 3, 0).cpu().numpy() + 1.0) / 2.0
         return frames.astype(np.float32)
 
-    def encode_frames(self, frames: np.ndarray):
-        raise UsageError("animate and matte are not supported on Wan models yet", "use a CogVideoX model")
+    def encode_frames(self, frames: np.ndarray) -> torch.Tensor:
+        """`[T, H, W, 3]` in [0, 1] (T = 1 or 4k + 1) -> clean latents `[1, 16, F, h, w]` in the DiT's space:
+        the encoder's posterior mean, normalised as `decode_rgba` un-normalises (`(z - mean) / std`)."""
+        vae = self.pipe.vae
+        video = torch.from_numpy(np.ascontiguousarray(np.asarray(frames, np.float32).transpose(3, 0, 1, 2)))[None]
+        video = (video * 2.0 - 1.0).to(vae.device, vae.dtype)  # [1, 3, T, H, W]
+        with torch.inference_mode():
+            z = vae.encode(video).latent_dist.mode().float().cpu()
+        z_dim = vae.config.z_dim
+        mean = torch.tensor(vae.config.latents_mean, dtype=torch.float32).view(1, z_dim, 1, 1, 1)
+        inv_std = 1.0 / torch.tensor(vae.config.latents_std, dtype=torch.float32).view(1, z_dim, 1, 1, 1)
+        return (z - mean) * inv_std
 
     def to_pipe_image(self, image: np.ndarray):
         raise UsageError("Wan models do not take an image yet", "use a CogVideoX model for animate")
