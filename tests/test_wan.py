@@ -174,6 +174,15 @@ def test_the_cli_writes_the_same_pixels_as_the_api(wan, tmp_path):
     record = json.loads((tmp_path / "shot" / "shot.json").read_text())["generation"]
     assert record["recipe"]["alpha_shift_mean"] == 0.05 and record["recipe"]["flow_shift"] == 5.0
     assert len(record["vae_decoder_sha256"]) == 64 and len(record["alpha_mask_sha256"]) == 64
+    import hashlib
+
+    weights = record["model_files_sha256"]  # every weight file of the base model, by content
+    assert (
+        "transformer/diffusion_pytorch_model.safetensors" in weights
+        and "vae/diffusion_pytorch_model.safetensors" in weights
+    )
+    for name, digest in weights.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
     resumed = CliRunner().invoke(
         app, [*args, "-o", str(tmp_path / "shot"), "--format", "exr", "--seed", "5", "--resume"]
     )

@@ -56,6 +56,17 @@ def resolve_model(model: str | os.PathLike | None) -> ModelInfo:
     )
 
 
+WEIGHT_SUFFIXES = (".safetensors", ".pth", ".pt", ".bin", ".ckpt")
+
+
+def model_weight_hashes(info: ModelInfo) -> dict[str, str]:
+    """sha256 of every weight file in a model folder, by path inside it: what shot.json records so a
+    delivery can name exactly the weights a shot was made with (`file_sha256` caches them, on disk for large
+    files, so a 14B model is hashed once per machine, not once per shot)."""
+    files = sorted(p for p in info.path.rglob("*") if p.is_file() and p.suffix.lower() in WEIGHT_SUFFIXES)
+    return {p.relative_to(info.path).as_posix(): file_sha256(p) for p in files}
+
+
 def resolve_lora(lora: str | os.PathLike | None, info: ModelInfo) -> Path:
     """The LoRA to use: `--lora FILE`, else the model directory's bundled one; safetensors only."""
     if lora is None:

@@ -22,7 +22,7 @@ from vfxgen.backbones.devices import parse_device  # noqa: F401 (re-exported)
 from vfxgen.clip import Clip
 from vfxgen.errors import UsageError
 from vfxgen.licences import weights_licence
-from vfxgen.pipelines.model_dirs import ModelInfo, file_sha256
+from vfxgen.pipelines.model_dirs import ModelInfo, file_sha256, model_weight_hashes
 from vfxgen.pipelines.recipe import RGBARecipe
 from vfxgen.request import (  # noqa: F401 (re-exported)
     CACHE_MODES,
@@ -47,6 +47,7 @@ class RGBAPipeline:
         self.recipe = recipe
         self.device = runtime.device
         self._lora_hash = file_sha256(lora_path)
+        self._model_hashes = model_weight_hashes(info)
 
     @property
     def pipe(self):
@@ -188,6 +189,7 @@ class RGBAPipeline:
             "model_native_size": [self.info.sample_width, self.info.sample_height, self.info.sample_frames],
             "lora": self.lora_path.name,
             "lora_sha256": self._lora_hash,
+            "model_files_sha256": self._model_hashes,  # every weight file of the model folder, by content
             "weights_licence": weights_licence(self.recipe.source),
             **self.runtime.record(),  # the loaded sampler, the device
             **generation_record(self.options.file_hashes()),  # Wan-Alpha's decoder, distillation LoRA, mask
