@@ -106,7 +106,7 @@ def test_resume_compares_every_request_and_load_setting_that_changes_pixels_or_f
         if decl.name == "device":
             continue  # only cpu here; the record is the device type
         resolved = request.resolved(info, recipe)
-        current = getattr(resolved, decl.name) if decl.layer == "request" else load.record(recipe)[decl.name]
+        current = getattr(resolved, decl.name) if decl.layer == "request" else load.record(recipe).get(decl.name)
         value = _other_value(decl, current)
         if value is None:  # a weight file (Wan-Alpha's decoder, distillation LoRA, mask): its content counts
             value = tmp_path / f"{decl.name}.bin"
@@ -160,3 +160,28 @@ def test_a_cli_shot_resolves_its_model_and_checks_its_options_once(tmp_path, mon
     assert headers.count(lora) == 1
     options = ShotOptions(formats=("exr",)).checked()
     assert options.checked() is options and options == ShotOptions(formats=("exr",))
+
+
+def test_a_changed_copy_of_checked_shot_options_is_checked_again():
+    import dataclasses
+
+    checked = ShotOptions(formats=("exr",)).checked()
+    with pytest.raises(UsageError, match="unknown output format 'bogus'"):
+        dataclasses.replace(checked, formats=("bogus",)).checked()
+
+
+def test_the_api_animates_a_still_of_its_own_size_on_an_i2v_model(tmp_path):
+    """As the CLI does: native image conditioning takes the still's size (here 32x32 on a 48x32 model)."""
+    import json
+
+    import numpy as np
+
+    from tests.tiny_models import save_tiny_model_dir
+
+    model = save_tiny_model_dir(tmp_path / "i2v", kind="i2v")
+    config = json.loads((model / "transformer" / "config.json").read_text())
+    config["use_learned_positional_embeddings"] = False  # as CogVideoX1.5-I2V: any size
+    (model / "transformer" / "config.json").write_text(json.dumps(config))
+    still = np.random.default_rng(0).random((32, 32, 3)).astype(np.float32)
+    clip = vfxgen.animate(still, "fire", model=model, steps=2, device="cpu")
+    assert clip.pixels.shape[1:3] == (32, 32)

@@ -10,6 +10,7 @@ vfxgen as the released files. The port gets the same files and the prompt's text
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -338,4 +339,77 @@ def test_animate_and_matte_commands_make_wan_shots(wan, tmp_path):
     assert matte.exit_code == 0, matte.output
     assert json.loads((tmp_path / "matte" / "shot.json").read_text())["generation"]["model"] == folder.name
     resample = CliRunner().invoke(app, ["animate", str(still), "-o", str(tmp_path / "r"), "--resample", "1", *weights])
-    assert resample.exit_code == 2 and "--resample runs with DDPM samplers (CogVideoX) only" in resample.output
+    assert resample.exit_code == 2 and "--resample does not apply to Wan 2.1 models" in resample.output
+    assert "generating" not in resample.output  # refused before the weights load
+
+
+def test_settings_that_do_nothing_on_wan_are_refused_before_loading(wan, tmp_path):
+    """CogVideoX-only settings, a sampler Wan does not run, a mask the recipe does not use, a v2 recipe without
+    its mask, --flow-shift on the folder's own sampler: one line each, nothing loaded or written."""
+    from typer.testing import CliRunner
+
+    from vfxgen.cli.app import app
+
+    folder, files = wan
+    base = ["generate", "fire", "--model", str(folder), "--lora", files["dora"], "--vae-decoder", files["decoder"]]
+    cases = {
+        ("--attention", "full"): "--attention does not apply to Wan 2.1 models",
+        ("--noise", "independent"): "--noise does not apply to Wan 2.1 models",
+        ("--dynamic-cfg",): "--dynamic-cfg does not apply to Wan 2.1 models",
+        ("--timestep-spacing", "leading"): "--timestep-spacing does not apply to Wan 2.1 models",
+        ("--scheduler", "ddim"): "--scheduler ddim does not run Wan 2.1 models",
+        ("--recipe", "wan-alpha-v1", "--alpha-mask", files["mask"]): "--alpha-mask is for Wan-Alpha v2",
+        ("--recipe", "wan-alpha-v2"): "moves the noise by Wan-Alpha's Gaussian mask",
+        ("--scheduler", "model", "--flow-shift", "3"): "--flow-shift sets the unipc and dpm samplers",
+    }
+    for i, (extra, message) in enumerate(cases.items()):
+        result = CliRunner().invoke(app, [*base, "-o", str(tmp_path / f"s{i}"), *extra])
+        assert result.exit_code == 2 and message in result.output, (extra, result.output)
+        assert "generating" not in result.output and not (tmp_path / f"s{i}").exists()
+
+
+def test_resume_tells_wan_alpha_v1_from_v2(wan, tmp_path):
+    from typer.testing import CliRunner
+
+    from vfxgen.cli.app import app
+
+    folder, files = wan
+    shot = str(tmp_path / "shot")
+    base = ["generate", "fire", "--model", str(folder), "--lora", files["dora"], "--vae-decoder", files["decoder"]]
+    assert CliRunner().invoke(app, [*base, "-o", shot, "--alpha-mask", files["mask"], "--format", "exr"]).exit_code == 0
+    again = CliRunner().invoke(app, [*base, "-o", shot, "--recipe", "wan-alpha-v1", "--format", "exr", "--resume"])
+    assert again.exit_code == 4 and "recipe.alpha_shift_mean 0.05 -> 0.0" in again.output, again.output
+
+
+def test_a_users_preset_sampling_on_wan_is_said_and_the_rate_is_wans(wan, tmp_path):
+    folder, files = wan
+    presets = tmp_path / "presets"
+    presets.mkdir()
+    (presets / "mine.toml").write_text(
+        'name = "mine"\ndescription = "test"\nprompt = "a {subject}"\ndefault_subject = "fire"\n'
+        "[defaults]\nsteps = 8\nguidance = 3.0\nseed = 4\n"
+    )
+    kwargs = {"model": folder, "lora": files["dora"], "vae_decoder": files["decoder"]}
+    from vfxgen.errors import VfxgenWarning
+
+    with pytest.warns(VfxgenWarning, match="preset mine: guidance, steps not used on Wan 2.1 models"):
+        clip = vfxgen.generate(preset="mine", presets_dir=[presets], **kwargs)
+    assert (clip.metadata["steps"], clip.metadata["seed"], clip.fps) == (4, 4, 16.0)
+
+
+def test_damaged_wan_files_are_one_line_model_errors(wan, tmp_path):
+    from typer.testing import CliRunner
+
+    from vfxgen.cli.app import app
+
+    folder, files = wan
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"\x01\x02")
+    args = ["generate", "fire", "--model", str(folder), "--lora", files["dora"], "--vae-decoder", files["decoder"]]
+    result = CliRunner().invoke(app, [*args, "--distill", str(junk), "-o", str(tmp_path / "a")])
+    assert result.exit_code == 6 and "cannot read" in result.output and "internal error" not in result.output
+    broken = tmp_path / "broken"
+    shutil.copytree(folder, broken)
+    (broken / "vfxgen.json").write_text(json.dumps({"sample_size": [32, 32]}))
+    result = CliRunner().invoke(app, [*args[:2], "--model", str(broken), *args[4:], "-o", str(tmp_path / "b")])
+    assert result.exit_code == 6 and "sample_size must be [width, height, frames]" in result.output

@@ -18,7 +18,7 @@ import numpy as np
 from vfxgen.clip import Clip
 from vfxgen.errors import UsageError
 from vfxgen.pipelines.rgba import RGBAPipeline
-from vfxgen.request import LoadOptions, split_settings
+from vfxgen.request import LoadOptions, check_settings_apply, split_settings
 from vfxgen.settings import resolve_request
 
 
@@ -36,9 +36,10 @@ def _pipeline_for(
     """The given pipeline, else one loaded with `load_options` (a `LoadOptions`, or its fields as a dict)
     and the load settings given as keywords (`device="cpu"`)."""
     if pipeline is not None:
-        if load:
+        if load or load_options is not None:
+            given = ", ".join(load) if load else "load_options"
             raise UsageError(
-                f"{', '.join(load)} set how a model loads, but a loaded pipeline was given",
+                f"{given} set how a model loads, but a loaded pipeline was given",
                 "pass them to vfxgen.load_pipeline() instead",
             )
         return pipeline
@@ -98,8 +99,12 @@ def animate(
 
     request, load, cond = _api_settings("animate", settings)
     pipe = _pipeline_for(pipeline, model, lora, load_options, load)
+    check_settings_apply(cond, pipe.info)
+    conditioning = Conditioning(**cond).resolved(pipe.info.image_to_video)
+    if conditioning.mode == "native":  # native image conditioning: the shot has the still's size, as on the CLI
+        request = {"height": int(np.shape(image)[0]), "width": int(np.shape(image)[1]), **request}
     request = resolve_request(prompt, pipe.info, preset=preset, presets_dir=presets_dir, options=request)
-    return pipe.animate(image, request, progress, Conditioning(**cond))
+    return pipe.animate(image, request, progress, conditioning)
 
 
 def matte(
@@ -126,6 +131,7 @@ def matte(
     clip = footage if isinstance(footage, Clip) else read_footage(footage, request.get("fps"))
     conditioning = Conditioning(**{**cond, "mode": "replace"}).checked()
     pipe = _pipeline_for(pipeline, model, lora, load_options, load)
+    check_settings_apply(cond, pipe.info)
     request = {"fps": clip.fps, **request}
     request = resolve_request(prompt, pipe.info, preset=preset, presets_dir=presets_dir, options=request)
     return pull_matte(pipe, clip, request, progress, conditioning)

@@ -142,7 +142,7 @@ def expected_settings(
     inputs = {key: request.extra[key] for key in keys if key in request.extra}
     if isinstance(inputs.get("conditioning"), dict):  # None = "the default": the manifest records the value used
         inputs["conditioning"] = {k: v for k, v in inputs["conditioning"].items() if v is not None}
-    return {
+    expected = {
         **inputs,
         "prompt": request.prompt,
         **request.record(),  # every request setting (vfxgen.request.SETTINGS), as shot.json records it
@@ -150,6 +150,9 @@ def expected_settings(
         "model": model_name,
         "lora_sha256": lora_hash,
     }
+    if recipe.flow_shift:  # flow-matching recipes (Wan-Alpha): v1 and v2 differ only in the mask's noise shift
+        expected.setdefault("recipe", {})["alpha_shift_mean"] = recipe.alpha_shift_mean
+    return expected
 
 
 def _run_one(index, job, pipeline, shot, overwrite, resume, on_step, on_shot) -> ShotResult:

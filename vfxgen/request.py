@@ -26,7 +26,7 @@ from typing import Any
 from vfxgen.backbones import backbone_named
 from vfxgen.clip import check_finite, check_fps
 from vfxgen.errors import UsageError
-from vfxgen.framerate import DEFAULT_FPS, frame_rate
+from vfxgen.framerate import frame_rate
 from vfxgen.pipelines.model_dirs import ModelInfo, resolve_lora, resolve_model
 from vfxgen.pipelines.recipe import (
     ALPHA_REDUCTIONS,
@@ -109,8 +109,10 @@ SETTINGS: tuple[Setting, ...] = (
             shot_list=True),
     Setting("presets_dir", list[Path] | None, None, "Extra directory of preset TOML files.", "run"),
     Setting("model", Path | None, None,
-            "Diffusers CogVideoX model directory (default: the bundled demo model).", "run"),
-    Setting("lora", Path | None, None, "TransPixar LoRA .safetensors (default: the model's bundled one).", "run"),
+            "Model directory: diffusers CogVideoX or Wan 2.1, or Wan-AI's original Wan layout (default: the bundled "
+            "demo model).", "run"),
+    Setting("lora", Path | None, None, "RGBA weights .safetensors: a TransPixar LoRA (CogVideoX) or Wan-Alpha's DoRA "
+            "(Wan) (default: the model's bundled one).", "run"),
     Setting("overwrite", bool, False, "Replace an existing output.", "run"),
     Setting("resume", bool, False, "Skip shots that are already complete.", "run"),
     Setting("json", bool, False, "Print a JSON result on stdout.", "run", parameter="json_out"),
@@ -121,15 +123,18 @@ SETTINGS: tuple[Setting, ...] = (
             shot_list=True),
     Setting("width", int | None, None, "Width in pixels, multiple of 16 for CogVideoX.", "request", GT, "pixels",
             shot_list=True),
-    Setting("steps", int | None, None, "Denoising steps (default: the preset's, else the recipe's: 50).", "request",
+    Setting("steps", int | None, None, "Denoising steps (default: the preset's, else the recipe's: 50 CogVideoX, 4 "
+            "Wan-Alpha).", "request",
             affects="pixels", presets=True, shot_list=True),
-    Setting("guidance", float | None, None, "CFG scale (default: the preset's, else the recipe's: 6).", "request",
+    Setting("guidance", float | None, None, "CFG scale (default: the preset's, else the recipe's: 6 CogVideoX, 1 "
+            "Wan-Alpha).", "request",
             affects="pixels", presets=True, shot_list=True),
     Setting("seed", int, 0, "Random seed; the same seed reproduces the shot (default 0).", "request",
             affects="pixels", presets=True, shot_list=True),
     Setting("negative_prompt", str, "", "Negative prompt.", "request", affects="pixels", shot_list=True,
             key="negative"),
-    Setting("fps", float, DEFAULT_FPS, f"Frame rate written to the outputs (default {DEFAULT_FPS:g}).", "request",
+    Setting("fps", float | None, None, "Frame rate written to the outputs (default: the model's, 8 for CogVideoX "
+            "and the demo, 16 for Wan).", "request",
             affects="files", presets=True, shot_list=True,
             help_by_command=(("matte", "Frame rate (default: the clip's own)."),)),
     Setting("alpha_reduce", str | None, None, "Alpha from 3 decoded channels: mean or max (default: recipe's).",
@@ -138,33 +143,35 @@ SETTINGS: tuple[Setting, ...] = (
             "release) or premultiplied (over black). Default: the model's recipe.", "request", GT + AN, "pixels",
             choices=RGB_CONVENTIONS),
     Setting("noise", str | None, None, "Alpha half's start noise: shared (the release) or independent. Default: "
-            "recipe's.", "request", affects="pixels", choices=NOISE_MODES),
+            "recipe's.", "request", affects="pixels", choices=NOISE_MODES, backbones=("cogvideox",)),
     Setting("dynamic_cfg", bool | None, None, "Cosine-ramped CFG as in the release (default: recipe's).", "request",
-            affects="pixels", flag="--dynamic-cfg/--no-dynamic-cfg"),
+            affects="pixels", flag="--dynamic-cfg/--no-dynamic-cfg", backbones=("cogvideox",)),
     # --- load: how the model loads (LoadOptions) -------------------------------------------------------
     Setting("attention", str, "transpixar", "RGBA attention: transpixar (paper Eq. 7, text never attends to "
             "alpha), full, rgb-isolated, or official (the release's additive mask, for bit-for-bit parity with it).",
-            "load", affects="pixels", choices=(*ATTENTION_MODES, "official")),
+            "load", affects="pixels", choices=(*ATTENTION_MODES, "official"), backbones=("cogvideox",)),
     Setting("official_mask", bool, False, "Reproduce the release's additive 0/1 mask (slower, for parity).",
-            "load", GT, "pixels", record=""),
+            "load", GT, "pixels", record="", backbones=("cogvideox",)),
     Setting("device", str | None, None, "cpu, cuda, cuda:N or mps (default: cuda if present).", "load",
             affects="pixels", record="device_type"),
     Setting("dtype", str | None, None, "fp32, bf16 or fp16 (default: bf16 on CUDA, else fp32).", "load",
             affects="pixels", choices=DTYPE_NAMES),
     Setting("offload", str, "none", "none, model or sequential CPU offload.", "load", choices=OFFLOAD_MODES),
-    Setting("vae_tiling", bool, False, "Decode in tiles (less memory).", "load", affects="pixels"),
+    Setting("vae_tiling", bool, False, "Decode in tiles (less memory).", "load", affects="pixels",
+            backbones=("cogvideox",)),
     Setting("vae_slicing", bool, False, "Decode one clip at a time (less memory).", "load", affects="pixels"),
     Setting("cache", str, "none", "Step caching with diffusers' hooks: none, fbc, pab or faster (faster, "
-            "approximate).", "load", GT + AN, "pixels", choices=CACHE_MODES),
+            "approximate).", "load", GT + AN, "pixels", choices=CACHE_MODES, backbones=("cogvideox",)),
     Setting("compile", bool, False, "torch.compile the transformer (pays off over many shots).", "load", GT + AN,
             parameter="compile_model"),
     Setting("recipe", str | None, None, "Start from a named RGBA recipe instead of the model's: release (the "
-            "TransPixar release's) or vfxgen.", "load", affects="pixels", record=""),
+            "TransPixar release's) or vfxgen on CogVideoX, wan-alpha-v1 or wan-alpha-v2 on Wan.", "load",
+            affects="pixels", record=""),
     Setting("scheduler", str | None, None, "Sampler: dpm (CogVideoX's DPM; on Wan the release's DPM-Solver++), ddim, "
             "unipc (Wan's flow UniPC) or model (the folder's own). Default: recipe's.",
             "load", affects="pixels", choices=tuple(SCHEDULERS), record="recipe.scheduler"),
     Setting("timestep_spacing", str | None, None, "trailing, leading or linspace. Default: recipe's.", "load",
-            affects="pixels", choices=SPACINGS),
+            affects="pixels", choices=SPACINGS, backbones=("cogvideox",)),
     Setting("flow_shift", float | None, None, "Flow-matching models (Wan): the sampler's timestep shift, higher = "
             "more steps at high noise (default: the recipe's, 5 for Wan-Alpha).", "load", affects="pixels",
             record="recipe.flow_shift", backbones=("wan",)),
@@ -198,7 +205,7 @@ SETTINGS: tuple[Setting, ...] = (
             "less lets the prompt change it (SDEdit-like).", "conditioning", AN + MT, "pixels",
             record="conditioning.strength"),
     Setting("resample", int, 0, "RePaint resampling jumps per step in the first half of the steps (0-10).",
-            "conditioning", AN + MT, "pixels", record="conditioning.resample"),
+            "conditioning", AN + MT, "pixels", record="conditioning.resample", backbones=("cogvideox",)),
     Setting("fit", str, "pad", "Input of another size than the model's: pad (scale to fit, black borders) or "
             "stretch.", "conditioning", AN + MT, "pixels", record="conditioning.fit", choices=("pad", "stretch")),
     Setting("overlap", int | None, None, "Frames shared by consecutive windows (default: a quarter of the "
@@ -234,6 +241,17 @@ def split_settings(values: Mapping[str, Any], command: str | None = None, where:
             raise UsageError(f"{where or 'the call'} has no setting {name!r}", f"use one of: {allowed}")
         layers[decl.layer][decl.name] = value
     return layers
+
+
+def check_settings_apply(values: Mapping[str, Any], info: ModelInfo) -> None:
+    """Refuse, in one line and before any weights load, a setting given for a model family it does nothing for
+    (`Setting.backbones`: `--attention` on Wan, `--vae-decoder` on CogVideoX). Not given = None or the default."""
+    for name, value in values.items():
+        decl = SETTING.get(name)
+        if decl is None or not decl.backbones or info.backbone in decl.backbones or value in (None, decl.default):
+            continue
+        flag = decl.flag.split("/")[0]
+        raise UsageError(f"{flag} does not apply to {backbone_named(info.backbone).label} models", f"drop {flag}")
 
 
 def preset_keys() -> dict[str, Any]:
@@ -339,7 +357,7 @@ class LoadOptions:
             "cache": self.cache,
             "scheduler": recipe.scheduler,
             "timestep_spacing": recipe.timestep_spacing,
-            "flow_shift": recipe.flow_shift,
+            **({"flow_shift": recipe.flow_shift} if recipe.flow_shift else {}),  # flow-matching models only
             **self.file_hashes(),
         }
 
@@ -363,10 +381,7 @@ class LoadOptions:
         setting the model's family does not take (`--vae-decoder` on CogVideoX) is refused here."""
         info = resolve_model(model)
         backbone = backbone_named(info.backbone)
-        for decl in settings_of(layer="load"):
-            value = getattr(self, decl.name)
-            if decl.backbones and info.backbone not in decl.backbones and value != decl.default:
-                raise UsageError(f"{decl.flag} does not apply to {backbone.label} models", f"drop {decl.flag}")
+        check_settings_apply({decl.name: getattr(self, decl.name) for decl in settings_of(layer="load")}, info)
         for name in LOAD_FILES:
             path = getattr(self, name)
             if path is not None and not Path(path).is_file():
@@ -375,7 +390,26 @@ class LoadOptions:
             if getattr(self, name) is None:
                 raise UsageError(f"{info.path.name} is a {backbone.label} model, which needs {SETTING[name].flag}", fix)
         lora_path = resolve_lora(lora, info)
-        return ModelChoice(info, lora_path, self.recipe_for(info, lora_path))
+        recipe = self.recipe_for(info, lora_path)
+        self._check_recipe(recipe, backbone)
+        return ModelChoice(info, lora_path, recipe)
+
+    def _check_recipe(self, recipe: RGBARecipe, backbone) -> None:
+        """What the resolved recipe and these options must agree on, refused before any weights load."""
+        if recipe.scheduler not in backbone.schedulers:
+            raise UsageError(
+                f"--scheduler {recipe.scheduler} does not run {backbone.label} models",
+                f"use one of {', '.join(backbone.schedulers)}",
+            )
+        if self.flow_shift is not None and recipe.scheduler == "model":
+            raise UsageError("--flow-shift sets the unipc and dpm samplers, not the folder's own", "drop one of them")
+        if self.alpha_mask is not None and not recipe.alpha_shift_mean:
+            raise UsageError(f"--alpha-mask is for Wan-Alpha v2; the recipe is {recipe.source}", "drop --alpha-mask")
+        if recipe.alpha_shift_mean and self.alpha_mask is None:
+            raise UsageError(
+                f"the {recipe.source} recipe moves the noise by Wan-Alpha's Gaussian mask",
+                "pass --alpha-mask gauss_mask, or --recipe wan-alpha-v1",
+            )
 
     def recipe_for(self, info: ModelInfo, lora_path: Path) -> RGBARecipe:
         """The model's RGBA recipe (LoRA metadata, model hints, else its backbone's guess) with these options."""
@@ -408,7 +442,7 @@ class GenerationRequest:
     steps: int | None = _default("steps")
     guidance: float | None = _default("guidance")
     seed: int = _default("seed")
-    fps: float = _default("fps")
+    fps: float | None = _default("fps")  # None: the model's native rate
     dynamic_cfg: bool | None = _default("dynamic_cfg")
     alpha_reduce: str | None = _default("alpha_reduce")
     rgb: str | None = _default("rgb")  # straight | premultiplied: how the model's RGB half is meant
@@ -427,6 +461,9 @@ class GenerationRequest:
         `text_required=False` for image-to-video, where the image alone may drive the shot.
         """
         req = GenerationRequest(**{**self.__dict__})
+        # What was asked for, not what the recipe filled in (a request is resolved again by the pipeline).
+        asked = {d.name: getattr(req, d.name) for d in settings_of(layer="request")}
+        check_settings_apply({k: v for k, v in asked.items() if v != getattr(recipe, k, None)}, info)
         for name in ("steps", "guidance", "dynamic_cfg", "alpha_reduce", "rgb", "noise"):
             if getattr(req, name) is None:
                 setattr(req, name, getattr(recipe, name))
@@ -461,5 +498,6 @@ class GenerationRequest:
             raise UsageError(f"--guidance must be >= 0, got {req.guidance}", "use e.g. --guidance 6")
         if not 0 <= req.seed < 2**63:
             raise UsageError(f"--seed must be in [0, 2^63), got {req.seed}", "pass a non-negative integer seed")
+        req.fps = info.native_fps if req.fps is None else req.fps
         check_fps(req.fps)
         return req

@@ -46,7 +46,7 @@ def resolve_request(
     if loaded is not None:
         defaults = _fields(loaded.defaults)
         if not backbone_named(info.backbone).preset_sampling:  # Wan-Alpha keeps its distilled steps/guidance
-            defaults = {k: v for k, v in defaults.items() if k not in ("steps", "guidance")}
+            defaults = _without_sampling(loaded, defaults, info)
         values.update(defaults)
         if info.preset_negative_prompts and loaded.negative:
             values["negative_prompt"] = loaded.negative
@@ -57,6 +57,26 @@ def resolve_request(
     if loaded is not None and loaded.qc:
         extra["qc_limits"] = dict(loaded.qc)  # recorded in shot.json for `vfxgen qc` (not a generation setting)
     return GenerationRequest(prompt=text, extra=extra, **values)
+
+
+def _without_sampling(preset: Preset, defaults: dict[str, Any], info: ModelInfo) -> dict[str, Any]:
+    """A preset's defaults without steps, guidance and fps (set for CogVideoX's 8 fps, 50-step sampler) for a
+    family that keeps its recipe's (Wan-Alpha: 4 distilled steps, no guidance, 16 fps); a user's own preset
+    that sets them hears so in one warning line, built-in ones (which all do) silently."""
+    dropped = sorted(k for k in ("steps", "guidance", "fps") if k in defaults)
+    if dropped and not preset.builtin:
+        import warnings
+
+        from vfxgen.errors import VfxgenWarning
+
+        label = backbone_named(info.backbone).label
+        warnings.warn(
+            f"preset {preset.name}: {', '.join(dropped)} not used on {label} models (the recipe's are kept); "
+            f"pass {' '.join('--' + k for k in dropped)} to set them",
+            VfxgenWarning,
+            stacklevel=3,
+        )
+    return {k: v for k, v in defaults.items() if k not in dropped}
 
 
 def _fields(values: Mapping[str, Any]) -> dict[str, Any]:

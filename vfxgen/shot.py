@@ -69,7 +69,7 @@ class ShotOptions:
     alpha: str = SETTING["alpha"].default  # of the ProRes: straight or premultiplied
     name: str | None = None
     colorspace: str = SETTING["colorspace"].default  # of the EXR (and the .nk's Read): any scene-linear OCIO space
-    _valid: bool = field(default=False, compare=False, repr=False)  # set by `checked()`
+    _valid: bool = field(default=False, init=False, compare=False, repr=False)  # set by `checked()`; not copied
 
     def checked(self) -> ShotOptions:
         """These options validated (once: the result is marked, and checking it again costs nothing)."""
@@ -94,7 +94,9 @@ class ShotOptions:
         from vfxgen.colorspaces import exr_colorspace
 
         exr_colorspace(self.colorspace)
-        return replace(self, _valid=True)
+        checked = replace(self)  # a copy (`replace` resets `_valid`: a changed copy is checked again)
+        object.__setattr__(checked, "_valid", True)
+        return checked
 
     def write_settings(self, shot: Path) -> WriteSettings:
         """The `WriteSettings` every deliverable of this shot is written with."""

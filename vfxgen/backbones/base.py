@@ -44,14 +44,16 @@ class ModelInfo:
     hints: dict = field(default_factory=dict, compare=False)  # the folder's vfxgen.json (recipe, prompt style)
     backbone: str = "cogvideox"  # the registered family that runs it (`vfxgen.backbones`)
     bundled: bool = field(default=False, compare=False)  # vfxgen's own demo model (named vfxgen-default)
+    family_fps: float = 0.0  # its family's rate (`Backbone.fps`), when vfxgen.json names none
 
     @property
     def native_fps(self) -> float:
-        """The rate the model was trained at (vfxgen.json `fps`; CogVideoX-5B and the demo: 8)."""
+        """The rate the model was trained at (vfxgen.json `fps`, else its family's: CogVideoX 8, Wan 16)."""
         from vfxgen.framerate import DEFAULT_FPS
 
-        value = self.hints.get("fps", DEFAULT_FPS)
-        return float(value) if isinstance(value, int | float) and value > 0 else DEFAULT_FPS
+        default = self.family_fps or DEFAULT_FPS
+        value = self.hints.get("fps", default)
+        return float(value) if isinstance(value, int | float) and value > 0 else default
 
     @property
     def name(self) -> str:
@@ -68,6 +70,8 @@ class Backbone:
     required_files: ClassVar[dict[str, str]] = {}  # of those, the ones it cannot run without -> how to fix
     lora_hint: ClassVar[str] = "pass --lora FILE"  # what `--lora` is for this family, for the missing-LoRA error
     prompt_style: ClassVar[str] = "full"  # how presets phrase prompts for it (a folder's vfxgen.json may override)
+    fps: ClassVar[float] = 8.0  # the rate its models make (CogVideoX: 8); a folder's vfxgen.json `fps` wins
+    schedulers: ClassVar[tuple[str, ...]] = ("dpm", "ddim", "model")  # the `--scheduler` choices it runs
     preset_sampling: ClassVar[bool] = True  # whether presets' steps/guidance apply (tuned for CogVideoX's sampler)
 
     @classmethod

@@ -46,6 +46,8 @@ class Wan(Backbone):
     # samples with its distilled 4 steps and no guidance: presets' CogVideoX steps/guidance would undo that.
     prompt_style = "transparent"
     preset_sampling = False
+    fps = 16.0  # Wan 2.1's sample_fps (wan/configs/shared_config.py), what Wan-Alpha's save_video writes
+    schedulers = ("unipc", "dpm", "model")
 
     @classmethod
     def recognises(cls, index: dict) -> bool:
@@ -100,7 +102,12 @@ def _fields(path: Path, spatial_multiple: int, train_timesteps: int) -> dict[str
     """The `ModelInfo` fields both layouts share; the native size comes from the folder's vfxgen.json."""
     hints_file = path / "vfxgen.json"
     hints = read_json(hints_file, "vfxgen.json") if hints_file.is_file() else {}
-    width, height, frames = hints.get("sample_size", WAN_ALPHA_SIZE)
+    size = hints.get("sample_size", WAN_ALPHA_SIZE)
+    if not (isinstance(size, list | tuple) and len(size) == 3 and all(isinstance(v, int) and v > 0 for v in size)):
+        raise ModelError(
+            f"{path}/vfxgen.json: sample_size must be [width, height, frames], got {size!r}", "fix or remove it"
+        )
+    width, height, frames = size
     return {
         "pipeline_class": "WanPipeline",
         "image_to_video": False,

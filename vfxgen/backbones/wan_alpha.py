@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanTransformer3DModel
 from diffusers.loaders.single_file_utils import convert_wan_transformer_to_diffusers, convert_wan_vae_to_diffusers
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 
 from vfxgen.errors import InputError, ModelError
 
@@ -112,7 +112,7 @@ def read_safetensors(path: str | Path, dtype_for: Any = None) -> dict[str, torch
                 tensor = fh.get_tensor(key)
                 out[key] = tensor.to(dtype_for(key)) if dtype_for is not None else tensor
             return out
-    except (OSError, ValueError, RuntimeError) as exc:
+    except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
         raise ModelError(
             f"cannot read {path} as safetensors ({exc})".replace("\n", " "),
             "check the path and that the download is complete",

@@ -34,15 +34,18 @@ def animate(
     \b
     Examples:
       vfxgen animate fire.png "burning fire" -o shots/fire
-      vfxgen animate fire.exr "burning fire" -o shots/fire --strength 0.8 --fit fill
+      vfxgen animate fire.exr "burning fire" -o shots/fire --strength 0.8 --fit stretch
     """
     from vfxgen.cli.shots import build_jobs, run_and_report
     from vfxgen.io.images import read_image
     from vfxgen.pipelines.model_dirs import file_sha256, resolve_model
+    from vfxgen.request import check_settings_apply
 
     given = opt.command_settings("animate", settings)  # every option from vfxgen.request.SETTINGS, checked once
     run = given.run
-    cond = given.make_conditioning().resolved(resolve_model(run["model"]).image_to_video)  # before weights load
+    info = resolve_model(run["model"])  # cheap: every conditioning choice is checked before weights load
+    check_settings_apply(given.conditioning, info)
+    cond = given.make_conditioning().resolved(info.image_to_video)
     still = read_image(image)
     _check_still(still, image)  # before any shot starts: nothing half-made for a still that cannot work
     native = cond.mode == "native"

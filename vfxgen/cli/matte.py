@@ -55,10 +55,12 @@ def matte(
         pull_matte,
     )
     from vfxgen.pipelines.model_dirs import resolve_model
+    from vfxgen.request import check_settings_apply
 
     given = opt.command_settings("matte", settings)  # every option from vfxgen.request.SETTINGS, checked once
     run = given.run
     cond = given.make_conditioning(mode="replace").checked()
+    check_settings_apply(given.conditioning, resolve_model(run["model"]))  # --resample on Wan: refused now
     inputs = source_paths(clip)
     refuse_unsafe_output(output, inputs)
     if any(Path(p).resolve() == output.resolve() for p in inputs):

@@ -414,6 +414,8 @@ def animate_by_replacement(pipeline, image: np.ndarray, request, progress=None, 
     source_size = [int(image.shape[1]), int(image.shape[0])]
     image = fit_still(image, req.height, req.width, cond.fit)
     pins = still_pins(pipeline, image, req)
+    if image.shape[-1] == 4 and len(pins) == 1:
+        _warn(f"{pipeline.info.name} carries colour and alpha in one latent: the still's alpha is not pinned")
     req.extra = {
         **req.extra,
         "conditioning": cond.record(
@@ -473,6 +475,12 @@ def pull_matte(
     cond = replace(cond or Conditioning(mode="replace"), mode="replace").checked()
     req = pipeline.check(request, text_required=False)
     replace_alpha = cond.replace_alpha
+    joint = pipeline.runtime.alpha_frames_start(req.frames) is None  # one latent for colour and alpha (Wan-Alpha)
+    if joint and cond.strength >= 1:
+        _warn(
+            f"on {pipeline.info.name} a matte at --strength 1 pins the whole latent: the alpha is the alpha "
+            "decoder's reading of the footage, the prompt and seed change nothing (lower --strength to let them)"
+        )
     footage = footage_over_black(clip, replace_alpha)
     fitted, placement = fit_frames(footage, req.height, req.width, cond.fit)
     overlap = default_overlap(req.frames) if cond.overlap is None else cond.overlap
@@ -517,7 +525,7 @@ def pull_matte(
     metadata.update(
         conditioning=cond.record(
             mode="replace",
-            target="rgb half (all frames)",
+            target="joint latent (all frames)" if joint else "rgb half (all frames)",
             overlap=overlap,
             windows=[[int(s), int(min(e, clip.num_frames))] for s, e in windows],
             source_size=[clip.width, clip.height, clip.num_frames],
@@ -529,3 +537,12 @@ def pull_matte(
     if clip.metadata.get("source"):  # the caller's own record (the CLI's resolved path) wins
         metadata.setdefault("input_clip", str(clip.metadata["source"]))
     return Clip(pixels=pixels, fps=clip.fps, metadata=metadata)
+
+
+def _warn(message: str) -> None:
+    """One `warning:` line (VfxgenWarning) about how a model family treats an input."""
+    import warnings
+
+    from vfxgen.errors import VfxgenWarning
+
+    warnings.warn(message, VfxgenWarning, stacklevel=3)

@@ -52,6 +52,7 @@ def resolve_model(model: str | os.PathLike | None) -> ModelInfo:
         hints=hints,
         backbone=backbone.name,
         bundled=path == DEFAULT_MODEL_DIR,
+        family_fps=backbone.fps,
         **backbone.describe(path, index),
     )
 
