@@ -66,8 +66,7 @@ class Backbone:
     name: ClassVar[str]  # registry key, recorded in ModelInfo.backbone
     label: ClassVar[str]  # for messages: "CogVideoX"
     recipes: ClassVar[tuple[str, ...]] = ()  # named RGBA recipes it runs (`--recipe`, vfxgen.pipelines.recipe.NAMED)
-    load_files: ClassVar[tuple[str, ...]] = ()  # extra weight files it takes: vae_decoder, distill, alpha_mask
-    required_files: ClassVar[dict[str, str]] = {}  # of those, the ones it cannot run without -> how to fix
+    required_files: ClassVar[dict[str, str]] = {}  # load settings it cannot run without -> how to fix
     lora_hint: ClassVar[str] = "pass --lora FILE"  # what `--lora` is for this family, for the missing-LoRA error
     prompt_style: ClassVar[str] = "full"  # how presets phrase prompts for it (a folder's vfxgen.json may override)
     fps: ClassVar[float] = 8.0  # the rate its models make (CogVideoX: 8); a folder's vfxgen.json `fps` wins

@@ -39,7 +39,6 @@ class Wan(Backbone):
     name = "wan"
     label = "Wan 2.1"
     recipes = ("wan-alpha-v1", "wan-alpha-v2")
-    load_files = ("vae_decoder", "distill", "alpha_mask")
     required_files = {"vae_decoder": "pass --vae-decoder Wan-Alpha-v2-VAE.bin (or v1's Wan-Alpha-VAE.bin)"}
     lora_hint = "pass --lora with Wan-Alpha's DoRA (.safetensors, as released)"
     # Wan-Alpha was trained on "The background of this video is transparent. ... Realistic style." prompts, and
