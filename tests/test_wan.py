@@ -242,20 +242,39 @@ def test_presets_speak_wan_alphas_prompt_style_and_keep_its_distilled_sampler(wa
     assert qc.exit_code in (0, 9) and "manifest" in qc.output
 
 
-def test_training_a_wan_model_is_refused_in_one_line_before_anything_is_written(wan, tmp_path):
+def test_transpixar_on_wan_trains_and_generates(wan, tmp_path):
+    """`vfxgen train --stage alpha` on a Wan folder trains TransPixar's alpha tokens (only the LoRA and the
+    domain embedding change), writes the adapter in the reference's key names with its recipe, and
+    `generate` runs it: [RGB | alpha] latent frames, both halves decoded by the stock VAE."""
+    from safetensors import safe_open
     from typer.testing import CliRunner
 
     from vfxgen.cli.app import app
+    from vfxgen.models.transpixar_wan import DOMAIN_KEY
 
     folder, _ = wan
-    data = tmp_path / "data"
-    assert (
-        CliRunner().invoke(app, ["dataset", "synth", "-o", str(data), "--count", "2", "--frames", "5"]).exit_code == 0
-    )
-    run = tmp_path / "run"
-    result = CliRunner().invoke(app, ["train", "--model", str(folder), "--data", str(data), "-o", str(run)])
-    assert result.exit_code == 2 and "does not run on Wan 2.1 models yet" in result.output
-    assert not run.exists()
+    data, run, shot = tmp_path / "data", tmp_path / "run", tmp_path / "shot"
+    synth = ["dataset", "synth", "-o", str(data), "--count", "4", "--frames", str(FRAMES), "--size", str(SIZE)]
+    assert CliRunner().invoke(app, synth).exit_code == 0
+    train = ["train", "--model", str(folder), "--data", str(data), "-o", str(run), "--steps", "2", "--batch", "2"]
+    result = CliRunner().invoke(app, [*train, "--rank", "4", "--lora-alpha", "4", "--seed", "0"])
+    assert result.exit_code == 0, result.output
+    adapter = run / "transpixar_lora.safetensors"
+    with safe_open(str(adapter), framework="pt") as handle:
+        keys, metadata = set(handle.keys()), handle.metadata()
+        assert float(handle.get_tensor(DOMAIN_KEY).abs().max()) > 0  # trained away from its zero start
+    assert "diffusion_model.blocks.0.self_attn.q.lora_B.weight" in keys
+    assert json.loads(metadata["vfxgen:recipe"])["steps"] == 30 and metadata["vfxgen:lora_alpha"] == "4.0"
+    args = ["generate", "fire", "--model", str(folder), "--lora", str(adapter), "-o", str(shot), "--format", "exr"]
+    result = CliRunner().invoke(app, [*args, "--steps", "3"])
+    assert result.exit_code == 0, result.output
+    record = json.loads((shot / "shot.json").read_text())["generation"]
+    assert record["recipe"]["source"] == "LoRA transpixar_lora.safetensors"  # the recipe the adapter records
+    assert (record["guidance"], record["recipe"]["flow_shift"], record["steps"]) == (5.0, 5.0, 3)
+    stray = CliRunner().invoke(app, [*args[:-4], "-o", str(tmp_path / "x"), "--vae-decoder", str(adapter)])
+    assert stray.exit_code == 2 and "--vae-decoder is not used by these weights" in stray.output
+    refused = CliRunner().invoke(app, [*train[:-2], "-o", str(tmp_path / "r"), "--stage", "rgb"])
+    assert refused.exit_code == 2 and "use --stage alpha" in refused.output and not (tmp_path / "r").exists()
 
 
 def test_flow_shift_changes_the_wan_sampler_and_is_refused_elsewhere(wan, tmp_path):

@@ -386,10 +386,13 @@ class LoadOptions:
             path = getattr(self, name)
             if path is not None and not Path(path).is_file():
                 raise UsageError(f"{SETTING[name].flag} {path} does not exist", "check the path")
-        for name, fix in backbone.required_files.items():
-            if getattr(self, name) is None:
-                raise UsageError(f"{info.path.name} is a {backbone.label} model, which needs {SETTING[name].flag}", fix)
         lora_path = resolve_lora(lora, info)
+        for name, fix in backbone.required_files_for(lora_path).items():
+            if getattr(self, name) is None:
+                raise UsageError(f"these {backbone.label} weights need {SETTING[name].flag}", fix)
+        for name in backbone.unused_files_for(lora_path):
+            if getattr(self, name) is not None:
+                raise UsageError(f"{SETTING[name].flag} is not used by these weights ({lora_path.name})", "drop it")
         recipe = self.recipe_for(info, lora_path)
         self._check_recipe(recipe, backbone)
         return ModelChoice(info, lora_path, recipe)

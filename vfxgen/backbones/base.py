@@ -67,6 +67,16 @@ class Backbone:
     label: ClassVar[str]  # for messages: "CogVideoX"
     recipes: ClassVar[tuple[str, ...]] = ()  # named RGBA recipes it runs (`--recipe`, vfxgen.pipelines.recipe.NAMED)
     required_files: ClassVar[dict[str, str]] = {}  # load settings it cannot run without -> how to fix
+
+    @classmethod
+    def required_files_for(cls, lora_path: Path) -> dict[str, str]:
+        """The load settings these RGBA weights cannot run without (name -> how to fix)."""
+        return cls.required_files
+
+    @classmethod
+    def unused_files_for(cls, lora_path: Path) -> tuple[str, ...]:
+        """Load settings these RGBA weights do not use (given anyway: refused)."""
+        return ()
     lora_hint: ClassVar[str] = "pass --lora FILE"  # what `--lora` is for this family, for the missing-LoRA error
     prompt_style: ClassVar[str] = "full"  # how presets phrase prompts for it (a folder's vfxgen.json may override)
     fps: ClassVar[float] = 8.0  # the rate its models make (CogVideoX: 8); a folder's vfxgen.json `fps` wins

@@ -22,6 +22,17 @@ from vfxgen.errors import UsageError
 class CogVideoXTraining:
     """Training hooks for a CogVideoX text-to-video model folder."""
 
+    stages = ("vae", "rgb", "alpha")
+
+    @staticmethod
+    def recipe(config):
+        """vfxgen's default RGBA recipe with the run's RGB convention."""
+        from dataclasses import replace
+
+        from vfxgen.pipelines.recipe import VFXGEN_DEFAULT
+
+        return replace(VFXGEN_DEFAULT, rgb=config.rgb, source=f"vfxgen train --rgb {config.rgb}")
+
     @staticmethod
     def load_pipeline(info):
         """The stock `CogVideoXPipeline` in float32 (training keeps master weights in float32)."""

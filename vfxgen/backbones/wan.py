@@ -38,7 +38,7 @@ ORIGINAL_VAE_SPATIAL, ORIGINAL_PATCH = 8, (1, 2, 2)
 class Wan(Backbone):
     name = "wan"
     label = "Wan 2.1"
-    recipes = ("wan-alpha-v1", "wan-alpha-v2")
+    recipes = ("wan-alpha-v1", "wan-alpha-v2", "transpixar-wan")
     required_files = {"vae_decoder": "pass --vae-decoder Wan-Alpha-v2-VAE.bin (or v1's Wan-Alpha-VAE.bin)"}
     lora_hint = "pass --lora with Wan-Alpha's DoRA (.safetensors, as released)"
     # Wan-Alpha was trained on "The background of this video is transparent. ... Realistic style." prompts, and
@@ -81,12 +81,24 @@ class Wan(Backbone):
         return _fields(path, spatial * int(patch[1]), int(scheduler.get("num_train_timesteps", 1000)))
 
     @classmethod
+    def required_files_for(cls, lora_path: Path) -> dict[str, str]:
+        return {} if is_transpixar_adapter(lora_path) else cls.required_files
+
+    @classmethod
+    def unused_files_for(cls, lora_path: Path) -> tuple[str, ...]:
+        """TransPixar's adapter decodes both halves with the stock VAE and runs its own sampling."""
+        return ("vae_decoder", "distill", "alpha_mask") if is_transpixar_adapter(lora_path) else ()
+
+    @classmethod
     def guess_recipe(cls, lora_path: Path | None, options: Any) -> Any:
-        """Wan-Alpha's DoRA records no recipe: the release's v2 when a Gaussian mask is given, else v1."""
+        """Wan-Alpha's DoRA records no recipe: the release's v2 when a Gaussian mask is given, else v1; a
+        TransPixar adapter without vfxgen's metadata (trained by its `wan` branch): that branch's sampling."""
         from dataclasses import replace
 
-        from vfxgen.pipelines.recipe import WAN_ALPHA_V1, WAN_ALPHA_V2
+        from vfxgen.pipelines.recipe import WAN_ALPHA_V1, WAN_ALPHA_V2, WAN_TRANSPIXAR
 
+        if lora_path is not None and is_transpixar_adapter(lora_path):
+            return replace(WAN_TRANSPIXAR, source=f"{WAN_TRANSPIXAR.source} (the adapter records no recipe)")
         recipe = WAN_ALPHA_V2 if options.alpha_mask is not None else WAN_ALPHA_V1
         return replace(recipe, source=f"{recipe.source} (the weights record no recipe; --alpha-mask selects v2)")
 
@@ -95,6 +107,20 @@ class Wan(Backbone):
         from vfxgen.backbones.wan_runtime import WanRuntime
 
         return WanRuntime
+
+    @classmethod
+    def training(cls) -> type:
+        from vfxgen.backbones.wan_training import WanTraining
+
+        return WanTraining
+
+
+def is_transpixar_adapter(lora_path: Path) -> bool:
+    """Whether `--lora` is a TransPixar-on-Wan adapter (its domain embedding key) rather than Wan-Alpha's DoRA;
+    reads the safetensors header only."""
+    from vfxgen.pipelines.recipe import read_safetensors_header
+
+    return "diffusion_model.modality_embedding" in read_safetensors_header(lora_path)
 
 
 def _fields(path: Path, spatial_multiple: int, train_timesteps: int) -> dict[str, Any]:

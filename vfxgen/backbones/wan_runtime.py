@@ -23,7 +23,13 @@ import numpy as np
 import torch
 
 from vfxgen.backbones.devices import parse_device
-from vfxgen.backbones.wan import ORIGINAL_T5, ORIGINAL_TOKENIZER, ORIGINAL_VAE, is_original_layout
+from vfxgen.backbones.wan import (
+    ORIGINAL_T5,
+    ORIGINAL_TOKENIZER,
+    ORIGINAL_VAE,
+    is_original_layout,
+    is_transpixar_adapter,
+)
 from vfxgen.errors import ModelError, UsageError, VfxgenWarning
 from vfxgen.models.transpixar import check_finite_tensors
 from vfxgen.quiet import quiet_libraries
@@ -34,6 +40,11 @@ quiet_libraries()
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 #: Wan's text length: prompts are encoded to (and zero-padded to) this many tokens, all of them attended.
 TEXT_LEN = 512
+
+
+def load_wan_pipeline(path: Path):
+    """A Wan folder in either layout as diffusers' float32 `WanPipeline` (also what `vfxgen train` loads)."""
+    return _original_pipeline(path) if is_original_layout(path) else _diffusers_pipeline(path)
 
 
 def _diffusers_pipeline(path: Path):
@@ -94,7 +105,8 @@ class WanRuntime:
 
     def __init__(self, pipe, vae_alpha, device: torch.device, model_name: str, mask, recipe) -> None:
         self.pipe = pipe  # the stock WanPipeline; its `vae` decodes colour
-        self.vae_alpha = vae_alpha  # the same VAE with the alpha decoder's deltas
+        self.vae_alpha = vae_alpha  # the same VAE with the alpha decoder's deltas (Wan-Alpha), or None
+        self.joint = vae_alpha is None  # TransPixar on Wan: `[RGB | alpha]` latent frames, one stock VAE
         self.device = device
         self.model_name = model_name
         self.mask = mask  # Wan-Alpha v2's Gaussian mask (T', h, w), or None
@@ -116,15 +128,23 @@ class WanRuntime:
         dev = parse_device(options.device)
         dtype = DTYPES[options.resolved_dtype()]
         # Merged in float32 (as the release merges), cast to the compute dtype afterwards.
-        pipe = _original_pipeline(info.path) if is_original_layout(info.path) else _diffusers_pipeline(info.path)
+        pipe = load_wan_pipeline(info.path)
         for component in ("transformer", "vae", "text_encoder"):
             check_finite_tensors(getattr(pipe, component).state_dict().items(), info.path / component)
-        wan_alpha.merge_dora(pipe.transformer, choice.lora)
-        if options.distill is not None:
-            wan_alpha.merge_lightx2v(pipe.transformer, options.distill)
-        wan_alpha.release_time_embedding(pipe.transformer)
-        vae_colour, vae_alpha = wan_alpha.alpha_decoders(pipe.vae, options.vae_decoder)
-        pipe.vae = vae_colour
+        joint = is_transpixar_adapter(choice.lora)  # TransPixar's alpha tokens, else Wan-Alpha's two decoders
+        if joint:
+            from vfxgen.models.transpixar_wan import adapter_shape, apply_transpixar_wan, load_wan_alpha_weights
+
+            rank, lora_alpha = adapter_shape(choice.lora)
+            apply_transpixar_wan(pipe.transformer, rank, lora_alpha)
+            load_wan_alpha_weights(pipe.transformer, choice.lora)
+            vae_alpha = None
+        else:
+            wan_alpha.merge_dora(pipe.transformer, choice.lora)
+            if options.distill is not None:
+                wan_alpha.merge_lightx2v(pipe.transformer, options.distill)
+            wan_alpha.release_time_embedding(pipe.transformer)
+            pipe.vae, vae_alpha = wan_alpha.alpha_decoders(pipe.vae, options.vae_decoder)
         pipe.scheduler = _sampler(pipe.scheduler, recipe)
         mask = wan_alpha.load_pickle_tensors(options.alpha_mask, "alpha mask") if options.alpha_mask else None
         if mask is not None and not isinstance(mask, torch.Tensor):
@@ -136,14 +156,16 @@ class WanRuntime:
             pipe.transformer.compile(dynamic=False)
         if options.vae_slicing:
             pipe.vae.enable_slicing()
-            vae_alpha.enable_slicing()
+            if vae_alpha is not None:
+                vae_alpha.enable_slicing()
         if options.offload == "model":
             pipe.enable_model_cpu_offload(device=dev)
         elif options.offload == "sequential":
             pipe.enable_sequential_cpu_offload(device=dev)
         else:
             pipe.to(dev)
-        vae_alpha.to(dev)
+        if vae_alpha is not None:
+            vae_alpha.to(dev)
         return cls(pipe, vae_alpha, dev, info.name, mask, recipe)
 
     # --- geometry and sampling ------------------------------------------------------------------------
@@ -158,8 +180,9 @@ class WanRuntime:
     latent_frame_dim = 2
 
     def alpha_frames_start(self, frames: int) -> int | None:
-        """None: Wan-Alpha carries colour and alpha in one latent (two decoders), no alpha frames to pin."""
-        return None
+        """TransPixar: the alpha half starts after the RGB frames. None for Wan-Alpha, which carries colour
+        and alpha in one latent (two decoders): no alpha frames to pin."""
+        return self.latent_frames(frames) if self.joint else None
 
     def initial_latents(self, req: GenerationRequest) -> tuple[torch.Tensor, torch.Generator]:
         """One float32 draw of `(16, T', H/8, W/8)` from a CPU generator seeded with the shot's seed; in v2
@@ -169,7 +192,7 @@ class WanRuntime:
         pipe = self.pipe
         shape = (
             pipe.vae.config.z_dim,
-            self.latent_frames(req.frames),
+            self.latent_frames(req.frames) * (2 if self.joint else 1),  # TransPixar: one draw for both halves
             req.height // pipe.vae_scale_factor_spatial,
             req.width // pipe.vae_scale_factor_spatial,
         )
@@ -236,6 +259,9 @@ class WanRuntime:
         """One latent -> (colour, alpha channels) as the two decoders give them, float32 `[F, H, W, 3]` in
         [0, 1]: Wan-Alpha carries RGBA in one latent read by two decoders."""
         with torch.inference_mode():
+            if self.joint:  # TransPixar: RGB frames then alpha frames, each half through the stock VAE
+                rgb, alpha = latents.chunk(2, dim=2)
+                return self._decode(self.pipe.vae, rgb), self._decode(self.pipe.vae, alpha)
             return self._decode(self.pipe.vae, latents), self._decode(self.vae_alpha, latents)
 
     def _decode(self, vae, latents: torch.Tensor) -> np.ndarray:

@@ -40,6 +40,7 @@ TARGETS: dict[str, tuple[str, bool]] = {
     "ffn.net.2": ("ffn.2", True),
 }
 DOMAIN_KEY = "diffusion_model.modality_embedding"
+LORA_ALPHA_METADATA = "vfxgen:lora_alpha"  # the LoRA's alpha (scale = alpha / rank); absent: the reference's 1
 REFERENCE_RANK, REFERENCE_ALPHA = 256, 1.0
 
 
@@ -129,10 +130,26 @@ def save_wan_alpha_weights(transformer: nn.Module, path: str | Path, metadata: d
     for prefix, module in _lora_modules(transformer):
         tensors[f"{prefix}.lora_A.weight"] = module.lora_A.weight.detach().float().cpu().contiguous()
         tensors[f"{prefix}.lora_B.weight"] = module.lora_B.weight.detach().float().cpu().contiguous()
+    first = next(module for _, module in _lora_modules(transformer))
+    lora_alpha = first.scale * first.lora_A.out_features
     path = Path(path)
     with atomic_path(path, what=f"weights {path.name}") as tmp:
-        save_file(tensors, str(tmp), metadata=metadata or {})
+        save_file(tensors, str(tmp), metadata={**(metadata or {}), LORA_ALPHA_METADATA: repr(lora_alpha)})
     return path
+
+
+def adapter_shape(path: str | Path) -> tuple[int, float]:
+    """(rank, lora_alpha) of a TransPixar Wan adapter: the rank from a LoRA tensor's shape, alpha from the
+    metadata vfxgen writes, else the reference's 1."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = handle.metadata() or {}
+        key = next((k for k in handle.keys() if k.endswith(".lora_A.weight")), None)
+        if key is None:
+            raise ModelError(f"{path} holds no LoRA tensors", "pass a TransPixar Wan adapter")
+        rank = int(handle.get_slice(key).get_shape()[0])
+    return rank, float(metadata.get(LORA_ALPHA_METADATA, REFERENCE_ALPHA))
 
 
 def load_wan_alpha_weights(transformer: nn.Module, path: str | Path) -> None:

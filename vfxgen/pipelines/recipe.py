@@ -139,7 +139,16 @@ WAN_ALPHA_V1 = RGBARecipe(
     source="Wan-Alpha release v1",
 )
 WAN_ALPHA_V2 = replace(WAN_ALPHA_V1, alpha_shift_mean=0.05, source="Wan-Alpha release v2")
-NAMED = {"release": RELEASE, "vfxgen": VFXGEN_DEFAULT, "wan-alpha-v1": WAN_ALPHA_V1, "wan-alpha-v2": WAN_ALPHA_V2}
+#: TransPixar on Wan as its `wan` branch samples (inference.sh: UniPC, shift 5, 30 steps, guidance 5): alpha
+#: tokens in the DiT, both halves decoded by the stock VAE (docs/design/transpixar-on-wan.md).
+WAN_TRANSPIXAR = replace(WAN_ALPHA_V1, steps=30, guidance=5.0, source="TransPixar on Wan (its wan branch)")
+NAMED = {
+    "release": RELEASE,
+    "vfxgen": VFXGEN_DEFAULT,
+    "wan-alpha-v1": WAN_ALPHA_V1,
+    "wan-alpha-v2": WAN_ALPHA_V2,
+    "transpixar-wan": WAN_TRANSPIXAR,
+}
 #: sha256 of the released TransPixar LoRA file(s): recognised as the release without `--recipe release`.
 #: Empty until someone adds the hash of a real download (none of these machines can fetch it).
 RELEASE_SHA256: frozenset[str] = frozenset()

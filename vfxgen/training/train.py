@@ -23,7 +23,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,7 @@ from vfxgen.atomic import atomic_path, move_into_place, temporary_name
 from vfxgen.errors import InputError, OutputExistsError, UsageError
 from vfxgen.io.safety import check_replaceable, foreign_entries, marked_foreign_entry, refuse_unsafe_output
 from vfxgen.models.vae import frames_for_latents, pad_to_odd_latents
-from vfxgen.pipelines.recipe import RGB_CONVENTIONS, VFXGEN_DEFAULT, RGBARecipe, recipe_metadata
+from vfxgen.pipelines.recipe import RGB_CONVENTIONS, RGBARecipe, recipe_metadata
 from vfxgen.quiet import quiet_libraries
 from vfxgen.training.data import RGBAClipDataset
 
@@ -75,8 +75,9 @@ class TrainConfig:
     rgb: str = "premultiplied"  # the RGB video trained on: colour x alpha over black, or straight colour
 
     def recipe(self) -> RGBARecipe:
-        """The RGBA recipe this run trains for, recorded in the LoRA's metadata and the model's vfxgen.json."""
-        return replace(VFXGEN_DEFAULT, rgb=self.rgb, source=f"vfxgen train --rgb {self.rgb}")
+        """The RGBA recipe this run trains for (the model family's), recorded in the weights' metadata and the
+        model's vfxgen.json."""
+        return _training_hooks(self).recipe(self)
 
     def check(self) -> TrainConfig:
         if self.stage not in STAGES:
@@ -105,7 +106,14 @@ def train(config: TrainConfig, on_step: StepCallback | None = None) -> Path:
     config.check()
     run = Path(config.output)
     data = RGBAClipDataset(config.data)  # inputs are checked before anything is written
-    _training_hooks(config)  # the model's family can be trained (cheap: JSON only), before any folder is made
+    from vfxgen.pipelines.model_dirs import resolve_model
+
+    hooks = _training_hooks(config)  # the model's family can be trained (cheap: JSON only), before any folder
+    if config.stage not in hooks.stages:
+        raise UsageError(
+            f"--stage {config.stage} does not train {resolve_model(config.model).name}'s family",
+            f"use --stage {' or '.join(hooks.stages)}",
+        )
     check_run_dir(run, config)  # before the model loads: never replace or resume into someone else's folder
     # One optimiser step = one scheduler step, whatever the number of processes.
     accelerator = Accelerator(mixed_precision=config.mixed_precision, step_scheduler_with_optimizer=False)
