@@ -432,3 +432,16 @@ def test_damaged_wan_files_are_one_line_model_errors(wan, tmp_path):
     (broken / "vfxgen.json").write_text(json.dumps({"sample_size": [32, 32]}))
     result = CliRunner().invoke(app, [*args[:2], "--model", str(broken), *args[4:], "-o", str(tmp_path / "b")])
     assert result.exit_code == 6 and "sample_size must be [width, height, frames]" in result.output
+
+
+def test_vae_tiling_and_slicing_run_on_wan(wan_pipeline, wan):
+    from vfxgen.pipelines.rgba import RGBAPipeline
+
+    folder, files = wan
+    tiled = RGBAPipeline.from_pretrained(
+        folder, files["dora"], vae_decoder=files["decoder"], device="cpu", vae_tiling=True, vae_slicing=True
+    )
+    request = vfxgen.GenerationRequest("fire", seed=2)
+    clip, plain = tiled.generate(request), wan_pipeline.generate(request)
+    assert clip.metadata["vae_tiling"] and clip.metadata["vae_slicing"]
+    np.testing.assert_allclose(clip.pixels, plain.pixels, atol=1e-5)  # a 32x32 shot fits in one tile

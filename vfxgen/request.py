@@ -157,8 +157,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("dtype", str | None, None, "fp32, bf16 or fp16 (default: bf16 on CUDA, else fp32).", "load",
             affects="pixels", choices=DTYPE_NAMES),
     Setting("offload", str, "none", "none, model or sequential CPU offload.", "load", choices=OFFLOAD_MODES),
-    Setting("vae_tiling", bool, False, "Decode in tiles (less memory).", "load", affects="pixels",
-            backbones=("cogvideox",)),
+    Setting("vae_tiling", bool, False, "Decode in tiles (less memory).", "load", affects="pixels"),
     Setting("vae_slicing", bool, False, "Decode one clip at a time (less memory).", "load", affects="pixels"),
     Setting("cache", str, "none", "Step caching with diffusers' hooks: none, fbc, pab or faster (faster, "
             "approximate).", "load", GT + AN, "pixels", choices=CACHE_MODES, backbones=("cogvideox",)),

@@ -121,10 +121,6 @@ class WanRuntime:
         info, recipe = choice.info, choice.recipe
         if image_to_video:
             raise ModelError(f"{info.path} is a text-to-video Wan model", "animate with Wan is not supported yet")
-        flags = {"--cache": options.cache != "none", "--vae-tiling": options.vae_tiling}
-        unsupported = [flag for flag, on in flags.items() if on]
-        if unsupported:
-            raise UsageError(f"{unsupported[0]} is not supported on Wan models yet", f"drop {unsupported[0]}")
         dev = parse_device(options.device)
         dtype = DTYPES[options.resolved_dtype()]
         # Merged in float32 (as the release merges), cast to the compute dtype afterwards.
@@ -154,10 +150,11 @@ class WanRuntime:
         pipe.set_progress_bar_config(disable=True)
         if options.compile:
             pipe.transformer.compile(dynamic=False)
-        if options.vae_slicing:
-            pipe.vae.enable_slicing()
-            if vae_alpha is not None:
-                vae_alpha.enable_slicing()
+        for vae in (pipe.vae, vae_alpha):  # diffusers' own tiled / sliced Wan VAE decode (less memory)
+            if vae is not None and (options.vae_tiling or recipe.vae_tiling):
+                vae.enable_tiling()
+            if vae is not None and (options.vae_slicing or recipe.vae_slicing):
+                vae.enable_slicing()
         if options.offload == "model":
             pipe.enable_model_cpu_offload(device=dev)
         elif options.offload == "sequential":
