@@ -185,3 +185,22 @@ def test_the_api_animates_a_still_of_its_own_size_on_an_i2v_model(tmp_path):
     still = np.random.default_rng(0).random((32, 32, 3)).astype(np.float32)
     clip = vfxgen.animate(still, "fire", model=model, steps=2, device="cpu")
     assert clip.pixels.shape[1:3] == (32, 32)
+
+
+def test_resume_refuses_a_shot_made_with_other_weights_under_the_same_model_name(tmp_path):
+    from safetensors.torch import load_file, save_file
+    from typer.testing import CliRunner
+
+    from tests.tiny_models import save_tiny_model_dir
+
+    model = save_tiny_model_dir(tmp_path / "t2v")
+    args = ["generate", "fire", "-o", str(tmp_path / "shot"), "--model", str(model), "--steps", "1", "--format", "exr"]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert CliRunner().invoke(app, [*args, "--resume"]).exit_code == 0  # the same weights: skipped
+    weights = next((model / "transformer").glob("*.safetensors"))
+    state = load_file(str(weights))
+    name = next(iter(state))
+    state[name] = state[name] + 1.0
+    save_file(state, str(weights))
+    again = CliRunner().invoke(app, [*args, "--resume"])
+    assert again.exit_code == 4 and f"model_files_sha256.transformer/{weights.name}" in again.output, again.output

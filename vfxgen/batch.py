@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from vfxgen.errors import LockedError, UsageError
-from vfxgen.pipelines.model_dirs import file_sha256
+from vfxgen.pipelines.model_dirs import file_sha256, model_weight_hashes
 from vfxgen.pipelines.recipe import RGBARecipe
 from vfxgen.request import GenerationRequest, LoadOptions, generation_record
 from vfxgen.shot import ShotOptions, check_output_free, shot_lock, write_shot
@@ -64,6 +64,7 @@ def run_jobs(
     choice = load.choose(model, lora)  # once per batch: the pipeline loads exactly this
     info, recipe = choice.info, choice.recipe
     lora_hash = file_sha256(choice.lora) if resume else ""  # resume compares it with finished shots
+    weights = model_weight_hashes(info) if resume else {}  # and the model's own weight files (cached hashes)
     seen: set[Path] = set()
     plan = []
     for job in jobs:
@@ -72,7 +73,7 @@ def run_jobs(
         if out in seen:
             raise UsageError(f"two shots write to {job.output}", "give each shot its own name or seed")
         seen.add(out)
-        job.expected = expected_settings(job.request, load, recipe, info.name, lora_hash) if resume else None
+        job.expected = expected_settings(job.request, load, recipe, info.name, lora_hash, weights) if resume else None
         free = check_output_free(job.output, overwrite=overwrite, resume=resume, expected=job.expected, options=shot)
         plan.append((job, free))
     # Matte keeps its footage's own rate: only generated frames can be relabelled.
@@ -132,7 +133,12 @@ def _warn_relabelled_rate(rates: list[float], info) -> None:
 
 
 def expected_settings(
-    request: GenerationRequest, load: LoadOptions, recipe: RGBARecipe, model_name: str, lora_hash: str
+    request: GenerationRequest,
+    load: LoadOptions,
+    recipe: RGBARecipe,
+    model_name: str,
+    lora_hash: str,
+    model_hashes: dict[str, str] | None = None,
 ) -> dict:
     """What a finished shot's manifest must say for `--resume` to skip it: every setting that changes its
     pixels (compared with the manifest's `generation` block; how its files are written is compared by
@@ -152,6 +158,8 @@ def expected_settings(
     }
     if recipe.flow_shift:  # flow-matching recipes (Wan-Alpha): v1 and v2 differ only in the mask's noise shift
         expected.setdefault("recipe", {})["alpha_shift_mean"] = recipe.alpha_shift_mean
+    if model_hashes:  # a folder of the same name with other weights is another model (shots that record them)
+        expected["model_files_sha256"] = model_hashes
     return expected
 
 
