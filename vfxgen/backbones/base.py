@@ -77,6 +77,7 @@ class Backbone:
     def unused_files_for(cls, lora_path: Path) -> tuple[str, ...]:
         """Load settings these RGBA weights do not use (given anyway: refused)."""
         return ()
+
     lora_hint: ClassVar[str] = "pass --lora FILE"  # what `--lora` is for this family, for the missing-LoRA error
     prompt_style: ClassVar[str] = "full"  # how presets phrase prompts for it (a folder's vfxgen.json may override)
     fps: ClassVar[float] = 8.0  # the rate its models make (CogVideoX: 8); a folder's vfxgen.json `fps` wins
@@ -119,6 +120,19 @@ class Backbone:
             f"vfxgen train does not run on {cls.label} models yet",
             "train on a CogVideoX model (e.g. CogVideoX-2B, Apache-2.0)",
         )
+
+
+def step_callback(step_hook, progress, steps: int):
+    """diffusers' `callback_on_step_end` for a runtime's stock pipeline call: the conditioning's
+    `step_hook(pipe, step, t, kwargs) -> dict` (may replace latents), then `progress(step + 1, steps)`."""
+
+    def on_step(pipe, step, t, kwargs):
+        out = step_hook(pipe, step, t, kwargs) if step_hook is not None else {}
+        if progress is not None:
+            progress(step + 1, steps)
+        return out
+
+    return on_step
 
 
 _BACKBONES: dict[str, type[Backbone]] = {}

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from diffusers.hooks import HookRegistry, ModelHook
 
+from vfxgen.backbones.base import step_callback
 from vfxgen.backbones.devices import parse_device
 from vfxgen.errors import ModelError, VfxgenWarning
 from vfxgen.models.transpixar import apply_transpixar, check_finite_tensors, load_rgba_lora
@@ -224,12 +225,6 @@ class CogVideoXRuntime:
         latent_frames = latents.shape[1] // 2
         dtype = pipe.transformer.dtype
 
-        def on_step(_pipe, step, _t, _kwargs):
-            out = step_hook(_pipe, step, _t, _kwargs) if step_hook is not None else {}
-            if progress is not None:
-                progress(step + 1, req.steps)
-            return out
-
         kwargs = dict(
             prompt=req.prompt,
             negative_prompt=req.negative_prompt or None,
@@ -241,7 +236,7 @@ class CogVideoXRuntime:
             generator=generator,
             latents=latents.to(dtype),
             output_type="latent",
-            callback_on_step_end=on_step,
+            callback_on_step_end=step_callback(step_hook, progress, req.steps),
             callback_on_step_end_tensor_inputs=list(getattr(step_hook, "tensor_inputs", ["latents"])),
             max_sequence_length=pipe.transformer.config.max_text_seq_length,
         )

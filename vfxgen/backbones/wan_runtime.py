@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vfxgen.backbones.base import step_callback
 from vfxgen.backbones.devices import parse_device
 from vfxgen.backbones.wan import (
     ORIGINAL_T5,
@@ -40,6 +41,13 @@ quiet_libraries()
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 #: Wan's text length: prompts are encoded to (and zero-padded to) this many tokens, all of them attended.
 TEXT_LEN = 512
+
+
+def latent_normalisation(vae, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The Wan VAE's per-channel (mean, 1/std) as `[1, C, 1, 1, 1]` float32: the DiT sees `(z - mean) / std`."""
+    shape = (1, vae.config.z_dim, 1, 1, 1)
+    mean = torch.tensor(vae.config.latents_mean, dtype=torch.float32, device=device).view(shape)
+    return mean, 1.0 / torch.tensor(vae.config.latents_std, dtype=torch.float32, device=device).view(shape)
 
 
 def load_wan_pipeline(path: Path):
@@ -225,12 +233,6 @@ class WanRuntime:
         if image is not None:
             raise UsageError("Wan models do not take an image yet", "use a CogVideoX model for animate")
 
-        def on_step(_pipe, step, _t, _kwargs):
-            out = step_hook(_pipe, step, _t, _kwargs) if step_hook is not None else {}
-            if progress is not None:
-                progress(step + 1, req.steps)
-            return out
-
         with torch.inference_mode():
             return self.pipe(
                 prompt=req.prompt,
@@ -243,7 +245,7 @@ class WanRuntime:
                 generator=generator,
                 latents=latents,
                 output_type="latent",
-                callback_on_step_end=on_step,
+                callback_on_step_end=step_callback(step_hook, progress, req.steps),
                 callback_on_step_end_tensor_inputs=list(getattr(step_hook, "tensor_inputs", ["latents"])),
                 max_sequence_length=TEXT_LEN,
             ).frames
@@ -262,9 +264,7 @@ class WanRuntime:
             return self._decode(self.pipe.vae, latents), self._decode(self.vae_alpha, latents)
 
     def _decode(self, vae, latents: torch.Tensor) -> np.ndarray:
-        z_dim = vae.config.z_dim
-        mean = torch.tensor(vae.config.latents_mean, dtype=torch.float32).view(1, z_dim, 1, 1, 1)
-        inv_std = 1.0 / torch.tensor(vae.config.latents_std, dtype=torch.float32).view(1, z_dim, 1, 1, 1)
+        mean, inv_std = latent_normalisation(vae)
         z = latents.float().cpu() / inv_std + mean
         video = vae.decode(z.to(vae.device, vae.dtype), return_dict=False)[0].float().clamp(-1, 1)  # [1, 3, F, H, W]
         frames = (video[0].permute(1, 2, 3, 0).cpu().numpy() + 1.0) / 2.0
@@ -278,9 +278,7 @@ class WanRuntime:
         video = (video * 2.0 - 1.0).to(vae.device, vae.dtype)  # [1, 3, T, H, W]
         with torch.inference_mode():
             z = vae.encode(video).latent_dist.mode().float().cpu()
-        z_dim = vae.config.z_dim
-        mean = torch.tensor(vae.config.latents_mean, dtype=torch.float32).view(1, z_dim, 1, 1, 1)
-        inv_std = 1.0 / torch.tensor(vae.config.latents_std, dtype=torch.float32).view(1, z_dim, 1, 1, 1)
+        mean, inv_std = latent_normalisation(vae)
         return (z - mean) * inv_std
 
     def to_pipe_image(self, image: np.ndarray):

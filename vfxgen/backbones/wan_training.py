@@ -13,10 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vfxgen.backbones.wan_runtime import TEXT_LEN as WAN_TEXT_LEN
 from vfxgen.errors import UsageError
-
-#: Wan's text length (all 512 tokens, padding included, are attended).
-TEXT_LEN = 512
 
 
 class WanTraining:
@@ -49,9 +47,9 @@ class WanTraining:
         (`(z - mean) / std` per channel), in the loop's `[B, F, C, h, w]` layout."""
         vae = pipe.vae
         dist = vae.encode(video.to(vae.dtype)).latent_dist
-        shape = (1, vae.config.z_dim, 1, 1, 1)
-        mean = torch.tensor(vae.config.latents_mean, dtype=torch.float32, device=video.device).view(shape)
-        inv_std = 1.0 / torch.tensor(vae.config.latents_std, dtype=torch.float32, device=video.device).view(shape)
+        from vfxgen.backbones.wan_runtime import latent_normalisation
+
+        mean, inv_std = latent_normalisation(vae, video.device)
         latent_mean = (dist.mean.float() - mean) * inv_std
         latent_std = dist.std.float() * inv_std
         return latent_mean.permute(0, 2, 1, 3, 4), latent_std.permute(0, 2, 1, 3, 4)
@@ -64,7 +62,7 @@ class WanTraining:
     @staticmethod
     def encode_text(pipe, captions: list[str], device) -> torch.Tensor:
         embeds, _ = pipe.encode_prompt(
-            captions, do_classifier_free_guidance=False, max_sequence_length=TEXT_LEN, device=device
+            captions, do_classifier_free_guidance=False, max_sequence_length=WAN_TEXT_LEN, device=device
         )
         return embeds
 
