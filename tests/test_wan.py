@@ -72,6 +72,15 @@ def _context(folder: Path, prompt: str) -> torch.Tensor:
     return out[: int(ids.attention_mask.sum())].float()
 
 
+def _reference(folder: Path, files: dict[str, str], **kwargs) -> np.ndarray:
+    """The port's premultiplied frames for "burning fire" on the tiny release files (its text input: the
+    folder's own text encoder), with the shot settings in `kwargs`."""
+    context = _context(folder, "burning fire")
+    common = {"frame_num": FRAMES, "width": SIZE, "height": SIZE, "dora_path": files["dora"]}
+    result = port.generate(files["ckpt_dir"], files["vae_pth"], files["decoder"], context, **common, **kwargs)
+    return _port_premultiplied(result)
+
+
 def _port_premultiplied(result: dict) -> np.ndarray:
     rgb, alpha = result["float"].rgb, result["float"].alpha[..., None]
     return np.concatenate([_srgb_to_linear(rgb) * alpha, alpha], axis=-1)
@@ -92,21 +101,14 @@ def test_wan_alpha_equals_the_released_inference(wan, version, seed):
         seed=seed,
         device="cpu",
     )
-    ref = port.generate(
-        files["ckpt_dir"],
-        files["vae_pth"],
-        files["decoder"],
-        _context(folder, "burning fire"),
+    expected = _reference(
+        folder,
+        files,
         seed=seed,
-        frame_num=FRAMES,
-        width=SIZE,
-        height=SIZE,
-        dora_path=files["dora"],
         lightx2v_path=files["lightx2v"],
         mask_path=mask,
         alpha_shift_mean=port.ALPHA_SHIFT_MEAN_RELEASED,
     )
-    expected = _port_premultiplied(ref)
     assert clip.pixels.shape == expected.shape
     difference = float(np.abs(clip.pixels - expected).max())
     assert difference <= 1e-4, difference
@@ -129,22 +131,10 @@ def test_classifier_free_guidance_equals_the_released_loop(wan, solver):
         seed=2,
         device="cpu",
     )
-    ref = port.generate(
-        files["ckpt_dir"],
-        files["vae_pth"],
-        files["decoder"],
-        _context(folder, "burning fire"),
-        seed=2,
-        frame_num=FRAMES,
-        width=SIZE,
-        height=SIZE,
-        dora_path=files["dora"],
-        steps=6,
-        guide_scale=3.0,
-        context_null=_context(folder, "blurry"),
-        solver=solver,
+    expected = _reference(
+        folder, files, seed=2, steps=6, guide_scale=3.0, context_null=_context(folder, "blurry"), solver=solver
     )
-    difference = float(np.abs(clip.pixels - _port_premultiplied(ref)).max())
+    difference = float(np.abs(clip.pixels - expected).max())
     assert difference <= 1e-4, difference
 
 
