@@ -3,7 +3,8 @@
     python benchmarks/presets.py [--model DIR] [--seeds 0-9] [--tag v2]
 
 For each of the 9 presets and each seed, one shot through the same path as `vfxgen generate --preset P
---seed S` (the Python API: `resolve_request` + the loaded pipeline + `write_shot`), then per shot:
+--seed S` (the Python API: `resolve_request` + the loaded pipeline + `write_shot`), then per shot the checks
+of `vfxgen.element_checks` and `vfxgen qc`:
 
     visible     1-70 % of the pixels have alpha > 0.5 (per frame, on average)
     not cut     the element is not cut by all four edges in most frames
@@ -27,57 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
+from vfxgen.element_checks import FAMILY, element_checks
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 IMAGES = ROOT / "docs" / "images"
-FAMILY = {
-    "fire": "warm", "explosion": "warm", "sparks": "warm", "muzzle_flash": "warm",
-    "smoke": "grey/brown", "dust": "grey/brown",
-    "lightning": "cool/white", "magic": "cool/white", "water_splash": "cool/white",
-}  # fmt: skip
-REC709 = np.array([0.2126, 0.7152, 0.0722], np.float32)
-
-
-def colour_family(rgb: np.ndarray) -> str:
-    """The family of a mean straight sRGB colour: warm, grey/brown, cool/white (or other)."""
-    r, g, b = (float(x) for x in rgb)
-    value, low = max(r, g, b), min(r, g, b)
-    saturation = (value - low) / value if value > 1e-6 else 0.0
-    if saturation < 0.25:  # neutral: grey when dim or mid, white when bright
-        return "cool/white" if value > 0.75 else "grey/brown"
-    if b >= r * 0.9:
-        return "cool/white"
-    if r > b and value < 0.75 and saturation < 0.6 and g > b:
-        return "grey/brown" if r < 0.6 else "warm"  # dim desaturated orange reads as brown (dust, soot)
-    return "warm" if r > b else "other"
-
-
-def shot_criteria(premult: np.ndarray, family: str, black_limit: float) -> dict:
-    from vfxgen.color import linear_to_srgb, unpremultiply
-
-    alpha = premult[..., 3]
-    visible = alpha > 0.5
-    coverage = float(visible.reshape(len(alpha), -1).mean(1).mean())
-    cut = visible[:, 0].any(1) & visible[:, -1].any(1) & visible[:, :, 0].any(1) & visible[:, :, -1].any(1)
-    black = visible & (premult[..., :3] @ REC709 < 0.005)
-    black_fraction = float(black.sum() / max(visible.sum(), 1))
-    straight = linear_to_srgb(np.clip(unpremultiply(premult)[..., :3], 0, None))
-    mean_rgb = straight[visible].mean(0) if visible.any() else np.zeros(3)
-    got = colour_family(mean_rgb) if visible.any() else "none"
-    checks = {
-        "visible": 0.01 <= coverage <= 0.70,
-        "not_cut": float(cut.mean()) <= 0.5,
-        "black": black_fraction <= black_limit,
-        "colour": got == family,
-    }
-    return {
-        "coverage": round(coverage, 4),
-        "cut_frames": round(float(cut.mean()), 3),
-        "black": round(black_fraction, 4),
-        "mean_rgb": [round(float(x), 3) for x in mean_rgb],
-        "family": got,
-        "checks": checks,
-    }
 
 
 def _name_tile(name: str, height: int) -> np.ndarray:
@@ -126,7 +81,7 @@ def main() -> None:
                 shot = Path(tmp) / f"{name}_{seed}"
                 write_shot(clip, shot, ShotOptions(formats=("exr", "nk")))
                 report = qc_source(shot)
-                row = {"preset": name, "seed": seed, **shot_criteria(clip.pixels, FAMILY[name], black_limit)}
+                row = {"preset": name, "seed": seed, **element_checks(clip.pixels, FAMILY[name], black_limit)}
                 row["checks"]["qc"] = not report.failed
                 row["qc_failed"] = [c.name for c in report.failures]
                 row["passed"] = all(row["checks"].values())

@@ -20,8 +20,9 @@ def _smoke(rng: np.random.Generator, frames: int, height: int, width: int) -> tu
     s = float(min(height, width))
     ts = frame_times(frames)
     ys, xs = pixel_grids(height, width)
-    shade_name = pick_one(rng, ("white", "light grey", "grey", "grey", "dark grey", "black"))
-    shade = {"white": 0.88, "light grey": 0.72, "grey": 0.56, "dark grey": 0.38, "black": 0.22}[shade_name]
+    # No white smoke: a stock smoke element is grey (lit white smoke reads as steam or cloud, another element).
+    shade_name = pick_one(rng, ("light grey", "grey", "grey", "dark grey", "dark grey", "black"))
+    shade = {"light grey": 0.64, "grey": 0.52, "dark grey": 0.38, "black": 0.22}[shade_name]
     shade += rng.uniform(-0.03, 0.03)
     thick = rng.random() < 0.6
     opacity = rng.uniform(0.8, 0.95) if thick else rng.uniform(0.62, 0.75)
@@ -62,13 +63,14 @@ def _dust(rng: np.random.Generator, frames: int, height: int, width: int) -> tup
     s = float(min(height, width))
     ts = frame_times(frames)
     ys, xs = pixel_grids(height, width)
+    # Lit, not glowing: mid-tone earth colours (sRGB) that a compositor grades up, never flame-bright.
     tone = pick_one(rng, ("tan", "sandy", "brown", "reddish-brown"))
     colour = np.asarray(
         {
-            "tan": (0.76, 0.64, 0.48),
-            "sandy": (0.84, 0.74, 0.55),
-            "brown": (0.52, 0.4, 0.28),
-            "reddish-brown": (0.6, 0.38, 0.25),
+            "tan": (0.62, 0.53, 0.42),
+            "sandy": (0.68, 0.6, 0.47),
+            "brown": (0.5, 0.4, 0.3),
+            "reddish-brown": (0.56, 0.4, 0.3),
         }[tone],
         F32,
     ) * rng.uniform(0.92, 1.06)
@@ -98,7 +100,7 @@ def _dust(rng: np.random.Generator, frames: int, height: int, width: int) -> tup
     alpha = opacity * (1.0 - np.exp(-2.4 * density))
     fade = (1.0 - 0.35 * ts)[:, None, None]  # settles and thins as it drifts
     alpha = alpha * fade
-    shading = (0.85 + 0.3 * noise)[..., None]
+    shading = (0.88 + 0.22 * noise)[..., None]
     rgb = colour * shading
     noun = pick_one(rng, ("dust cloud", "cloud of dust", "dust", "puff of dust", "kicked-up dust"))
     adj = pick_one(rng, ("drifting", "billowing", "soft", "swirling"))

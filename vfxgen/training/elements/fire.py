@@ -104,8 +104,8 @@ def _explosion(rng: np.random.Generator, frames: int, height: int, width: int) -
     grow = (0.1 + 0.9 * (1.0 - np.exp(-speed * ts)) / (1.0 - np.exp(-speed))).astype(F32)
     R = rmax * grow
     lift = s * rng.uniform(0.04, 0.12) * ts**2
-    cool = rng.uniform(1.6, 2.6)  # how fast it turns to smoke
-    smoke_shade = rng.uniform(0.16, 0.32)
+    cool = rng.uniform(0.9, 1.6)  # how fast it turns to smoke: the fireball dominates, smoke comes late
+    smoke_shade = rng.uniform(0.22, 0.36)  # sooty, but lit by the fire (never a black hole in the matte)
     count = int(rng.integers(9, 15))
     density = np.zeros((frames, height, width), F32)
     heatsum = np.zeros((frames, height, width), F32)
@@ -141,20 +141,20 @@ def _muzzle_flash(rng: np.random.Generator, frames: int, height: int, width: int
     ys, xs = pixel_grids(height, width)
     Y = ys[:, None]
     X = xs[None, :]
-    burst = rng.random() < 0.45  # automatic fire: repeated flashes
+    burst = rng.random() < 0.55  # automatic fire: repeated flashes
     side_view = rng.random() < 0.6
     tone = pick_one(rng, ("yellow", "orange", "white-hot"))
     shift = {"yellow": 0.05, "orange": -0.08, "white-hot": 0.15}[tone]
     cx = width * (0.5 + rng.uniform(-0.1, 0.1))
     cy = height * (0.5 + rng.uniform(-0.1, 0.1))
     direction = rng.choice((0.0, np.pi)) + rng.uniform(-0.3, 0.3)
-    size = s * rng.uniform(0.18, 0.28)
+    size = s * rng.uniform(0.24, 0.32)
     envelope = np.zeros(frames, F32)
     first = int(rng.integers(0, min(3, frames)))
     period = int(rng.integers(2, 4))
     starts = range(first, frames, period) if burst else [first]
     for f0 in starts:
-        for k, v in enumerate((1.0, 0.7, 0.35)):
+        for k, v in enumerate((1.0, 0.8, 0.45)):  # the flash and its glow: three frames at most
             if f0 + k < frames:
                 envelope[f0 + k] = max(envelope[f0 + k], v * (rng.uniform(0.85, 1.0) if k == 0 else 1.0))
     dx, dy = X - cx, Y - cy

@@ -24,7 +24,7 @@ def _sparks(rng: np.random.Generator, frames: int, height: int, width: int) -> t
     ts = frame_times(frames)
     tone = pick_one(rng, ("golden", "white-hot", "orange", "yellow"))
     grinder = rng.random() < 0.35
-    n = int(rng.integers(25, 55))
+    n = int(rng.integers(40, 70))  # enough streaks that a 64-px shower still covers a visible area
     ex = width * (0.5 + rng.uniform(-0.1, 0.1))
     ey = height * (0.35 + rng.uniform(-0.08, 0.1))
     if grinder:  # a sideways spray from one side of the frame, arcing down across it

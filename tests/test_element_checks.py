@@ -1,0 +1,78 @@
+"""The demo model's acceptance checks (vfxgen.element_checks) on clips with known answers, and the procedural
+training data held to them: a model cannot learn an element its data does not show."""
+
+import numpy as np
+import pytest
+
+from vfxgen.color import srgb_to_linear
+from vfxgen.element_checks import FAMILY, colour_family, element_checks
+from vfxgen.presets import load_preset, preset_names
+from vfxgen.training.elements import ELEMENTS
+from vfxgen.training.synth import synth_clip
+
+
+@pytest.mark.parametrize(
+    ("srgb", "family"),
+    [
+        ((1.0, 0.45, 0.05), "warm"),  # flame orange
+        ((1.0, 0.95, 0.75), "warm"),  # white-hot spark: bright, faintly yellow
+        ((0.5, 0.2, 0.05), "warm"),  # deep ember: saturated
+        ((0.71, 0.62, 0.52), "grey/brown"),  # the dust preset's own mid colour (#b59f85): sand, lit, not glowing
+        ((0.56, 0.4, 0.3), "grey/brown"),  # reddish-brown dust
+        ((0.45, 0.45, 0.45), "grey/brown"),
+        ((0.9, 0.9, 0.9), "cool/white"),
+        ((0.6, 0.75, 1.0), "cool/white"),
+        ((0.6, 0.3, 0.9), "cool/white"),  # magic violet
+        ((0.2, 0.9, 0.2), "other"),
+    ],
+)
+def test_colour_families(srgb, family):
+    assert colour_family(np.array(srgb)) == family
+
+
+def test_every_stock_preset_has_a_family():
+    assert set(FAMILY) == set(preset_names()) == set(ELEMENTS)
+
+
+def _premultiplied(straight_srgb: np.ndarray) -> np.ndarray:
+    alpha = straight_srgb[..., 3:]
+    return np.concatenate([srgb_to_linear(straight_srgb[..., :3]) * alpha, alpha], axis=-1)
+
+
+def _square(colour, size: int, frames: int = 3) -> np.ndarray:
+    clip = np.zeros((frames, 32, 32, 4), np.float32)
+    lo = (32 - size) // 2
+    clip[:, lo : lo + size, lo : lo + size] = (*colour, 1.0)
+    return clip
+
+
+def test_checks_on_known_clips():
+    good = element_checks(_premultiplied(_square((1.0, 0.5, 0.1), 8)), "warm")
+    assert all(good["checks"].values()) and good["coverage"] == pytest.approx(64 / 1024)
+    assert good["family"] == "warm"
+
+    black = element_checks(_premultiplied(_square((0.0, 0.0, 0.0), 8)), "warm")
+    assert not black["checks"]["black"] and black["black"] == 1.0
+
+    filled = element_checks(_premultiplied(_square((1.0, 0.5, 0.1), 32)), "warm")
+    assert not filled["checks"]["visible"] and not filled["checks"]["not_cut"]
+
+    empty = element_checks(np.zeros((3, 32, 32, 4), np.float32), "warm")
+    assert not empty["checks"]["visible"] and empty["family"] == "none"
+
+    wrong = element_checks(_premultiplied(_square((0.5, 0.6, 1.0), 8)), "warm")
+    assert not wrong["checks"]["colour"] and wrong["family"] == "cool/white"
+
+
+@pytest.mark.parametrize("element", ELEMENTS)
+def test_training_data_passes_the_acceptance_checks(element):
+    # Every clip the demo model learns from (dataset synth at its size) shows the element its preset names.
+    limit = load_preset(element).qc.get("black_area", 0.05)
+    rng = np.random.default_rng(1234)
+    failures = []
+    for _ in range(24):
+        clip, caption = synth_clip(element, 9, 64, 64, rng)
+        result = element_checks(_premultiplied(clip), FAMILY[element], limit)
+        if not all(result["checks"].values()):
+            failures.append((caption, result))
+    assert len(failures) <= 1, failures
