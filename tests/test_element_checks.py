@@ -76,3 +76,14 @@ def test_training_data_passes_the_acceptance_checks(element):
         if not all(result["checks"].values()):
             failures.append((caption, result))
     assert len(failures) <= 1, failures
+
+
+def test_every_preset_caption_is_one_its_element_was_trained_on():
+    # A caption-style model (the demo) gets the preset's `caption`: it must be a caption `dataset synth` writes
+    # for that element, or the end of one (leading adjectives dropped: "burning fireball" of "hot orange burning
+    # fireball"). A caption missing the colour word the data always has ("swirling magic energy") is not.
+    rng = np.random.default_rng(7)
+    for name in preset_names():
+        captions = {synth_clip(name, 2, 16, 16, rng)[1] for _ in range(1000)}
+        caption = load_preset(name).caption
+        assert any(c == caption or c.endswith(" " + caption) for c in captions), (name, caption)
