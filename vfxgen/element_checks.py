@@ -31,9 +31,10 @@ REC709 = np.array([0.2126, 0.7152, 0.0722], np.float32)
 def colour_family(rgb: np.ndarray) -> str:
     """The family of one straight sRGB colour: `warm`, `grey/brown`, `cool/white` or `other`.
 
-    Neutral colours (saturation < 0.25) are grey when dim or mid and white when bright. Blue at least as strong
-    as red (and not far below green: green is no family) is cool. A desaturated orange that is not bright (saturation < 0.6, value < 0.85: tan, sand, soot)
-    is brown - it is lit material, not a flame; anything brighter or more saturated with red over blue is warm.
+    Neutral colours (saturation < 0.25) are grey when dim or mid and white when bright. Blue at least as
+    strong as red (and not far below green: green is no family) is cool. A desaturated orange that is not
+    bright (saturation < 0.6, value < 0.85: tan, sand, soot) is brown - lit material, not a flame; anything
+    brighter or more saturated with red over blue is warm.
     """
     r, g, b = (float(x) for x in rgb)
     value, low = max(r, g, b), min(r, g, b)
