@@ -269,7 +269,16 @@ def test_bundled_model_recipe_is_recorded_in_the_manifest(tmp_path):
     assert result.exit_code == 0, result.output
     generation = json.loads((tmp_path / "s" / "shot.json").read_text())["generation"]
     recipe = generation["recipe"]
-    assert recipe["rgb"] == "premultiplied" and recipe["source"] == "model vfxgen.json"
+    # The bundled LoRA records the recipe it was trained with (`vfxgen train` writes it); the LoRA's record wins
+    # over the folder's vfxgen.json, and the two agree.
+    assert recipe["rgb"] == "premultiplied" and recipe["source"] == "LoRA transpixar_lora.safetensors"
+    from vfxgen.pipelines.model_dirs import DEFAULT_MODEL_DIR
+
+    hinted = json.loads((DEFAULT_MODEL_DIR / "vfxgen.json").read_text())["recipe"]
+    shot_overrides = ("noise", "steps")  # this command's own --noise and --steps
+    assert {k: recipe[k] for k in hinted if k not in shot_overrides} == {
+        k: v for k, v in hinted.items() if k not in shot_overrides
+    }
     assert recipe["noise"] == "shared" and generation["noise"] == "shared"
     assert generation["scheduler"] == "CogVideoXDPMScheduler" and generation["timestep_spacing"] == "trailing"
 
