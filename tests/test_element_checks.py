@@ -4,7 +4,7 @@ training data held to them: a model cannot learn an element its data does not sh
 import numpy as np
 import pytest
 
-from vfxgen.color import srgb_to_linear
+from vfxgen.clip import Clip
 from vfxgen.element_checks import FAMILY, colour_family, element_checks
 from vfxgen.presets import load_preset, preset_names
 from vfxgen.training.elements import ELEMENTS
@@ -35,8 +35,7 @@ def test_every_stock_preset_has_a_family():
 
 
 def _premultiplied(straight_srgb: np.ndarray) -> np.ndarray:
-    alpha = straight_srgb[..., 3:]
-    return np.concatenate([srgb_to_linear(straight_srgb[..., :3]) * alpha, alpha], axis=-1)
+    return Clip(straight_srgb).pixels  # the project's own straight sRGB -> premultiplied scene-linear
 
 
 def _square(colour, size: int, frames: int = 3) -> np.ndarray:

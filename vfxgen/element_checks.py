@@ -25,9 +25,6 @@ FAMILY: dict[str, str] = {
 }  # fmt: skip
 """The colour family each stock preset's element must read as."""
 
-REC709 = np.array([0.2126, 0.7152, 0.0722], np.float32)
-
-
 def colour_family(rgb: np.ndarray) -> str:
     """The family of one straight sRGB colour: `warm`, `grey/brown`, `cool/white` or `other`.
 
@@ -51,12 +48,13 @@ def colour_family(rgb: np.ndarray) -> str:
 def element_checks(premult: np.ndarray, family: str, black_limit: float = 0.05) -> dict:
     """The four picture checks of one premultiplied scene-linear RGBA clip `[T, H, W, 4]`, with the figures."""
     from vfxgen.color import linear_to_srgb, unpremultiply
+    from vfxgen.qc import REC709_LUMA
 
     alpha = premult[..., 3]
     visible = alpha > 0.5
     coverage = float(visible.reshape(len(alpha), -1).mean(1).mean())
     cut = visible[:, 0].any(1) & visible[:, -1].any(1) & visible[:, :, 0].any(1) & visible[:, :, -1].any(1)
-    black = visible & (premult[..., :3] @ REC709 < 0.005)
+    black = visible & (premult[..., :3] @ REC709_LUMA < 0.005)
     black_fraction = float(black.sum() / max(visible.sum(), 1))
     straight = linear_to_srgb(np.clip(unpremultiply(premult)[..., :3], 0, None))
     mean_rgb = straight[visible].mean(0) if visible.any() else np.zeros(3)
