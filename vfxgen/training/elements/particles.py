@@ -24,7 +24,9 @@ def _sparks(rng: np.random.Generator, frames: int, height: int, width: int) -> t
     ts = frame_times(frames)
     tone = pick_one(rng, ("golden", "white-hot", "orange", "yellow"))
     grinder = rng.random() < 0.35
-    n = int(rng.integers(40, 70))  # enough streaks that a 64-px shower still covers a visible area
+    # Fewer, thicker streaks in a tighter fountain with a wide hot glow: a shower a 64-px model can draw (its
+    # tokens are 8 px across; one-pixel streaks came out as grey specks with a black-holed blob of alpha).
+    n = int(rng.integers(22, 40))
     ex = width * (0.5 + rng.uniform(-0.1, 0.1))
     ey = height * (0.35 + rng.uniform(-0.08, 0.1))
     if grinder:  # a sideways spray from one side of the frame, arcing down across it
@@ -33,16 +35,16 @@ def _sparks(rng: np.random.Generator, frames: int, height: int, width: int) -> t
         ey = height * rng.uniform(0.3, 0.45)
         elevation = rng.normal(15, 15, n)
         ang = np.deg2rad(np.where(side > 0, elevation, 180 - elevation))
-        speed = s * rng.uniform(0.8, 1.5, n)
+        speed = s * rng.uniform(0.7, 1.2, n)
     else:
-        ang = np.deg2rad(rng.uniform(-75, 75, n) + 90)
-        speed = s * rng.uniform(0.5, 1.5, n)
+        ang = np.deg2rad(rng.uniform(-55, 55, n) + 90)
+        speed = s * rng.uniform(0.5, 1.1, n)
     vx = speed * np.cos(ang)
     vy = -speed * np.sin(ang)  # up is -y
     g = s * rng.uniform(2.5, 4.0)
     birth = rng.uniform(-0.5, 0.75, n)
     life = rng.uniform(0.35, 0.8, n)
-    streak = rng.uniform(0.05, 0.09)
+    streak = rng.uniform(0.08, 0.13)
     # Enough samples along each motion-blurred streak that it reads as a line, not dots.
     sub = int(np.clip(np.ceil(speed.max() * streak / 0.7), 6, 40))
     spacing = np.clip(speed * streak / (sub - 1) / 0.8, 0.25, 1.0)
@@ -54,10 +56,10 @@ def _sparks(rng: np.random.Generator, frames: int, height: int, width: int) -> t
     life_frac = (ts[:, None, None] - birth[None, :, None]) / life[None, :, None]
     bright = (age >= 0) * np.clip(1.0 - life_frac, 0.0, 1.0) ** 0.5 * (0.3 + 0.7 * k)[None, None, :] ** 2
     bright = bright * (rng.uniform(0.7, 1.2, n) * spacing)[None, :, None]
-    core = point_sprites(frames, height, width, np.broadcast_to(tt, px.shape), px, py, bright, max(0.55, s / 150))
-    glow = blur_frames(core, max(1.3, s / 40))
-    alpha = np.clip(core * 1.3 + glow * 1.5, 0.0, 1.0)
-    hot = np.clip(core * 1.3 / (core * 1.3 + glow * 1.5 + 1e-6), 0.0, 1.0)
+    core = point_sprites(frames, height, width, np.broadcast_to(tt, px.shape), px, py, bright, max(0.9, s / 70))
+    glow = blur_frames(core, max(2.4, s / 26))
+    alpha = np.clip(core * 1.3 + glow * 2.2, 0.0, 1.0)
+    hot = np.clip(core * 1.3 / (core * 1.3 + glow * 2.2 + 1e-6), 0.0, 1.0)
     core_col, glow_col = {
         "golden": ((1.0, 0.93, 0.6), (1.0, 0.6, 0.12)),
         "white-hot": ((1.0, 1.0, 0.9), (1.0, 0.78, 0.4)),
@@ -144,7 +146,7 @@ def _water_splash(rng: np.random.Generator, frames: int, height: int, width: int
         "white": ((0.7, 0.82, 0.95), (0.97, 0.98, 1.0)),
     }[tone]
     big = rng.random() < 0.5
-    n = int(rng.integers(110, 170))
+    n = int(rng.integers(70, 110))  # fewer, larger drops than a real splash: what a 64-px model can draw
     cx = width * (0.5 + rng.uniform(-0.08, 0.08))
     base = height * (0.78 + rng.uniform(-0.05, 0.04))
     ring = s * rng.uniform(0.06, 0.12)
@@ -160,7 +162,7 @@ def _water_splash(rng: np.random.Generator, frames: int, height: int, width: int
     g = s * rng.uniform(2.2, 2.9)  # droplets stay aloft to the last frame: the splash never empties out
     start = rng.uniform(-0.1, -0.03) + rng.uniform(0.0, 0.05, n)
     streak = 0.035
-    sigma = max(0.55, s / 120)
+    sigma = max(0.85, s / 75)
     # Enough samples along each short motion streak (scaled to the frame) that it stays continuous.
     sub = int(np.clip(np.ceil(np.hypot(up_speed, out_speed).max() * streak / (1.2 * sigma)), 4, 24))
     k = np.linspace(0.0, 1.0, sub)
