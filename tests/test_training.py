@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from vfxgen.errors import UsageError
 from vfxgen.training.architectures import init_model
 from vfxgen.training.data import RGBAClipDataset, write_dataset
 from vfxgen.training.synth import synth_dataset_items
@@ -150,3 +151,40 @@ def test_the_trained_lora_and_model_record_the_rgb_convention(workdir):
     rgb_run = train(config(workdir, "rgb-run", stage="rgb", steps=1))
     hints = json.loads((rgb_run / "model" / "vfxgen.json").read_text())
     assert hints["recipe"]["rgb"] == "premultiplied" and hints["trained_with"]["stage"] == "rgb"
+
+
+def test_decoder_polish_with_motion_loss_keeps_the_latent_space(workdir):
+    """`--vae-decoder-only --vae-motion-weight`: the motion term adds to the loss, training lowers it, and the
+    encoder (the latent space the transformer and LoRA were trained on) does not move."""
+    cfg = config(workdir, "vae-motion", stage="vae", vae_decoder_only=True, vae_motion_weight=1.0).check()
+    (workdir / cfg.output).mkdir(exist_ok=True)
+    torch.manual_seed(0)
+    trainer = _make_stage(cfg, _load_components(cfg), RGBAClipDataset(cfg.data), torch.device("cpu"))
+    plain = _make_stage(
+        config(workdir, "vae-motion", stage="vae", vae_decoder_only=True), _load_components(cfg),
+        RGBAClipDataset(cfg.data), torch.device("cpu"),
+    )
+    plain.module.load_state_dict(trainer.module.state_dict())
+    encoder = {n: p.detach().clone() for n, p in trainer.module.encoder.named_parameters()}
+    indices = np.array([0, 1])
+
+    def fixed_loss(stage):
+        torch.manual_seed(1)  # the posterior sample
+        return stage.loss(indices, np.random.default_rng(123))
+
+    with torch.no_grad():
+        before, without_motion = fixed_loss(trainer).item(), fixed_loss(plain).item()
+    assert before > without_motion
+    optimizer = torch.optim.Adam([p for p in trainer.module.parameters() if p.requires_grad], lr=3e-3)
+    for _ in range(8):
+        optimizer.zero_grad()
+        fixed_loss(trainer).backward()
+        optimizer.step()
+    with torch.no_grad():
+        assert fixed_loss(trainer).item() < 0.9 * before
+    assert all(torch.equal(p, encoder[n]) for n, p in trainer.module.encoder.named_parameters())
+
+
+def test_a_negative_motion_weight_is_refused(workdir):
+    with pytest.raises(UsageError, match="vae-motion-weight"):
+        config(workdir, "neg", stage="vae", vae_motion_weight=-1.0).check()

@@ -62,6 +62,10 @@ def train(
     vae_decoder_only: Annotated[
         bool, typer.Option("--vae-decoder-only", help="Stage vae: train the decoder only (keeps the latent space).")
     ] = False,
+    vae_motion_weight: Annotated[
+        float,
+        typer.Option("--vae-motion-weight", help="Stage vae: weight of a loss on frame-to-frame change (0 = off)."),
+    ] = 0.0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the run's last checkpoint.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing run directory.")] = False,
 ) -> None:
@@ -105,6 +109,7 @@ def train(
         save_dtype=save_dtype,
         vae_crop=vae_crop,
         vae_decoder_only=vae_decoder_only,
+        vae_motion_weight=vae_motion_weight,
         resume=resume,
         overwrite=overwrite,
     )

@@ -72,6 +72,7 @@ class TrainConfig:
     save_dtype: str = "fp32"
     vae_crop: int = 32
     vae_decoder_only: bool = False
+    vae_motion_weight: float = 0.0  # stage vae: weight of the frame-to-frame change loss (see _VaeStage.loss)
     rgb: str = "premultiplied"  # the RGB video trained on: colour x alpha over black, or straight colour
 
     def recipe(self) -> RGBARecipe:
@@ -88,6 +89,8 @@ class TrainConfig:
             raise UsageError("--resume and --overwrite contradict each other", "pass only one")
         if self.rgb not in RGB_CONVENTIONS:
             raise UsageError(f"unknown --rgb {self.rgb!r}", f"use one of {', '.join(RGB_CONVENTIONS)}")
+        if not self.vae_motion_weight >= 0:
+            raise UsageError(f"--vae-motion-weight must be 0 or more, got {self.vae_motion_weight}", "pass e.g. 1.0")
         return self
 
 
@@ -228,6 +231,10 @@ class _VaeStage(_Stage):
         frames = frames_for_latents(latents.shape[2], int(self.module.config.temporal_compression_ratio))
         recon = self.module.decode(pad_to_odd_latents(latents, dim=2)).sample[:, :, :frames]
         loss = F.l1_loss(recon, x) + 0.5 * F.mse_loss(recon, x)
+        if self.config.vae_motion_weight > 0:
+            # The frames decoded from one latent frame tend to come out alike (the motion moves on twos, a
+            # judder a compositor sees at once); matching each frame-to-frame change is what removes it.
+            loss = loss + self.config.vae_motion_weight * F.l1_loss(recon.diff(dim=2), x.diff(dim=2))
         if not self.config.vae_decoder_only:
             loss = loss + 1e-3 * posterior.kl().mean() / x[0].numel()
         return loss
