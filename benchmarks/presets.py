@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vfxgen.element_checks import FAMILY, element_checks
+from vfxgen.element_checks import element_checks
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -73,7 +73,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name in preset_names():
             preset = load_preset(name)
-            black_limit = preset.qc.get("black_area", 0.05)
             strip = []
             for seed in seeds:
                 request = resolve_request(None, pipe.info, preset=preset, options={"seed": seed})
@@ -81,7 +80,7 @@ def main() -> None:
                 shot = Path(tmp) / f"{name}_{seed}"
                 write_shot(clip, shot, ShotOptions(formats=("exr", "nk")))
                 report = qc_source(shot)
-                row = {"preset": name, "seed": seed, **element_checks(clip.pixels, FAMILY[name], black_limit)}
+                row = {"preset": name, "seed": seed, **element_checks(clip.pixels, name)}
                 row["checks"]["qc"] = not report.failed
                 row["qc_failed"] = [c.name for c in report.failures]
                 row["passed"] = all(row["checks"].values())

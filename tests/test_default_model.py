@@ -66,5 +66,5 @@ def test_the_main_command_makes_a_visible_warm_uncut_element_without_black_holes
     from vfxgen.element_checks import element_checks
 
     clip = vfxgen.generate("burning fireball")
-    result = element_checks(clip.pixels, "warm")
+    result = element_checks(clip.pixels, "fire")
     assert all(result["checks"].values()), result

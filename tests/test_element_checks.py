@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from vfxgen.clip import Clip
-from vfxgen.element_checks import FAMILY, colour_family, element_checks
+from vfxgen.element_checks import FAMILY, colour_family, element_checks, element_thresholds
 from vfxgen.presets import load_preset, preset_names
 from vfxgen.training.elements import ELEMENTS
 from vfxgen.training.synth import synth_clip
@@ -46,32 +46,31 @@ def _square(colour, size: int, frames: int = 3) -> np.ndarray:
 
 
 def test_checks_on_known_clips():
-    good = element_checks(_premultiplied(_square((1.0, 0.5, 0.1), 8)), "warm")
+    good = element_checks(_premultiplied(_square((1.0, 0.5, 0.1), 8)), "fire")
     assert all(good["checks"].values()) and good["coverage"] == pytest.approx(64 / 1024)
     assert good["family"] == "warm"
 
-    black = element_checks(_premultiplied(_square((0.0, 0.0, 0.0), 8)), "warm")
+    black = element_checks(_premultiplied(_square((0.0, 0.0, 0.0), 8)), "fire")
     assert not black["checks"]["black"] and black["black"] == 1.0
 
-    filled = element_checks(_premultiplied(_square((1.0, 0.5, 0.1), 32)), "warm")
+    filled = element_checks(_premultiplied(_square((1.0, 0.5, 0.1), 32)), "fire")
     assert not filled["checks"]["visible"] and not filled["checks"]["not_cut"]
 
-    empty = element_checks(np.zeros((3, 32, 32, 4), np.float32), "warm")
+    empty = element_checks(np.zeros((3, 32, 32, 4), np.float32), "fire")
     assert not empty["checks"]["visible"] and empty["family"] == "none"
 
-    wrong = element_checks(_premultiplied(_square((0.5, 0.6, 1.0), 8)), "warm")
+    wrong = element_checks(_premultiplied(_square((0.5, 0.6, 1.0), 8)), "fire")
     assert not wrong["checks"]["colour"] and wrong["family"] == "cool/white"
 
 
 @pytest.mark.parametrize("element", ELEMENTS)
 def test_training_data_passes_the_acceptance_checks(element):
     # Every clip the demo model learns from (dataset synth at its size) shows the element its preset names.
-    limit = load_preset(element).qc.get("black_area", 0.05)
     rng = np.random.default_rng(1234)
     failures = []
     for _ in range(24):
         clip, caption = synth_clip(element, 9, 64, 64, rng)
-        result = element_checks(_premultiplied(clip), FAMILY[element], limit)
+        result = element_checks(_premultiplied(clip), element)
         if not all(result["checks"].values()):
             failures.append((caption, result))
     assert len(failures) <= 1, failures
@@ -86,3 +85,14 @@ def test_every_preset_caption_is_one_its_element_was_trained_on():
         captions = {synth_clip(name, 2, 16, 16, rng)[1] for _ in range(1000)}
         caption = load_preset(name).caption
         assert any(c == caption or c.endswith(" " + caption) for c in captions), (name, caption)
+
+
+def test_each_preset_s_own_qc_limits_apply():
+    # A square whose middle fifth is opaque black: a hole in a flame, but allowed in smoke (its [qc] table).
+    clip = _square((0.4, 0.4, 0.42), 10)
+    clip[:, 11:13, 11:21, :3] = 0.0
+    holed = _premultiplied(clip)
+    assert element_checks(holed, "smoke")["black"] == pytest.approx(0.2)
+    assert element_checks(holed, "smoke")["checks"]["black"]
+    assert not element_checks(holed, "fire")["checks"]["black"]
+    assert element_checks(holed, "fire", element_thresholds("smoke"))["checks"]["black"]

@@ -4,19 +4,23 @@ One definition, used by `benchmarks/presets.py` (every preset x seeds 0-9 on the
 suite (the procedural training data and one bundled-model shot must pass them) and by anyone checking a
 retrained model. Per clip (premultiplied scene-linear, the `Clip` convention):
 
-    visible   1-70 % of the pixels have alpha > 0.5 (per frame, on average)
-    not cut   the element does not touch all four edges in most frames
-    black     opaque black (alpha > 0.5, scene-linear luminance < 0.005) is at most `black_limit` of the
-              visible element (5 %; 25 % for smoke, dust and explosion: their presets' [qc] table)
+    visible   1-70 % of the pixels have alpha > 0.5 (per frame, on average)      qc's `size` check
+    not cut   the element does not touch all four edges in most frames           qc's `framing` check
+    black     opaque black (alpha > 0.5, scene-linear luminance < 0.005) is at   qc's `black` check
+              most 5 % of the visible element (25 % for smoke, dust and explosion: their presets' [qc] table)
     colour    the mean straight sRGB colour where alpha > 0.5 is in the element's family: fire, explosion,
               sparks, muzzle flash warm; smoke and dust grey or brown; lightning, magic, water cool or white
 
-`vfxgen qc` is the fifth check; it needs a written shot, so the benchmark runs it, not this module.
+The first three are `vfxgen.qc`'s functions with the preset's limits, so they cannot drift apart from what
+`vfxgen qc` reports; the colour family is the one check qc has no notion of. `vfxgen qc` on the written shot
+is the fifth check (it needs files, so the benchmark runs it, not this module).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from vfxgen.qc import Thresholds, check_black, check_framing, check_size
 
 FAMILY: dict[str, str] = {
     "fire": "warm", "explosion": "warm", "sparks": "warm", "muzzle_flash": "warm",
@@ -45,30 +49,40 @@ def colour_family(rgb: np.ndarray) -> str:
     return "warm" if r > b else "other"
 
 
-def element_checks(premult: np.ndarray, family: str, black_limit: float = 0.05) -> dict:
-    """The four picture checks of one premultiplied scene-linear RGBA clip `[T, H, W, 4]`, with the figures."""
-    from vfxgen.color import linear_to_srgb, unpremultiply
-    from vfxgen.qc import REC709_LUMA
+def element_thresholds(element: str) -> Thresholds:
+    """The QC limits of `element`'s stock preset: the defaults plus its [qc] table (smoke, dust and explosion
+    allow 25 % opaque black)."""
+    from vfxgen.presets import load_preset
 
-    alpha = premult[..., 3]
-    visible = alpha > 0.5
-    coverage = float(visible.reshape(len(alpha), -1).mean(1).mean())
-    cut = visible[:, 0].any(1) & visible[:, -1].any(1) & visible[:, :, 0].any(1) & visible[:, :, -1].any(1)
-    black = visible & (premult[..., :3] @ REC709_LUMA < 0.005)
-    black_fraction = float(black.sum() / max(visible.sum(), 1))
+    return Thresholds().with_values(load_preset(element).qc, f" in preset {element!r}")
+
+
+def element_checks(premult: np.ndarray, element: str, thresholds: Thresholds | None = None) -> dict:
+    """The four picture checks of one premultiplied scene-linear RGBA clip `[T, H, W, 4]` against the stock
+    preset `element` (its colour family, its preset's QC limits unless `thresholds`), with the figures.
+
+    Visible, not cut and black are `vfxgen qc`'s own size, framing and black checks (one definition);
+    only the colour family is this module's.
+    """
+    from vfxgen.color import linear_to_srgb, unpremultiply
+
+    t = thresholds if thresholds is not None else element_thresholds(element)
+    size, framing = check_size(premult[..., 3], t), check_framing(premult[..., 3], t, 0)
+    black = check_black(premult, t)
+    visible = premult[..., 3] > t.visible_alpha
     straight = linear_to_srgb(np.clip(unpremultiply(premult)[..., :3], 0, None))
     mean_rgb = straight[visible].mean(0) if visible.any() else np.zeros(3)
     got = colour_family(mean_rgb) if visible.any() else "none"
     checks = {
-        "visible": 0.01 <= coverage <= 0.70,
-        "not_cut": float(cut.mean()) <= 0.5,
-        "black": black_fraction <= black_limit,
-        "colour": got == family,
+        "visible": size.status == "pass",
+        "not_cut": framing.status != "fail",
+        "black": black.status != "fail",
+        "colour": got == FAMILY[element],
     }
     return {
-        "coverage": round(coverage, 4),
-        "cut_frames": round(float(cut.mean()), 3),
-        "black": round(black_fraction, 4),
+        "coverage": round(float(size.value), 4),
+        "cut_frames": round(float(framing.value), 3),
+        "black": round(float(black.value or 0.0), 4),
         "mean_rgb": [round(float(x), 3) for x in mean_rgb],
         "family": got,
         "checks": checks,
