@@ -14,7 +14,8 @@ and a max-channel key (max of R, G, B).
 animate: from frame 0 of each clip (RGBA) with its caption; the first output frame against the still (RGB
 PSNR over black, alpha IoU at 0.5), eval-flow of the whole output and mean abs frame-to-frame change,
 next to `generate` with the same caption and seed (no conditioning).
-Writes benchmarks/results/conditioning.{json,md} (`--resample N`: conditioning-resampleN.{json,md}).
+Writes benchmarks/results/conditioning.{json,md} (`--resample N`: conditioning-resampleN.{json,md}; `--tag T`:
+conditioning-T.{json,md}). `--model DIR` measures another model folder (default: the bundled demo).
 Never part of the test run.
 """
 
@@ -59,6 +60,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=None, help="denoising steps (default: the recipe's)")
     parser.add_argument("--elements", default=None, help="comma list (default: all nine)")
     parser.add_argument("--resample", type=int, default=0, help="RePaint jumps per step (results: ...-resampleN)")
+    parser.add_argument("--model", default=None, help="model folder (default: the bundled demo model)")
+    parser.add_argument("--tag", default="", help="suffix of the result files, e.g. v2 for a baseline")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
@@ -68,7 +71,7 @@ def main() -> None:
     from vfxgen.training.synth import ELEMENTS, synth_clip
 
     elements = args.elements.split(",") if args.elements else list(ELEMENTS)
-    pipe = RGBAPipeline.from_pretrained(device="cpu")
+    pipe = RGBAPipeline.from_pretrained(args.model, device="cpu")
     frames, size = pipe.info.sample_frames, pipe.info.sample_height
     rows = []
     for i, element in enumerate(elements):
@@ -157,7 +160,8 @@ def report(args, pipe, rows) -> None:
         + (f" --seeds {args.seeds}" if args.seeds != 1 else "")
         + (f" --steps {args.steps}" if args.steps else "")
         + (f" --elements {args.elements}" if args.elements else "")
-        + (f" --resample {args.resample}" if args.resample else ""),
+        + (f" --resample {args.resample}" if args.resample else "")
+        + (f" --model {args.model}" if args.model else ""),
         "held_out_seed": HELD_OUT,
         "clips": len(rows),
         "steps": args.steps or pipe.recipe.steps,
@@ -165,6 +169,7 @@ def report(args, pipe, rows) -> None:
     }
     args.out.mkdir(parents=True, exist_ok=True)
     name = "conditioning" + (f"-resample{args.resample}" if args.resample else "")
+    name += f"-{args.tag}" if args.tag else ""
     (args.out / f"{name}.json").write_text(json.dumps({**meta, "summary": summary, "clips": rows}, indent=1))
     (args.out / f"{name}.md").write_text(markdown(meta, summary, rows))
 
