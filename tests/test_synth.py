@@ -144,7 +144,7 @@ def test_muzzle_flash_is_brief():
     for seed in SEEDS:
         rgba, _ = clip("muzzle_flash", seed, 17, 48, 48)
         lit = (rgba[..., 3] > 0.5).any(axis=(1, 2))
-        assert lit.any() and lit[:4].any()
+        assert lit[0], seed  # the (first) flash is on the first frame: frame 1001 lines up with the trigger
         caption = clip("muzzle_flash", seed, 17, 48, 48)[1]
         if "flashes" not in caption:  # a single shot: at most three bright frames
             assert lit.sum() <= 3

@@ -7,7 +7,8 @@ fire is bright orange/yellow, flickering and rising; smoke is grey, soft and bil
 grows fast from a hot orange core that darkens to smoke; sparks are bright yellow-white streaks falling in
 arcs; dust is a soft tan/brown cloud drifting; magic is swirling cyan/purple glowing particles; lightning is
 a jagged blue-white flickering bolt; a water splash is a crown of blue-white droplets flying up and falling
-back; a muzzle flash is a very brief bright star-shaped yellow flash.
+back; a muzzle flash is a very brief bright star-shaped yellow flash on the first frame (or a burst
+starting there).
 
 Clips follow the `vfxgen.clip.Clip` convention: float32 `[T, H, W, 4]`, straight (not premultiplied)
 sRGB-encoded colour in [0, 1], alpha in [0, 1]; the background is transparent (alpha exactly 0, colour 0).
