@@ -228,3 +228,44 @@ def test_presets_show_resolve_prints_what_generate_runs(tmp_path) -> None:
     for key in ("prompt", "negative_prompt", "seed", "steps", "guidance", "dynamic_cfg", "frames", "width"):
         assert made[key] == shown[key], key
     assert made["recipe"]["source"] == shown["recipe"] and made["preset"] == "smoke"
+
+
+def test_a_models_own_preset_tuning_sits_between_option_and_preset(tmp_path) -> None:
+    """vfxgen.json `preset_defaults`: the model's tuning of one preset beats the preset's [defaults], an
+    explicit option beats both, other presets are untouched; a bad table is one line naming the file."""
+    import dataclasses
+
+    from typer.testing import CliRunner
+
+    from vfxgen.cli.app import app
+    from vfxgen.errors import InputError
+    from vfxgen.pipelines.model_dirs import DEFAULT_MODEL_DIR, resolve_model
+    from vfxgen.settings import resolve_request
+
+    base = resolve_model(None)
+    tuned = {**base.hints, "preset_defaults": {"smoke": {"guidance": 2, "steps": 30}}}
+    info = dataclasses.replace(base, hints=tuned)
+    smoke, fire = load_preset("smoke"), load_preset("fire")
+    req = resolve_request(None, info, preset=smoke)
+    assert (req.guidance, req.steps, req.seed) == (2.0, 30, smoke.defaults["seed"])
+    assert resolve_request(None, info, preset=smoke, options={"guidance": 7.0}).guidance == 7.0
+    assert resolve_request(None, info, preset=fire).guidance == fire.defaults["guidance"]
+    assert resolve_request("smoke", info).guidance is None  # no preset: the recipe's
+
+    for table, where in (({"smoke": {"guidance": "low"}}, "preset_defaults.smoke.guidance"),
+                         ({"smoke": {"colour": 1}}, "preset_defaults.smoke.colour"),
+                         ({"smoke": 2.5}, "preset_defaults.smoke")):  # fmt: skip
+        with pytest.raises(InputError) as info_error:
+            resolve_request(None, dataclasses.replace(base, hints={"preset_defaults": table}), preset=smoke)
+        assert "vfxgen.json" in str(info_error.value) and where in str(info_error.value)
+
+    model = tmp_path / "model"  # the bundled model's files, with a bad vfxgen.json: one line, nothing written
+    model.mkdir()
+    for entry in DEFAULT_MODEL_DIR.iterdir():
+        if entry.name != "vfxgen.json":
+            (model / entry.name).symlink_to(entry)
+    (model / "vfxgen.json").write_text('{"prompt_style": "caption", "preset_defaults": {"smoke": {"steps": 0}}}')
+    args = ["generate", "--preset", "smoke", "--model", str(model), "-o", str(tmp_path / "s")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code != 0 and "Traceback" not in result.output and not (tmp_path / "s").exists()
+    assert "preset_defaults.smoke.steps" in result.output and "at least 1" in result.output

@@ -352,6 +352,31 @@ def _validate_defaults(table: Any, bad: Any) -> dict[str, Any]:
     return out
 
 
+def model_preset_defaults(hints: dict[str, Any], model: str) -> dict[str, dict[str, Any]]:
+    """A model's own tuning of presets: its vfxgen.json `preset_defaults` table, `{preset: {setting: value}}`
+    with the settings a preset's `[defaults]` may hold, checked the same way.
+
+    Why: a preset's sampling is tuned for CogVideoX-5B; another model (the small demo, a fine-tune) can have
+    its own sweet spot for an element (the demo's smoke turns bluish white above guidance ~3), and that
+    knowledge belongs with the model, not in every show's copy of the preset. A bad table is one line naming
+    the model's vfxgen.json.
+    """
+    table = hints.get("preset_defaults", {})
+
+    def bad(key: str, problem: str, hint: str, inner: str | None = None) -> InputError:
+        dotted = f"preset_defaults.{inner}.{key}" if inner else f"preset_defaults.{key}"
+        return InputError(f"{model}/vfxgen.json: key '{dotted}' {problem}", hint)
+
+    if not isinstance(table, dict):
+        raise bad("", f"must be an object, got {_type_name(table)}", 'write {"smoke": {"guidance": 2.5}}')
+    out: dict[str, dict[str, Any]] = {}
+    for name, values in table.items():
+        if not isinstance(values, dict):
+            raise bad(name, f"must be an object, got {_type_name(values)}", 'write {"guidance": 2.5}')
+        out[name] = _validate_defaults(values, lambda key, problem, hint, _t=None, n=name: bad(key, problem, hint, n))
+    return out
+
+
 def _validate_qc(table: Any, bad: Any) -> dict[str, float]:
     """`[qc]`: limits of `vfxgen qc` this element relaxes (dark smoke: `black_area = 0.25`); recorded in the
     shot's shot.json, which `vfxgen qc` reads back."""
@@ -438,6 +463,7 @@ def _fmt(value: Any) -> str:
 
 __all__ = [
     "DEFAULT_KEYS",
+    "model_preset_defaults",
     "ENV_VAR",
     "Preset",
     "builtin_dir",

@@ -6,7 +6,8 @@ is used. Precedence per setting, first wins:
 
 1. the shot-list entry (`--prompts FILE`),
 2. the explicit option (CLI flag or API keyword; None = not given),
-3. the preset's `[defaults]` (and its negative prompt, for models that take one),
+3. the model's own tuning of that preset (its vfxgen.json `preset_defaults`, e.g. the demo model's smoke
+   guidance), then the preset's `[defaults]` (and its negative prompt, for models that take one),
 4. the model's RGBA recipe for steps, guidance, dynamic CFG, alpha reduction, RGB convention, noise
    (left None here; `GenerationRequest.resolved` fills them once the recipe is known),
 5. vfxgen's defaults (`vfxgen.request.SETTINGS`, the `GenerationRequest` field defaults).
@@ -23,7 +24,7 @@ from typing import Any
 
 from vfxgen.backbones import backbone_named
 from vfxgen.pipelines.model_dirs import ModelInfo
-from vfxgen.presets import Preset, load_preset
+from vfxgen.presets import Preset, load_preset, model_preset_defaults
 from vfxgen.request import GenerationRequest, setting
 
 
@@ -48,6 +49,7 @@ def resolve_request(
         if not backbone_named(info.backbone).preset_sampling:  # Wan-Alpha keeps its distilled steps/guidance
             defaults = _without_sampling(loaded, defaults, info)
         values.update(defaults)
+        values.update(_fields(model_preset_defaults(info.hints, str(info.path)).get(loaded.name, {})))
         if info.preset_negative_prompts and loaded.negative:
             values["negative_prompt"] = loaded.negative
     values.update(_fields({k: v for k, v in (options or {}).items() if v is not None}))
