@@ -70,6 +70,9 @@ cat > "$DEST.tmp/vfxgen.json" <<'JSON'
     "guidance": 6.0,
     "dynamic_cfg": true
   },
+  "preset_defaults": {
+    "smoke": {"guidance": 2.5}
+  },
   "trained_with": {
     "rgb": "premultiplied",
     "highlights": "none: colour is display-referred sRGB in [0, 1], the model's scene-linear output never exceeds 1.0",
