@@ -71,7 +71,7 @@ cat > "$DEST.tmp/vfxgen.json" <<'JSON'
     "dynamic_cfg": true
   },
   "preset_defaults": {
-    "smoke": {"guidance": 2.5}
+    "smoke": {"guidance": 2.0}
   },
   "trained_with": {
     "rgb": "premultiplied",
