@@ -364,7 +364,7 @@ def model_preset_defaults(hints: dict[str, Any], model: str) -> dict[str, dict[s
     table = hints.get("preset_defaults", {})
 
     def bad(key: str, problem: str, hint: str, inner: str | None = None) -> InputError:
-        dotted = f"preset_defaults.{inner}.{key}" if inner else f"preset_defaults.{key}"
+        dotted = ".".join(part for part in ("preset_defaults", inner, key) if part)
         return InputError(f"{model}/vfxgen.json: key '{dotted}' {problem}", hint)
 
     if not isinstance(table, dict):
