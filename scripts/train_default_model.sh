@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuilds the bundled demo model (vfxgen/default_model/, demo v3) from nothing, with vfxgen's own commands only.
+# Rebuilds the bundled demo model (vfxgen/default_model/, demo v3.1) from nothing, with vfxgen's own commands only.
 # Resumable: every stage checkpoints; rerun the script after a stop and it continues where it was.
 #
 #   bash scripts/train_default_model.sh [WORKDIR] [--ablation]
@@ -8,7 +8,7 @@
 # -> RGB fine-tune (lower learning rate) -> a second dataset weighted 2:1 towards the elements the model drew
 # worst (sparks, muzzle flash, water splash, smoke, dust) -> RGB fine-tune on it -> VAE decoder polish with a
 # motion loss (keeps the latent space) -> TransPixar alpha LoRA on the weighted data -> bundle.
-# About 4.5 hours on a 2-core CPU.
+# About 5 hours on a 2-core CPU.
 # With --ablation it also trains the alpha LoRA with attention `full` and `rgb-isolated` (a shorter recipe, same
 # for all three, same seed) for the model card's eval-flow table.
 set -euo pipefail
@@ -45,7 +45,7 @@ stage rgb-focus data-focus --model "$WORK/rgb-ft/model" "${RGB_ARGS[@]}" --steps
 # The decoder alone, on the motion between frames too (its two frames per latent frame came out alike).
 stage vae-polish data-focus --model "$WORK/rgb-focus/model" --stage vae --vae-decoder-only --vae-motion-weight 1.0 \
   --steps 400 --batch 4 --lr 1e-4 --warmup-steps 20 --vae-crop 32 --save-dtype fp16
-ALPHA_ARGS=(--model "$WORK/vae-polish/model" --stage alpha --rank 32 --lora-alpha 32 --steps 600 --batch 8 --lr 4e-4
+ALPHA_ARGS=(--model "$WORK/vae-polish/model" --stage alpha --rank 32 --lora-alpha 32 --steps 1400 --batch 8 --lr 4e-4
   --warmup-steps 50 --caption-dropout 0.1)
 share_latents rgb-focus alpha
 stage alpha data-focus "${ALPHA_ARGS[@]}" --attention transpixar
@@ -57,7 +57,7 @@ cp -r "$WORK/vae-polish/model" "$DEST.tmp"
 cp "$WORK/alpha/transpixar_lora.safetensors" "$DEST.tmp/"
 cat > "$DEST.tmp/vfxgen.json" <<'JSON'
 {
-  "description": "vfxgen demo model v3: 64x64, 9 frames, 2x VAE + patch 4, trained on short procedural-element captions",
+  "description": "vfxgen demo model v3.1: 64x64, 9 frames, 2x VAE + patch 4, trained on short procedural-element captions",
   "prompt_style": "caption",
   "preset_negative_prompts": false,
   "recipe": {
