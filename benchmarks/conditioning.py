@@ -9,8 +9,9 @@ clip is composited over black (premultiplied display colour: the demo model's RG
 element shot on black looks like) at the native 64x64x9.
 
 matte: alpha against the true alpha (IoU at 0.5, mean abs error) for the model's alpha (raw), the model's
-alpha with the premultiplied floor (`vfxgen matte`'s default), a luma key (Rec.709 luma / the clip's max)
-and a max-channel key (max of R, G, B).
+alpha with the premultiplied floor, `vfxgen matte`'s default (the floor, then the alpha cleared where the
+footage is black: `vfxgen.alpha_bounds`), a luma key (Rec.709 luma / the clip's max) and a max-channel key
+(max of R, G, B).
 animate: from frame 0 of each clip (RGBA) with its caption; the first output frame against the still (RGB
 PSNR over black, alpha IoU at 0.5), eval-flow of the whole output and mean abs frame-to-frame change,
 next to `generate` with the same caption and seed (no conditioning).
@@ -84,8 +85,9 @@ def main() -> None:
 
             start = time.perf_counter()
             cond = Conditioning(resample=args.resample)
-            raw = pull_matte(pipe, footage, GenerationRequest(caption, **req), cond=cond, alpha_floor=False).alpha
+            default = pull_matte(pipe, footage, GenerationRequest(caption, **req), cond=cond).alpha  # what users get
             matte_s = time.perf_counter() - start
+            raw = pull_matte(pipe, footage, GenerationRequest(caption, **req), cond=cond, alpha_floor=False).alpha
             floored = np.maximum(raw, over_black.max(axis=-1))
             luma = over_black @ np.array([0.2126, 0.7152, 0.0722], np.float32)
             luma_key = luma / max(float(luma.max()), 1e-6)
@@ -106,6 +108,7 @@ def main() -> None:
                         for name, alpha in (
                             ("model_raw", raw),
                             ("model_floor", floored),
+                            ("model_default", default),
                             ("luma_key", luma_key),
                             ("max_key", max_key),
                         )
@@ -137,7 +140,7 @@ def report(args, pipe, rows) -> None:
     summary = {
         "matte": {
             m: {k: mean(("matte", m, k)) for k in ("iou", "mae")}
-            for m in ("model_raw", "model_floor", "luma_key", "max_key")
+            for m in ("model_raw", "model_floor", "model_default", "luma_key", "max_key")
         },
         "animate": {
             k: mean(("animate", k))
@@ -199,18 +202,19 @@ def markdown(meta, summary, rows) -> str:
     ]
     names = {
         "model_raw": "vfxgen matte, model alpha only",
-        "model_floor": "vfxgen matte (default: model alpha, premultiplied floor)",
+        "model_floor": "vfxgen matte, model alpha with the premultiplied floor (the default before clear black)",
+        "model_default": "vfxgen matte (default: floor, then alpha cleared where the footage is black)",
         "luma_key": "luma key (normalised Rec.709 luma)",
         "max_key": "max-channel key",
     }
-    lines += [f"| {names[k]} | {_fmt(v['iou'])} | {_fmt(v['mae'])} |" for k, v in m.items()]
-    lines += ["", "Per element (IoU model raw / floor / luma / max):", ""]
-    lines += ["| element | model raw | model + floor | luma key | max key |", "|---|---|---|---|---|"]
+    lines += [f"| {names[k]} | {_fmt(v['iou'])} | {_fmt(v['mae'])} |" for k, v in m.items() if v["iou"] is not None]
+    lines += ["", "Per element (IoU model raw / floor / default / luma / max):", ""]
+    lines += ["| element | model raw | model + floor | default | luma key | max key |", "|---|---|---|---|---|---|"]
     for row in rows:
         r = row["matte"]
         lines.append(
             f"| {row['element']} | {_fmt(r['model_raw']['iou'], 2)} | {_fmt(r['model_floor']['iou'], 2)} | "
-            f"{_fmt(r['luma_key']['iou'], 2)} | {_fmt(r['max_key']['iou'], 2)} |"
+            f"{_fmt(r['model_default']['iou'], 2)} | {_fmt(r['luma_key']['iou'], 2)} | {_fmt(r['max_key']['iou'], 2)} |"
         )
     lines += [
         "",

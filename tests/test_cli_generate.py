@@ -117,6 +117,18 @@ def test_preset_fills_prompt_and_is_recorded(tmp_path, t2v_dir):
     assert result.exit_code == 0, result.output
     generation = json.loads((tmp_path / "s" / "shot.json").read_text())["generation"]
     assert generation["preset"] == "smoke" and "smoke" in generation["prompt"]
+    assert generation["clear_black"] is False  # smoke may be dark and opaque
+
+
+def test_light_presets_clear_black_and_keep_black_overrides(tmp_path, t2v_dir):
+    common = ["-o", "--model", t2v_dir, "--steps", 1, "--format", "exr"]
+    for extra, expected in (([], True), (["--keep-black"], False)):
+        out = tmp_path / f"sparks{len(extra)}"
+        args = ["generate", "--preset", "sparks", *extra, common[0], out, *common[1:]]
+        result = invoke(*args)
+        assert result.exit_code == 0, result.output
+        generation = json.loads((out / "shot.json").read_text())["generation"]
+        assert generation["clear_black"] is expected
 
 
 @pytest.mark.parametrize(

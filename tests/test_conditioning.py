@@ -251,3 +251,19 @@ def test_matte_refuses_a_clip_that_has_alpha_unless_asked(t2v):
 def test_pin_shapes_are_what_the_sequence_expects(t2v):
     pin = Pin(3, torch.zeros(1, 3, 4, 8, 12))
     assert (pin.start, pin.stop) == (3, 6)
+
+
+def test_matte_clears_where_the_footage_is_black_unless_kept(t2v):
+    frames = np.zeros((9, 32, 48, 4), np.float32)
+    frames[..., 3] = 1.0
+    frames[:, 8:24, 12:36, :3] = [0.9, 0.5, 0.2]  # an element on black
+    clip = Clip(frames, fps=12)
+    black = np.ones((32, 48), bool)
+    black[8:24, 12:36] = False
+    req = dict(prompt="fire", steps=2, seed=0)
+    default = pull_matte(t2v, clip, GenerationRequest(**req))
+    kept = pull_matte(t2v, clip, GenerationRequest(**req, clear_black=False))
+    assert default.metadata["clear_black"] is True and kept.metadata["clear_black"] is False
+    assert np.all(default.alpha[:, black] == 0)  # nothing is visible there
+    assert kept.alpha[:, black].max() > 0.05  # the model's own guess, kept when asked
+    assert np.array_equal(default.alpha[:, ~black], kept.alpha[:, ~black])  # the element itself is untouched

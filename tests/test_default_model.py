@@ -68,3 +68,18 @@ def test_the_main_command_makes_a_visible_warm_uncut_element_without_black_holes
     clip = vfxgen.generate("burning fireball")
     result = element_checks(clip.pixels, "fire")
     assert all(result["checks"].values()), result
+
+
+def test_a_light_preset_clears_the_opaque_black_the_model_leaves():
+    """The demo's alpha blob is often wider than its colour (black holes in sparks, lightning, a splash); the
+    light presets clear it (`clear_black`). Four steps of sparks, seed 1, leave opaque black to clear."""
+    from vfxgen.qc import REC709_LUMA
+
+    kept = vfxgen.generate(preset="sparks", steps=4, seed=1, clear_black=False)
+    cleared = vfxgen.generate(preset="sparks", steps=4, seed=1)  # the preset's default: on
+    assert kept.metadata["clear_black"] is False and cleared.metadata["clear_black"] is True
+    luma = kept.pixels[..., :3] @ REC709_LUMA
+    assert ((kept.alpha > 0.5) & (luma < 0.005)).sum() > 20  # opaque black in the raw shot
+    assert np.array_equal(cleared.pixels[..., :3], kept.pixels[..., :3])  # the same shot, colour untouched
+    assert np.allclose(cleared.alpha, np.minimum(kept.alpha, np.clip(luma / 0.01, 0, 1)), atol=1e-6)
+    assert not np.any((cleared.alpha > 0.5) & (luma < 0.005))

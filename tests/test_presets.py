@@ -63,11 +63,15 @@ def test_all_builtins_load_and_render() -> None:
         assert p.render_prompt("  dragon breath ") == p.prompt.replace("{subject}", "dragon breath")
         assert p.render_prompt("") == default
         # Built-ins leave frames (and size) to the model's native values: a preset is a look, not a format.
-        assert set(p.defaults) == set(DEFAULT_KEYS) - {"frames"}
+        assert set(p.defaults) - {"clear_black"} == set(DEFAULT_KEYS) - {"frames", "clear_black"}
         assert isinstance(p.defaults["fps"], float) and isinstance(p.defaults["guidance"], float)
         assert all(re.fullmatch(r"#[0-9a-fA-F]{6}", c) for c in p.look["colors"])
         assert 0 <= p.look["softness"] <= 1
     assert load_preset("fire").render_prompt("fireball").startswith("a fireball of roaring orange fire")
+    # Light and splashes over black clear their black; what can be dark and occlude (smoke, dust, explosion) not.
+    cleared = {p.name for p in presets if p.defaults.get("clear_black")}
+    assert cleared == {"fire", "sparks", "lightning", "magic", "muzzle_flash", "water_splash"}
+    assert not any(p.defaults.get("clear_black", False) for p in presets if p.name not in cleared)
 
 
 def test_builtin_dir_is_the_packaged_presets_folder() -> None:
@@ -139,6 +143,8 @@ def test_broken_toml_names_file_and_line(tmp_path: Path) -> None:
         ("[defaults]", "steps = 2.5", "defaults.steps", "must be an integer"),
         ("[defaults]", "seed = true", "defaults.seed", "must be an integer"),
         ("[defaults]", 'fps = "8"', "defaults.fps", "must be a number"),
+        ("[defaults]", "clear_black = 1", "defaults.clear_black", "must be true or false"),
+        ("[defaults]", 'clear_black = "yes"', "defaults.clear_black", "must be true or false"),
         ("[defaults]", "frames = 48", "defaults.frames", "4k + 1"),
         ("[defaults]", "stepz = 20", "defaults.stepz", "is not a default setting"),
         ("[look]", 'colors = ["orange"]', "look.colors", "#rrggbb"),

@@ -20,6 +20,7 @@ Schema (one file `NAME.toml`, NAME = `[a-z0-9][a-z0-9_-]*` and equal to the `nam
     guidance = 6.0                     # number >= 0
     steps = 50                         # int >= 1
     seed = 42                          # int >= 0
+    clear_black = true                 # bool: clear the alpha where the colour is black (light, splashes)
 
     [look]                             # optional, free-form hints for people and downstream tools;
     colors = ["#ff6a00", "#ffd34d"]    # known keys are type-checked: colors = list of "#rrggbb",
@@ -333,6 +334,12 @@ def _validate_defaults(table: Any, bad: Any) -> dict[str, Any]:
     for key, value in table.items():
         if key not in DEFAULT_KEYS:
             raise bad(key, "is not a default setting", f"allowed: {', '.join(DEFAULT_KEYS)}", "defaults")
+        if DEFAULT_KEYS[key] is bool:
+            if not isinstance(value, bool):
+                raise bad(key, f"must be true or false, got {_type_name(value)} {value!r}", "write true or false",
+                          "defaults")
+            out[key] = value
+            continue
         if DEFAULT_KEYS[key] is int:
             if not isinstance(value, int) or isinstance(value, bool):
                 raise bad(

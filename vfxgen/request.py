@@ -146,6 +146,12 @@ SETTINGS: tuple[Setting, ...] = (
             "recipe's.", "request", affects="pixels", choices=NOISE_MODES, backbones=("cogvideox",)),
     Setting("dynamic_cfg", bool | None, None, "Cosine-ramped CFG as in the release (default: recipe's).", "request",
             affects="pixels", flag="--dynamic-cfg/--no-dynamic-cfg", backbones=("cogvideox",)),
+    Setting("clear_black", bool | None, None, "Clear the alpha where the colour is black (alpha <= linear "
+            "luminance / 0.01), so no opaque black hole reaches the comp: for light and elements over black. "
+            "Default: the preset's (on for fire, sparks, lightning, magic, muzzle flash, water splash), else off.",
+            "request", affects="pixels", presets=True, shot_list=True, flag="--clear-black/--keep-black",
+            help_by_command=(("matte", "Clear the alpha where the footage is black (alpha <= linear luminance / "
+                              "0.01). Default: on where the alpha floor is (premultiplied models at strength 1)."),)),
     # --- load: how the model loads (LoadOptions) -------------------------------------------------------
     Setting("attention", str, "transpixar", "RGBA attention: transpixar (paper Eq. 7, text never attends to "
             "alpha), full, rgb-isolated, or official (the release's additive mask, for bit-for-bit parity with it).",
@@ -449,6 +455,7 @@ class GenerationRequest:
     alpha_reduce: str | None = _default("alpha_reduce")
     rgb: str | None = _default("rgb")  # straight | premultiplied: how the model's RGB half is meant
     noise: str | None = _default("noise")  # shared | independent: the alpha half's starting noise
+    clear_black: bool | None = _default("clear_black")  # None: off (matte: on with its alpha floor)
     extra: dict = field(default_factory=dict)  # not settings: preset name, QC limits, animate/matte inputs
 
     def record(self) -> dict[str, Any]:
@@ -502,4 +509,5 @@ class GenerationRequest:
             raise UsageError(f"--seed must be in [0, 2^63), got {req.seed}", "pass a non-negative integer seed")
         req.fps = info.native_fps if req.fps is None else req.fps
         check_fps(req.fps)
+        req.clear_black = bool(req.clear_black)
         return req

@@ -98,7 +98,7 @@ def _spec(entry: Any, index: int, path: Path) -> ShotSpec:
         if key not in SHOT_KEYS:
             raise InputError(f"{where} has an unknown key {key!r}", f"use {', '.join(SHOT_KEYS)}")
         wanted = SHOT_KEYS[key]
-        if not isinstance(value, wanted) or isinstance(value, bool):
+        if not isinstance(value, wanted) or (isinstance(value, bool) and wanted is not bool):
             raise InputError(f"{where}: {key} has the wrong type ({type(value).__name__})", "check the value")
     if "prompt" not in entry and "preset" not in entry:
         raise InputError(f"{where} has neither a prompt nor a preset", 'add prompt = "..."')

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from vfxgen.alpha_bounds import clear_black, colour_floor
 from vfxgen.clip import Clip
 from vfxgen.color import linear_to_srgb, srgb_to_linear
 from vfxgen.errors import InputError, UsageError
@@ -471,9 +472,12 @@ def pull_matte(
     `alpha_floor` (default: on for models whose RGB half is premultiplied): the alpha is raised to at least
     the footage's brightest channel, the least alpha colour over black can have (premultiplied colour never
     exceeds its alpha); it also gives the matte the footage's full resolution where the element is bright.
+    `request.clear_black` (default: on wherever the floor is): the alpha is cleared where the delivered
+    colour is black (`vfxgen.alpha_bounds.clear_black`): over black, nothing there is visible.
     """
     cond = replace(cond or Conditioning(mode="replace"), mode="replace").checked()
-    req = pipeline.check(request, text_required=False)
+    asked_clear = request.clear_black
+    req = pipeline.check(replace(request, clear_black=False), text_required=False)  # cleared once, at the end
     replace_alpha = cond.replace_alpha
     joint = pipeline.runtime.alpha_frames_start(req.frames) is None  # one latent for colour and alpha (Wan-Alpha)
     if joint and cond.strength >= 1:
@@ -512,8 +516,9 @@ def pull_matte(
         rgb_sum[start : start + span] += w * model_rgb
     alpha = np.clip(unfit(alpha_sum, placement)[..., 0], 0.0, 1.0)
     alpha_floor = req.rgb == "premultiplied" if alpha_floor is None else alpha_floor
-    if alpha_floor and cond.strength >= 1:
-        alpha = np.maximum(alpha, footage.max(axis=-1))
+    floored = bool(alpha_floor and cond.strength >= 1)
+    if floored:
+        alpha = colour_floor(alpha, footage)
     if cond.strength >= 1:
         colour = np.asarray(clip.pixels[..., :3], np.float32)  # the input's own premultiplied linear colour
         if replace_alpha:
@@ -521,6 +526,9 @@ def pull_matte(
     else:
         colour = srgb_to_linear(unfit(rgb_sum, placement))
     pixels = np.concatenate([colour, alpha[..., None]], axis=-1).astype(np.float32)
+    req.clear_black = floored if asked_clear is None else bool(asked_clear)
+    if req.clear_black:
+        pixels = clear_black(pixels)
     metadata = pipeline.metadata(req)
     metadata.update(
         conditioning=cond.record(
@@ -529,7 +537,7 @@ def pull_matte(
             overlap=overlap,
             windows=[[int(s), int(min(e, clip.num_frames))] for s, e in windows],
             source_size=[clip.width, clip.height, clip.num_frames],
-            alpha_floor=bool(alpha_floor and cond.strength >= 1),
+            alpha_floor=floored,
         ),
         output_size=[clip.width, clip.height, clip.num_frames],  # frames/height/width: the model's windows
         fps=clip.fps,

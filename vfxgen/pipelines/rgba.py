@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from vfxgen import __version__
+from vfxgen.alpha_bounds import clear_black
 from vfxgen.backbones import backbone_named
 from vfxgen.backbones.devices import parse_device  # noqa: F401 (re-exported)
 from vfxgen.clip import Clip
@@ -170,6 +171,8 @@ class RGBAPipeline:
         else:  # colour over black: it cannot exceed its alpha
             premult = np.concatenate([np.minimum(rgb, alpha), alpha], axis=-1)
             clip = Clip.from_premultiplied(premult, req.fps, **stored)
+        if req.clear_black:  # no opaque black: alpha <= luminance / 0.01 (vfxgen.alpha_bounds)
+            clip.pixels = clear_black(clip.pixels)
         return clip.with_metadata(**self.metadata(req))
 
     def effective_recipe(self, req: GenerationRequest) -> RGBARecipe:

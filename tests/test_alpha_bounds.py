@@ -1,0 +1,59 @@
+"""Clearing opaque black from a matte (`vfxgen.alpha_bounds`), with known answers and qc's own black check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vfxgen.alpha_bounds import CLEAR_FULL_LUMINANCE, clear_black, colour_floor
+from vfxgen.qc import REC709_LUMA, Thresholds, check_black
+
+
+def holed_element() -> np.ndarray:
+    """One 16x16 frame, premultiplied linear: a bright orange square with an opaque black hole, a dim glow
+    ramp beside it and empty background."""
+    px = np.zeros((1, 16, 16, 4), np.float32)
+    px[0, 2:10, 2:10] = [0.8, 0.4, 0.1, 1.0]  # bright, opaque
+    px[0, 4:6, 4:6] = [0.0, 0.0, 0.0, 1.0]  # the hole: opaque black
+    px[0, 12, :, :3] = np.linspace(0.0, 0.02, 16)[:, None]  # a grey ramp across the black level
+    px[0, 12, :, 3] = 0.9
+    return px
+
+
+def test_black_is_cleared_bright_is_kept_and_the_ramp_follows_luminance() -> None:
+    px = holed_element()
+    out = clear_black(px)
+    assert np.array_equal(out[..., :3], px[..., :3])  # colour untouched
+    assert np.all(out[0, 4:6, 4:6, 3] == 0)  # the hole is transparent now
+    bright = np.ones((16, 16), bool)
+    bright[4:6, 4:6] = False
+    assert np.array_equal(out[0, 2:10, 2:10, 3][bright[2:10, 2:10]], px[0, 2:10, 2:10, 3][bright[2:10, 2:10]])
+    ramp_luma = px[0, 12, :, :3] @ REC709_LUMA
+    expected = np.minimum(0.9, ramp_luma / CLEAR_FULL_LUMINANCE)
+    assert np.allclose(out[0, 12, :, 3], expected, atol=1e-6)
+    assert out[0, 12, 0, 3] == 0 and out[0, 12, -1, 3] == pytest.approx(0.9)
+    assert np.array_equal(px, holed_element())  # the input is not modified
+
+
+def test_a_cleared_clip_passes_qcs_black_check_and_stays_valid_premultiplied() -> None:
+    t = Thresholds()
+    px = holed_element()
+    assert check_black(px, t).status == "fail"  # 4 of 60 opaque pixels black: 6.7 % > 5 %
+    out = clear_black(px)
+    assert check_black(out, t).status == "pass" and check_black(out, t).value == 0
+    rng = np.random.default_rng(0)
+    noisy = rng.random((3, 8, 8, 4), dtype=np.float32)
+    noisy[..., :3] *= noisy[..., 3:] * rng.random((3, 8, 8, 1), dtype=np.float32) ** 6  # many dark pixels
+    cleared = clear_black(noisy)
+    visible = cleared[..., 3] > t.visible_alpha
+    assert not np.any(visible & (cleared[..., :3] @ REC709_LUMA < t.black_luma))
+    assert np.all(cleared[..., :3] <= cleared[..., 3:] + 1e-7)  # colour never exceeds its alpha
+    assert np.all(cleared[..., 3] <= noisy[..., 3])  # it only ever lowers alpha
+
+
+def test_floor_raises_alpha_to_the_brightest_channel() -> None:
+    alpha = np.array([[0.1, 0.9]], np.float32)
+    colour = np.array([[[0.5, 0.2, 0.0], [0.3, 0.3, 0.3]]], np.float32)
+    assert np.array_equal(colour_floor(alpha, colour), np.array([[0.5, 0.9]], np.float32))
+    with pytest.raises(ValueError):
+        clear_black(holed_element(), full_at=0)

@@ -1,0 +1,46 @@
+"""What an element's own colour says about its matte, for elements over black.
+
+A generated or pulled matte is a guess; premultiplied colour over black bounds it from both sides:
+
+- **floor**: premultiplied colour never exceeds its alpha, so alpha >= the brightest channel of the colour
+  over black (`vfxgen matte`'s `alpha_floor`, in display-encoded values as the footage is read);
+- **clear black** (this module's `clear_black`): where the colour is black there is nothing to see, so the
+  alpha there is cleared. Light (fire, sparks, lightning, a muzzle flash, magic) and a splash lit over
+  black have no opaque black; an opaque black pixel delivered in such an element punches a black hole into
+  the plate it is comped over, which `vfxgen qc`'s `black` check fails. The small demo model's alpha blob is
+  often wider than its colour (the thin elements' "black holes"); a compositor cleans that by hand with a
+  luminance key multiplied into the matte. This does it once, with the same threshold qc measures.
+
+Dark matter that really occludes (smoke, dust, an explosion's smoke) can be opaque and dark: its presets
+leave `clear_black` off, and `--keep-black` turns it off anywhere.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vfxgen.qc import REC709_LUMA, Thresholds
+
+#: Premultiplied scene-linear luminance at which alpha may reach 1: twice qc's black level, so a cleared
+#: clip has no pixel with alpha > 0.5 darker than qc's `black_luma` (0.005) - none of qc's opaque black.
+CLEAR_FULL_LUMINANCE = 2 * Thresholds().black_luma
+
+
+def clear_black(premult: np.ndarray, full_at: float = CLEAR_FULL_LUMINANCE) -> np.ndarray:
+    """Premultiplied linear RGBA `[..., 4]` -> a copy whose alpha is at most `luminance / full_at`.
+
+    The colour is kept as it is: it already is at most its alpha (a single channel of luminance `l` is at most
+    `l / 0.0722`, and `full_at` is far below 0.0722), so the result is still valid premultiplied colour.
+    Bright pixels (luminance >= `full_at`) keep their alpha exactly; only near-black ones lose theirs.
+    """
+    if full_at <= 0:
+        raise ValueError(f"full_at must be positive, got {full_at}")
+    out = np.array(premult, dtype=np.float32, copy=True)
+    luminance = np.maximum(np.nan_to_num(out[..., :3]) @ REC709_LUMA, 0.0)
+    out[..., 3] = np.minimum(out[..., 3], np.clip(luminance / full_at, 0.0, 1.0))
+    return out
+
+
+def colour_floor(alpha: np.ndarray, colour_over_black: np.ndarray) -> np.ndarray:
+    """Alpha raised to at least the brightest channel of the (display-encoded) colour over black."""
+    return np.maximum(alpha, np.asarray(colour_over_black).max(axis=-1))
