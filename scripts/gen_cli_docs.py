@@ -140,8 +140,8 @@ def render_builtin_presets() -> str:
     from vfxgen.presets import load_preset
 
     rows = [
-        "| name | description | default subject | guidance | steps | seed | blend |",
-        "|---|---|---|---|---|---|---|",
+        "| name | description | default subject | guidance | steps | seed | clear black | blend |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for file in sorted(PRESETS_DIR.glob("*.toml")):
         p = load_preset(file)
@@ -151,6 +151,7 @@ def render_builtin_presets() -> str:
             p.description,
             p.default_subject,
             *(f"{d[k]:g}" if k in d else "-" for k in ("guidance", "steps", "seed")),
+            "yes" if d.get("clear_black") else "no",
             str(p.look.get("blend", "-")),
         ]
         rows.append("| " + " | ".join(cells) + " |")
