@@ -87,7 +87,8 @@ def main() -> None:
             cond = Conditioning(resample=args.resample)
             default = pull_matte(pipe, footage, GenerationRequest(caption, **req), cond=cond).alpha  # what users get
             matte_s = time.perf_counter() - start
-            raw = pull_matte(pipe, footage, GenerationRequest(caption, **req), cond=cond, alpha_floor=False).alpha
+            model_only = GenerationRequest(caption, clear_black=False, **req)
+            raw = pull_matte(pipe, footage, model_only, cond=cond, alpha_floor=False).alpha
             floored = np.maximum(raw, over_black.max(axis=-1))
             luma = over_black @ np.array([0.2126, 0.7152, 0.0722], np.float32)
             luma_key = luma / max(float(luma.max()), 1e-6)

@@ -2,7 +2,7 @@
 
     python benchmarks/conditioning_figure.py      # writes docs/images/conditioning-{matte,animate}.png
 
-Rows (matte): footage over black, true alpha, `vfxgen matte` alpha (default, with the floor), model alpha
+Rows (matte): footage over black, true alpha, `vfxgen matte` alpha (the default: floor, then black cleared), model alpha
 only, max-channel key. Rows (animate): the true clip (its frame 0 is the still), animate's output over a
 checkerboard, its alpha. Same held-out clips as benchmarks/conditioning.py.
 """
@@ -48,12 +48,12 @@ def main() -> None:
         rgba, caption = synth_clip(element, 9, 64, 64, np.random.default_rng((HELD_OUT, i * 100)))
         over_black = rgba[..., :3] * rgba[..., 3:]
         footage = Clip(np.concatenate([over_black, np.ones_like(rgba[..., :1])], axis=-1))
-        raw = pull_matte(pipe, footage, GenerationRequest(caption), alpha_floor=False).alpha
-        floored = np.maximum(raw, over_black.max(axis=-1))
+        raw = pull_matte(pipe, footage, GenerationRequest(caption, clear_black=False), alpha_floor=False).alpha
+        default = pull_matte(pipe, footage, GenerationRequest(caption)).alpha  # `vfxgen matte` as users get it
         matte_rows += [
             strip(over_black),
             strip(rgba[..., 3:]),
-            strip(floored[..., None]),
+            strip(default[..., None]),
             strip(raw[..., None]),
             strip(over_black.max(axis=-1, keepdims=True)),
         ]

@@ -10,11 +10,13 @@ from tests.tiny_models import save_tiny_model_dir
 from vfxgen.clip import Clip
 from vfxgen.errors import InputError, UsageError
 from vfxgen.pipelines.conditioning import (
+    DEFAULT_LEAD_IN,
     Conditioning,
     Pin,
     ReplacementConditioning,
     fit_frames,
     fit_still,
+    lead_in_pins,
     pin_and_denoise,
     plan_windows,
     pull_matte,
@@ -106,11 +108,19 @@ def test_conditioning_options_are_checked():
         (dict(resample=-1), "--resample"),
         (dict(fit="crop"), "--fit"),
         (dict(overlap=-1), "--overlap"),
+        (dict(lead_in=1.0), "--lead-in"),
+        (dict(lead_in=-0.1), "--lead-in"),
+        (dict(lead_in=float("nan")), "--lead-in"),
     ]:
         with pytest.raises(UsageError, match=match):
             Conditioning(**bad).checked()
     with pytest.raises(UsageError, match="image-to-video"):
         Conditioning(mode="native").resolved(image_to_video=False)
+    assert Conditioning().resolved(image_to_video=False).lead_in == DEFAULT_LEAD_IN  # replacement eases out
+    assert Conditioning(lead_in=0).resolved(image_to_video=False).lead_in == 0
+    assert Conditioning().resolved(image_to_video=True).lead_in == 0  # native conditioning has no pins
+    with pytest.raises(UsageError, match="--lead-in"):
+        Conditioning(mode="native", lead_in=0.2).resolved(image_to_video=True)
 
 
 # --- animate: frame-0 replacement -------------------------------------------------------------------------
@@ -144,6 +154,41 @@ def test_strength_below_one_releases_the_pin_for_the_last_steps(t2v):
     out = t2v.denoise_latents(req, hook.prepare(latents, t2v.runtime.scheduler, 4), generator, step_hook=hook)
     assert hook.replaced_at == [0, 1]
     assert not torch.equal(out[:, 0], pins[0].latent[:, 0])
+
+
+def test_lead_in_holds_the_next_latent_frame_to_the_held_still_for_the_first_steps(t2v):
+    req = t2v.check(GenerationRequest("flicker", steps=4, seed=2), text_required=False)
+    image = still(1)
+    lead = lead_in_pins(t2v, image, req, 0.5)
+    assert [(p.start, p.until) for p in lead] == [(1, 0.5), (4, 0.5)]  # RGB and alpha latent frame 1 (F = 3)
+    held = t2v.runtime.encode_frames(np.repeat(to_model_rgb(image, req.rgb)[None], 5, axis=0))  # 1 + 4x temporal
+    assert torch.equal(lead[0].latent[:, 0], held[:, 1])
+    hook = ReplacementConditioning(still_pins(t2v, image, req) + lead, steps=4)
+    scheduler = t2v.runtime.scheduler
+    hook.prepare(torch.zeros(1, 6, 4, 8, 12), scheduler, 4)
+    for step, t in enumerate(scheduler.timesteps):
+        before = torch.randn(1, 6, 4, 8, 12)
+        after = hook(t2v.runtime.pipe, step, t, {"latents": before})["latents"]
+        assert not torch.equal(after[:, 0], before[:, 0])  # frame 0: every step
+        assert torch.equal(after[:, 1], before[:, 1]) == (step >= 2)  # frame 1: the first half only
+        assert torch.equal(after[:, 2], before[:, 2])  # the rest: never
+    # Held to the end (until 1), frame 1 would come out as the held still; eased (0.5) it does not.
+    whole = lead_in_pins(t2v, image, req, 0.99)
+    pinned = pin_and_denoise(t2v, req, still_pins(t2v, image, req) + whole, Conditioning(mode="replace"))
+    assert torch.equal(pinned[:, 1], whole[0].latent[:, 0])
+    eased = pin_and_denoise(t2v, req, still_pins(t2v, image, req) + lead, Conditioning(mode="replace"))
+    assert (eased[:, 1] - lead[0].latent[:, 0]).abs().max() > 1e-3
+
+
+def test_animate_eases_out_of_the_still_by_default_and_records_it(t2v):
+    image = still(2)
+    request = GenerationRequest("flicker", steps=10, seed=1)  # 0.1 of 10 steps: the first one is held
+    eased = t2v.animate(image, request)
+    plain = t2v.animate(image, request, conditioning=Conditioning(mode="replace", lead_in=0))
+    assert eased.metadata["conditioning"]["lead_in"] == DEFAULT_LEAD_IN
+    assert plain.metadata["conditioning"]["lead_in"] == 0
+    assert eased.metadata["conditioning"]["target"] == "first frame (rgb + alpha)"
+    assert not np.array_equal(eased.pixels[1:], plain.pixels[1:])
 
 
 @pytest.mark.parametrize("scheduler", ["dpm", "ddim"])

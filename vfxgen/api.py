@@ -132,6 +132,6 @@ def matte(
     conditioning = Conditioning(**{**cond, "mode": "replace"}).checked()
     pipe = _pipeline_for(pipeline, model, lora, load_options, load)
     check_settings_apply(cond, pipe.info)
-    request = {"fps": clip.fps, **request}
+    request = {"fps": clip.fps, "clear_black": True, **request}  # as the CLI: cleared unless clear_black=False
     request = resolve_request(prompt, pipe.info, preset=preset, presets_dir=presets_dir, options=request)
     return pull_matte(pipe, clip, request, progress, conditioning)

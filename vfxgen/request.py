@@ -151,7 +151,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Default: the preset's (on for fire, sparks, lightning, magic, muzzle flash, water splash), else off.",
             "request", affects="pixels", presets=True, shot_list=True, flag="--clear-black/--keep-black",
             help_by_command=(("matte", "Clear the alpha where the footage is black (alpha <= linear luminance / "
-                              "0.01). Default: on where the alpha floor is (premultiplied models at strength 1)."),)),
+                              "0.01): footage over black shows nothing there. Default: on."),)),
     # --- load: how the model loads (LoadOptions) -------------------------------------------------------
     Setting("attention", str, "transpixar", "RGBA attention: transpixar (paper Eq. 7, text never attends to "
             "alpha), full, rgb-isolated, or official (the release's additive mask, for bit-for-bit parity with it).",
@@ -211,6 +211,11 @@ SETTINGS: tuple[Setting, ...] = (
             record="conditioning.strength"),
     Setting("resample", int, 0, "RePaint resampling jumps per step in the first half of the steps (0-10).",
             "conditioning", AN + MT, "pixels", record="conditioning.resample", backbones=("cogvideox",)),
+    Setting("lead_in", float | None, None, "Ease out of the still: the next latent frame (frames 1002-1003 on the "
+            "demo, 1002-1005 on CogVideoX) starts held to the still for this fraction of the steps, then is released "
+            "(rounded to whole steps; 0 = off; default 0.1 with replacement, which removes most of the pop at frame "
+            "1002).", "conditioning",
+            AN, "pixels", record="conditioning.lead_in"),
     Setting("fit", str, "pad", "Input of another size than the model's: pad (scale to fit, black borders) or "
             "stretch.", "conditioning", AN + MT, "pixels", record="conditioning.fit", choices=("pad", "stretch")),
     Setting("overlap", int | None, None, "Frames shared by consecutive windows (default: a quarter of the "

@@ -81,7 +81,7 @@ def matte(
         output=output,
         preset=run["preset"],
         presets_dir=run["presets_dir"],
-        settings={**given.request, "fps": footage.fps},
+        settings={"clear_black": True, **given.request, "fps": footage.fps},  # matte clears black unless --keep-black
         model=run["model"],
         run=lambda pipeline, request, progress: pull_matte(pipeline, footage, request, progress, cond),
         # --resume compares these with the finished shot (the clip by its resolved path, not its content).

@@ -69,6 +69,7 @@ class Conditioning:
     fit: str = SETTING["fit"].default
     overlap: int | None = SETTING["overlap"].default
     replace_alpha: bool = SETTING["replace_alpha"].default  # matte: the clip's own alpha is flattened and replaced
+    lead_in: float | None = SETTING["lead_in"].default  # animate: None = DEFAULT_LEAD_IN with replacement
 
     def checked(self) -> Conditioning:
         """Every field valid (cheap), else one UsageError naming the option."""
@@ -84,25 +85,36 @@ class Conditioning:
             raise UsageError(f"unknown --fit {self.fit!r}", f"use one of {', '.join(FIT_MODES)}")
         if self.overlap is not None and self.overlap < 0:
             raise UsageError(f"--overlap must be 0 or more, got {self.overlap}", "use e.g. --overlap 2")
+        lead = self.lead_in
+        if lead is not None and (not isinstance(lead, int | float) or not math.isfinite(lead) or not 0 <= lead < 1):
+            raise UsageError(f"--lead-in must be in [0, 1), got {lead}", f"use e.g. --lead-in {DEFAULT_LEAD_IN:g} or 0")
         return self
 
     def resolved(self, image_to_video: bool) -> Conditioning:
         """`auto` -> `native` on image-to-video models, `replace` on text-to-video ones."""
         cond = self.checked()
         if cond.mode == "auto":
-            return replace(cond, mode="native" if image_to_video else "replace")
+            cond = replace(cond, mode="native" if image_to_video else "replace")
         if cond.mode == "native" and not image_to_video:
             raise UsageError(
                 "--conditioning native needs an image-to-video model; this one is text-to-video",
                 "leave --conditioning out (text-to-video models use frame-0 replacement)",
             )
-        if cond.mode == "native" and (cond.strength != 1 or cond.resample):
-            raise UsageError("--strength and --resample apply to --conditioning replace", "add --conditioning replace")
-        return cond
+        if cond.mode == "native" and (cond.strength != 1 or cond.resample or cond.lead_in):
+            raise UsageError(
+                "--strength, --resample and --lead-in apply to --conditioning replace", "add --conditioning replace"
+            )
+        lead = 0.0 if cond.mode == "native" else DEFAULT_LEAD_IN if cond.lead_in is None else float(cond.lead_in)
+        return replace(cond, lead_in=lead)
 
     def record(self, **more) -> dict:
         """What shot.json keeps under `conditioning`."""
         return {**asdict(self), **more}
+
+
+#: Animate's default `lead_in`: 5 of 50 steps. Measured on the demo's 9 held-out stills
+#: (benchmarks/conditioning.py): the change 1001 -> 1002 falls from 0.059 to about the later frames' (model card).
+DEFAULT_LEAD_IN = 0.1
 
 
 def default_overlap(frames: int) -> int:
@@ -226,6 +238,7 @@ class Pin:
     start: int
     latent: torch.Tensor
     dim: int = 1
+    until: float = 1.0  # the fraction of the pinned steps it is held (animate's lead-in: the first few only)
 
     @property
     def stop(self) -> int:
@@ -288,12 +301,16 @@ class ReplacementConditioning:
 
         return torch.randn(like.shape, generator=self.generator, dtype=torch.float32).to(like.device, like.dtype)
 
-    def _pinned(self, latents: torch.Tensor, scheduler, level: int | None) -> torch.Tensor:
-        """`latents` with every pin set to its clean latent noised to timestep `level` (None or < 0: clean)."""
+    def _held(self, pin: Pin, step: int) -> bool:
+        return step < round(pin.until * self.steps)
+
+    def _pinned(self, latents: torch.Tensor, scheduler, level: int | None, step: int = 0) -> torch.Tensor:
+        """`latents` with every pin held at `step` set to its clean latent noised to timestep `level` (None or
+        < 0: clean)."""
         import torch
 
         out = latents.clone()
-        for pin in self.pins:
+        for pin in (p for p in self.pins if self._held(p, step)):
             clean = pin.latent.to(out.device, torch.float32).expand(out.shape[0], -1, -1, -1, -1)
             if level is not None and level >= 0:
                 t = torch.tensor([level], device=out.device)
@@ -313,7 +330,7 @@ class ReplacementConditioning:
             a0 = float(scheduler.alphas_cumprod[int(scheduler.timesteps[0])])
             keep, mix = a0**0.5, (1 - a0) ** 0.5
         out = latents.clone()
-        for pin in self.pins:
+        for pin in (p for p in self.pins if self._held(p, 0)):
             noise = out[pin.where].float()
             out[pin.where] = (keep * pin.latent + mix * noise).to(out.dtype)
         return out
@@ -326,14 +343,16 @@ class ReplacementConditioning:
         target = step_target(scheduler, int(t))
         last = step == self.pinned_steps - 1 and self.pinned_steps == self.steps
         level = None if last or target < 0 else target
-        latents = self._pinned(kwargs["latents"], scheduler, level)
+        latents = self._pinned(kwargs["latents"], scheduler, level, step)
         if self.resample and not last and target >= 0 and step < RESAMPLE_FRACTION * self.steps:
             for _ in range(self.resample):
-                latents = self._jump(pipe, latents, int(t), target, kwargs["prompt_embeds"])
+                latents = self._jump(pipe, latents, int(t), target, kwargs["prompt_embeds"], step)
         self.replaced_at.append(step)
         return {"latents": latents}
 
-    def _jump(self, pipe, x_next: torch.Tensor, t: int, target: int, prompt_embeds: torch.Tensor) -> torch.Tensor:
+    def _jump(
+        self, pipe, x_next: torch.Tensor, t: int, target: int, prompt_embeds: torch.Tensor, step: int = 0
+    ) -> torch.Tensor:
         """One RePaint resampling jump: x_next (level `target`) -> renoised to `t` -> model -> DDIM step back
         to `target` (deterministic) -> pins re-applied."""
         import torch
@@ -354,7 +373,7 @@ class ReplacementConditioning:
             eps = model_output
             x0 = (x_t - (1 - a_t) ** 0.5 * eps) / a_t**0.5
         x_back = a_n**0.5 * x0 + (1 - a_n) ** 0.5 * eps
-        return self._pinned(x_back.to(x_next.dtype), scheduler, target)
+        return self._pinned(x_back.to(x_next.dtype), scheduler, target, step)
 
 
 def pin_and_denoise(pipeline, req, pins: Sequence[Pin], cond: Conditioning, progress=None, image=None):
@@ -405,9 +424,36 @@ def still_pins(pipeline, image: np.ndarray, req) -> list[Pin]:
     return pins
 
 
+def lead_in_pins(pipeline, image: np.ndarray, req, lead_in: float) -> list[Pin]:
+    """Latent frame 1 (the frames after the still) held to the still for the first `lead_in` of the steps.
+
+    Why: with frame 0 pinned alone, the model draws frame 1002 on from its own idea of the element, so the
+    shot pops from the still to the second frame. Starting the next latent frame from the still held still
+    (the still repeated over the frames that latent frame covers, encoded as one clip) and releasing it after
+    the first few steps fixes the layout there and leaves the motion to the model.
+    """
+    if lead_in <= 0:
+        return []
+    runtime = pipeline.runtime
+    dim = runtime.latent_frame_dim
+    held = next(n for n in range(2, 4 * req.frames + 2) if runtime.latent_frames(n) == 2)  # 1 + temporal ratio
+    if held > req.frames:
+        return []  # a shot of one latent frame has no next frame to ease into
+
+    def second(frames: np.ndarray) -> torch.Tensor:
+        return runtime.encode_frames(np.repeat(frames[None], held, axis=0)).narrow(dim, 1, 1)
+
+    pins = [Pin(1, second(to_model_rgb(image, req.rgb)), dim, until=lead_in)]
+    start = runtime.alpha_frames_start(req.frames)
+    if image.shape[-1] == 4 and start is not None:
+        alpha = np.repeat(np.clip(image[..., 3:4], 0.0, 1.0), 3, axis=-1)
+        pins.append(Pin(start + 1, second(alpha), dim, until=lead_in))
+    return pins
+
+
 def animate_by_replacement(pipeline, image: np.ndarray, request, progress=None, cond: Conditioning | None = None):
     """Image to RGBA on any model: frame-0 replacement (plus the native image conditioning on I2V models)."""
-    cond = (cond or Conditioning(mode="replace")).checked()
+    cond = (cond or Conditioning(mode="replace")).resolved(pipeline.info.image_to_video)
     req = pipeline.check(request, text_required=False)
     image = np.asarray(image, dtype=np.float32)
     if image.ndim != 3 or image.shape[-1] not in (3, 4) or min(image.shape[:2]) < 1:
@@ -417,10 +463,12 @@ def animate_by_replacement(pipeline, image: np.ndarray, request, progress=None, 
     pins = still_pins(pipeline, image, req)
     if image.shape[-1] == 4 and len(pins) == 1:
         _warn(f"{pipeline.info.name} carries colour and alpha in one latent: the still's alpha is not pinned")
+    still_count = len(pins)
+    pins += lead_in_pins(pipeline, image, req, cond.lead_in)
     req.extra = {
         **req.extra,
         "conditioning": cond.record(
-            target="first frame" + (" (rgb + alpha)" if len(pins) == 2 else " (rgb)"),
+            target="first frame" + (" (rgb + alpha)" if still_count == 2 else " (rgb)"),
             native_image=pipeline.info.image_to_video,
             source_size=source_size,
         ),
@@ -428,7 +476,8 @@ def animate_by_replacement(pipeline, image: np.ndarray, request, progress=None, 
     i2v = pipeline.info.image_to_video
     runtime = pipeline.runtime
     # Image-to-video models also get the still natively, and its alpha in the alpha half's first frame.
-    native_alpha = runtime.alpha_first_frame(pins[1].latent, pins[1].start) if i2v and len(pins) == 2 else nullcontext()
+    with_alpha = i2v and still_count == 2
+    native_alpha = runtime.alpha_first_frame(pins[1].latent, pins[1].start) if with_alpha else nullcontext()
     image_arg = runtime.to_pipe_image(to_model_rgb(image, req.rgb)) if i2v else None
     with native_alpha:
         latents = pin_and_denoise(pipeline, req, pins, cond, progress, image=image_arg)
@@ -472,8 +521,9 @@ def pull_matte(
     `alpha_floor` (default: on for models whose RGB half is premultiplied): the alpha is raised to at least
     the footage's brightest channel, the least alpha colour over black can have (premultiplied colour never
     exceeds its alpha); it also gives the matte the footage's full resolution where the element is bright.
-    `request.clear_black` (default: on wherever the floor is): the alpha is cleared where the delivered
-    colour is black (`vfxgen.alpha_bounds.clear_black`): over black, nothing there is visible.
+    `request.clear_black` (None: on; `vfxgen matte` and `vfxgen.matte` pass it on unless told otherwise): the
+    alpha is cleared where the delivered colour is black (`vfxgen.alpha_bounds.clear_black`): footage over
+    black shows nothing there.
     """
     cond = replace(cond or Conditioning(mode="replace"), mode="replace").checked()
     asked_clear = request.clear_black
@@ -526,7 +576,7 @@ def pull_matte(
     else:
         colour = srgb_to_linear(unfit(rgb_sum, placement))
     pixels = np.concatenate([colour, alpha[..., None]], axis=-1).astype(np.float32)
-    req.clear_black = floored if asked_clear is None else bool(asked_clear)
+    req.clear_black = True if asked_clear is None else bool(asked_clear)
     if req.clear_black:
         pixels = clear_black(pixels)
     metadata = pipeline.metadata(req)
