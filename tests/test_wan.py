@@ -319,7 +319,11 @@ def test_matte_on_wan_keeps_the_footages_colour_and_reads_alpha_from_the_alpha_d
     footage = Clip.from_premultiplied(np.concatenate([rgb, np.ones_like(rgb[..., :1])], -1), 8.0)
     kept: list = []
     out = pull_matte(
-        wan_pipeline, footage, vfxgen.GenerationRequest("fire"), cond=Conditioning(mode="replace"), keep_latents=kept
+        wan_pipeline,
+        footage,
+        vfxgen.GenerationRequest("fire", clear_black=False),  # the alpha decoder's own reading, not cleared
+        cond=Conditioning(mode="replace"),
+        keep_latents=kept,
     )
     (_, final, pinned) = kept[0]
     assert torch.equal(final.float(), pinned)  # every latent frame held: the alpha decoder reads the footage
