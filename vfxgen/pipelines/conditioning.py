@@ -238,7 +238,7 @@ class Pin:
     start: int
     latent: torch.Tensor
     dim: int = 1
-    until: float = 1.0  # the fraction of the pinned steps it is held (animate's lead-in: the first few only)
+    until: float = 1.0  # the fraction of the run's steps it is held (animate's lead-in: the first few only)
 
     @property
     def stop(self) -> int:
@@ -436,8 +436,8 @@ def lead_in_pins(pipeline, image: np.ndarray, req, lead_in: float) -> list[Pin]:
         return []
     runtime = pipeline.runtime
     dim = runtime.latent_frame_dim
-    held = next(n for n in range(2, 4 * req.frames + 2) if runtime.latent_frames(n) == 2)  # 1 + temporal ratio
-    if held > req.frames:
+    held = next((n for n in range(2, req.frames + 1) if runtime.latent_frames(n) == 2), None)  # 1 + temporal ratio
+    if held is None:
         return []  # a shot of one latent frame has no next frame to ease into
 
     def second(frames: np.ndarray) -> torch.Tensor:
