@@ -2,6 +2,7 @@
 
     python benchmarks/conditioning.py                      # 9 elements x 1 held-out clip, recipe steps
     python benchmarks/conditioning.py --seeds 2 --steps 50
+    python benchmarks/conditioning.py --first-seed 1 --tag seed1        # another 9 held-out clips
 
 Held-out clips: `vfxgen.training.synth.synth_clip` with generators seeded `(HELD_OUT, i)`; the training set
 (`vfxgen dataset synth --seed 0`) draws item i from `(0, i)`, so none of these clips was trained on. Each
@@ -58,6 +59,7 @@ def flow(clip) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=1, help="held-out clips per element")
+    parser.add_argument("--first-seed", type=int, default=0, help="first clip seed (another set of held-out clips)")
     parser.add_argument("--steps", type=int, default=None, help="denoising steps (default: the recipe's)")
     parser.add_argument("--elements", default=None, help="comma list (default: all nine)")
     parser.add_argument("--resample", type=int, default=0, help="RePaint jumps per step (results: ...-resampleN)")
@@ -76,7 +78,7 @@ def main() -> None:
     frames, size = pipe.info.sample_frames, pipe.info.sample_height
     rows = []
     for i, element in enumerate(elements):
-        for s in range(args.seeds):
+        for s in range(args.first_seed, args.first_seed + args.seeds):
             rgba, caption = synth_clip(element, frames, size, size, np.random.default_rng((HELD_OUT, i * 100 + s)))
             truth = rgba[..., 3]
             over_black = rgba[..., :3] * rgba[..., 3:]  # premultiplied display colour
@@ -162,6 +164,7 @@ def report(args, pipe, rows) -> None:
     meta = {
         "command": "python benchmarks/conditioning.py"
         + (f" --seeds {args.seeds}" if args.seeds != 1 else "")
+        + (f" --first-seed {args.first_seed}" if args.first_seed else "")
         + (f" --steps {args.steps}" if args.steps else "")
         + (f" --elements {args.elements}" if args.elements else "")
         + (f" --resample {args.resample}" if args.resample else "")
