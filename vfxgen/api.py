@@ -125,13 +125,13 @@ def matte(
     has alpha is refused unless `replace_alpha=True`. `settings`: what `vfxgen matte` has options for (steps,
     seed, strength, resample, fit, overlap, replace_alpha, device, ...)."""
     from vfxgen.io import read_footage
-    from vfxgen.pipelines.conditioning import Conditioning, pull_matte
+    from vfxgen.pipelines.conditioning import MATTE_CLEARS_BLACK, Conditioning, pull_matte
 
     request, load, cond = _api_settings("matte", settings)
     clip = footage if isinstance(footage, Clip) else read_footage(footage, request.get("fps"))
     conditioning = Conditioning(**{**cond, "mode": "replace"}).checked()
     pipe = _pipeline_for(pipeline, model, lora, load_options, load)
     check_settings_apply(cond, pipe.info)
-    request = {"fps": clip.fps, "clear_black": True, **request}  # as the CLI: cleared unless clear_black=False
+    request = {"fps": clip.fps, "clear_black": MATTE_CLEARS_BLACK, **request}  # as the CLI
     request = resolve_request(prompt, pipe.info, preset=preset, presets_dir=presets_dir, options=request)
     return pull_matte(pipe, clip, request, progress, conditioning)

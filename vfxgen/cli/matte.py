@@ -49,6 +49,7 @@ def matte(
     from vfxgen.io import read_footage, source_paths
     from vfxgen.io.safety import refuse_unsafe_output
     from vfxgen.pipelines.conditioning import (
+        MATTE_CLEARS_BLACK,
         default_overlap,
         footage_over_black,
         plan_windows,
@@ -81,7 +82,7 @@ def matte(
         output=output,
         preset=run["preset"],
         presets_dir=run["presets_dir"],
-        settings={"clear_black": True, **given.request, "fps": footage.fps},  # matte clears black unless --keep-black
+        settings={"clear_black": MATTE_CLEARS_BLACK, **given.request, "fps": footage.fps},  # unless --keep-black
         model=run["model"],
         run=lambda pipeline, request, progress: pull_matte(pipeline, footage, request, progress, cond),
         # --resume compares these with the finished shot (the clip by its resolved path, not its content).

@@ -112,6 +112,10 @@ class Conditioning:
         return {**asdict(self), **more}
 
 
+#: Matte's default `clear_black` (footage over black shows nothing where it is black); the CLI and the API pass it
+#: explicitly because a batch resolves the request (None -> off) before `pull_matte` sees it.
+MATTE_CLEARS_BLACK = True
+
 #: Animate's default `lead_in`: 5 of 50 steps. Measured on the demo's 9 held-out stills
 #: (benchmarks/conditioning.py): the change 1001 -> 1002 falls from 0.059 to about the later frames' (model card).
 DEFAULT_LEAD_IN = 0.1
@@ -576,7 +580,7 @@ def pull_matte(
     else:
         colour = srgb_to_linear(unfit(rgb_sum, placement))
     pixels = np.concatenate([colour, alpha[..., None]], axis=-1).astype(np.float32)
-    req.clear_black = True if asked_clear is None else bool(asked_clear)
+    req.clear_black = MATTE_CLEARS_BLACK if asked_clear is None else bool(asked_clear)
     if req.clear_black:
         pixels = clear_black(pixels)
     metadata = pipeline.metadata(req)
