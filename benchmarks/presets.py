@@ -14,6 +14,9 @@ of `vfxgen.element_checks` and `vfxgen qc`:
                 or brown; lightning, magic, water splash cool or white (mean straight colour where alpha > 0.5)
     qc          `vfxgen qc SHOT` passes (with the limits the preset records in shot.json)
 
+and, as figures (not checks), whether the element has a hot core (at least 1 % of it above 1.0 in
+scene-linear) and its median peak value: non-zero only for a model trained with `--hot-cores` data.
+
 Writes benchmarks/results/presets[-TAG].{json,md} and docs/images/presets[-TAG].png (per preset, the middle
 frame of every seed over a checkerboard). Never part of the test run (90 shots: minutes on a CPU).
 """
@@ -99,6 +102,8 @@ def main() -> None:
         summary[name] = {
             "passed": sum(r["passed"] for r in mine),
             **{k: sum(r["checks"][k] for r in mine) for k in ("visible", "not_cut", "black", "colour", "qc")},
+            "hot": sum(r["hot"] >= 0.01 for r in mine),  # shots with at least 1 % of the element above 1.0
+            "peak": float(np.median([r["peak"] for r in mine])),
         }
     result = {"model": args.model or "bundled", "seeds": seeds, "seconds": round(seconds, 1), "summary": summary,
               "shots": rows}  # fmt: skip
@@ -112,13 +117,14 @@ def main() -> None:
         f"{len(rows)} shots in {seconds:.0f} s. Shots passing every check, and each check on its own "
         f"(of {n} seeds; target: every preset >= {max(1, round(0.8 * n))}):",
         "",
-        "| preset | all checks | visible 1-70 % | not cut on 4 edges | black <= limit | colour family | vfxgen qc |",
-        "|---|---|---|---|---|---|---|",
+        "| preset | all checks | visible 1-70 % | not cut on 4 edges | black <= limit | colour family | vfxgen qc "
+        "| hot core (>= 1 % above 1.0) | median peak |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, s in summary.items():
         lines.append(
             f"| {name} | **{s['passed']}/{n}** | {s['visible']} | {s['not_cut']} | {s['black']} | {s['colour']} "
-            f"| {s['qc']} |"
+            f"| {s['qc']} | {s['hot']} | {s['peak']:.2f} |"
         )
     total = sum(s["passed"] for s in summary.values())
     lines += ["", f"All checks: {total}/{len(rows)} shots.", ""]

@@ -151,6 +151,20 @@ def test_the_trained_lora_and_model_record_the_rgb_convention(workdir):
     rgb_run = train(config(workdir, "rgb-run", stage="rgb", steps=1))
     hints = json.loads((rgb_run / "model" / "vfxgen.json").read_text())
     assert hints["recipe"]["rgb"] == "premultiplied" and hints["trained_with"]["stage"] == "rgb"
+    assert "highlights" not in hints  # clipped data: a clipped model
+
+
+def test_a_model_trained_on_hot_core_data_records_the_encoding_it_learnt(workdir):
+    """The data's colour encoding (`dataset synth --hot-cores`) is what the weights' RGB means: the trained
+    model's vfxgen.json carries it, so generation decodes the top of the range above 1.0."""
+    from vfxgen.highlights import HOT_CORES
+    from vfxgen.pipelines.model_dirs import resolve_model
+
+    items = synth_dataset_items(4, 9, 32, 32, seed=1, elements=("sparks",), highlights=HOT_CORES)
+    write_dataset(((rgba, c, el) for el, c, rgba in items), workdir / "data-hot", source="test", highlights=HOT_CORES)
+    run = train(config(workdir, "hot-run", stage="rgb", steps=1, data=str(workdir / "data-hot")))
+    assert json.loads((run / "model" / "vfxgen.json").read_text())["highlights"] == HOT_CORES.to_dict()
+    assert resolve_model(run / "model").highlights == HOT_CORES
 
 
 def test_decoder_polish_with_motion_loss_keeps_the_latent_space(workdir):

@@ -62,7 +62,8 @@ def element_checks(premult: np.ndarray, element: str, thresholds: Thresholds | N
     preset `element` (its colour family, its preset's QC limits unless `thresholds`), with the figures.
 
     Visible, not cut and black are `vfxgen qc`'s own size, framing and black checks (one definition);
-    only the colour family is this module's.
+    only the colour family is this module's. `hot` and `peak` report how much of the element is above 1.0
+    in scene-linear and its brightest value (hot cores; a figure, not a check).
     """
     from vfxgen.color import linear_to_srgb, unpremultiply
 
@@ -70,8 +71,11 @@ def element_checks(premult: np.ndarray, element: str, thresholds: Thresholds | N
     size, framing = check_size(premult[..., 3], t), check_framing(premult[..., 3], t, 0)
     black = check_black(premult, t)
     visible = premult[..., 3] > t.visible_alpha
-    straight = linear_to_srgb(np.clip(unpremultiply(premult)[..., :3], 0, None))
+    linear = np.clip(unpremultiply(premult)[..., :3], 0, None)
+    # A hot core (above 1.0) counts at its own hue, scaled into range, not as the white a clipping display shows.
+    straight = linear_to_srgb(linear / np.maximum(linear.max(-1, keepdims=True), 1.0))
     mean_rgb = straight[visible].mean(0) if visible.any() else np.zeros(3)
+    brightest = linear.max(-1)[visible] if visible.any() else np.zeros(1)
     got = colour_family(mean_rgb) if visible.any() else "none"
     checks = {
         "visible": size.status == "pass",
@@ -85,5 +89,7 @@ def element_checks(premult: np.ndarray, element: str, thresholds: Thresholds | N
         "black": round(float(black.value or 0.0), 4),
         "mean_rgb": [round(float(x), 3) for x in mean_rgb],
         "family": got,
+        "hot": round(float((brightest > 1.0).mean()), 4),  # share of the element above 1.0 (not a check)
+        "peak": round(float(brightest.max()), 3),
         "checks": checks,
     }

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from vfxgen.errors import ModelError, UsageError
+from vfxgen.highlights import NO_HIGHLIGHTS, Highlights
 
 PLUGIN_GROUP = "vfxgen.backbones"
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
@@ -45,6 +46,7 @@ class ModelInfo:
     backbone: str = "cogvideox"  # the registered family that runs it (`vfxgen.backbones`)
     bundled: bool = field(default=False, compare=False)  # vfxgen's own demo model (named vfxgen-default)
     family_fps: float = 0.0  # its family's rate (`Backbone.fps`), when vfxgen.json names none
+    highlights: Highlights = NO_HIGHLIGHTS  # how its RGB carries values above 1.0 (vfxgen.json `highlights`)
 
     @property
     def native_fps(self) -> float:

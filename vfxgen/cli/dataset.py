@@ -25,14 +25,24 @@ def synth(
     seed: Annotated[int, typer.Option("--seed", help="Seed; clip i depends only on (seed, i).")] = 0,
     elements: Annotated[str | None, typer.Option("--elements", help="Comma list (default: all).")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing dataset.")] = False,
+    hot_cores: Annotated[
+        bool,
+        typer.Option(
+            "--hot-cores/--no-hot-cores",
+            help="Fire, sparks, lightning and muzzle-flash cores above 1.0 in scene-linear, stored in the "
+            "srgb-shoulder encoding (recorded in dataset.json; `vfxgen train` records it in the model).",
+        ),
+    ] = False,
 ) -> None:
     """Procedural VFX elements with exact alpha: fire, smoke, explosion, sparks, dust, magic, lightning, ...
 
     \b
     Examples:
       vfxgen dataset synth -o data/vfx --count 2000 --frames 9 --size 64
+      vfxgen dataset synth -o data/hdr --count 2000 --hot-cores
     """
     from vfxgen.errors import UsageError
+    from vfxgen.highlights import HOT_CORES, NO_HIGHLIGHTS
     from vfxgen.shapes import check_clip_shape
     from vfxgen.training.data import write_dataset
     from vfxgen.training.synth import ELEMENTS, synth_dataset_items
@@ -44,12 +54,15 @@ def synth(
     unknown = [e for e in chosen if e not in ELEMENTS]
     if unknown:
         raise UsageError(f"unknown element {unknown[0]!r}", f"use some of {', '.join(ELEMENTS)}")
+    highlights = HOT_CORES if hot_cores else NO_HIGHLIGHTS
     items = (
         (rgba, caption, element)
-        for element, caption, rgba in synth_dataset_items(count, frames, size, size, seed, chosen)
+        for element, caption, rgba in synth_dataset_items(count, frames, size, size, seed, chosen, highlights)
     )
     with progress_bar("synthesising", count) as advance:
-        info = write_dataset(items, output, source=f"synth seed={seed}", overwrite=overwrite, progress=advance)
+        info = write_dataset(
+            items, output, source=f"synth seed={seed}", overwrite=overwrite, progress=advance, highlights=highlights
+        )
     log(f"wrote {info.count} clips of {info.frames}x{info.width}x{info.height} to {info.path}")
 
 

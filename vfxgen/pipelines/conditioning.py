@@ -45,6 +45,7 @@ from vfxgen.alpha_bounds import clear_black, colour_floor
 from vfxgen.clip import Clip
 from vfxgen.color import linear_to_srgb, srgb_to_linear
 from vfxgen.errors import InputError, UsageError
+from vfxgen.highlights import NO_HIGHLIGHTS, Highlights
 from vfxgen.request import SETTING
 
 if TYPE_CHECKING:  # torch is imported where it runs: planning a matte (windows, sizes) needs none
@@ -416,6 +417,14 @@ def fit_still(image: np.ndarray, height: int, width: int, fit: str) -> np.ndarra
     return np.concatenate([np.clip(linear_to_srgb(straight), 0, 1), a], axis=-1).astype(np.float32)
 
 
+def encoded_still(image: np.ndarray, highlights: Highlights) -> np.ndarray:
+    """A straight sRGB still (HDR values above 1 allowed) with its colour in the model's encoding: clipped to
+    [0, 1], or hot values folded into the top of the range for a model trained with `vfxgen.highlights`."""
+    out = np.array(image, np.float32)
+    out[..., :3] = highlights.encode(out[..., :3])
+    return out
+
+
 def still_pins(pipeline, image: np.ndarray, req) -> list[Pin]:
     """Frame 0 of the RGB half (and of the alpha half when the still has alpha) pinned to the still."""
     runtime = pipeline.runtime
@@ -463,6 +472,7 @@ def animate_by_replacement(pipeline, image: np.ndarray, request, progress=None, 
     if image.ndim != 3 or image.shape[-1] not in (3, 4) or min(image.shape[:2]) < 1:
         raise UsageError(f"the input image must be RGB or RGBA, got shape {list(image.shape)}", "pass an image")
     source_size = [int(image.shape[1]), int(image.shape[0])]
+    image = encoded_still(image, pipeline.info.highlights)
     image = fit_still(image, req.height, req.width, cond.fit)
     pins = still_pins(pipeline, image, req)
     if image.shape[-1] == 4 and len(pins) == 1:
@@ -489,8 +499,9 @@ def animate_by_replacement(pipeline, image: np.ndarray, request, progress=None, 
 
 
 # --- matte --------------------------------------------------------------------------------------------
-def footage_over_black(clip: Clip, replace_alpha: bool = False) -> np.ndarray:
-    """The clip's colour as display sRGB over black `[T, H, W, 3]` (its premultiplied linear colour, encoded).
+def footage_over_black(clip: Clip, replace_alpha: bool = False, highlights: Highlights = NO_HIGHLIGHTS) -> np.ndarray:
+    """The clip's colour as display sRGB over black `[T, H, W, 3]` (its premultiplied linear colour, encoded;
+    values above 1.0 clipped, or folded into the top of the range by a model's `highlights` encoding).
 
     A clip whose alpha is not 1 everywhere already has a matte: refused (`InputError`) unless
     `replace_alpha`, which flattens it over black and generates a new one.
@@ -502,7 +513,7 @@ def footage_over_black(clip: Clip, replace_alpha: bool = False) -> np.ndarray:
             f"the clip already has an alpha channel ({clip!r})",
             "pass --replace-alpha to flatten it over black and generate a new matte, or use its alpha as it is",
         )
-    return np.clip(linear_to_srgb(np.maximum(clip.pixels[..., :3], 0.0)), 0.0, 1.0).astype(np.float32)
+    return highlights.encode(linear_to_srgb(np.maximum(clip.pixels[..., :3], 0.0)))
 
 
 def pull_matte(
@@ -539,7 +550,8 @@ def pull_matte(
             f"on {pipeline.info.name} a matte at --strength 1 pins the whole latent: the alpha is the alpha "
             "decoder's reading of the footage, the prompt and seed change nothing (lower --strength to let them)"
         )
-    footage = footage_over_black(clip, replace_alpha)
+    highlights = pipeline.info.highlights
+    footage = footage_over_black(clip, replace_alpha, highlights)
     fitted, placement = fit_frames(footage, req.height, req.width, cond.fit)
     overlap = default_overlap(req.frames) if cond.overlap is None else cond.overlap
     windows = plan_windows(clip.num_frames, req.frames, overlap)
@@ -566,7 +578,7 @@ def pull_matte(
         span = min(end, clip.num_frames) - start
         w = weights[:, start : start + span][k][:, None, None, None]
         alpha_sum[start : start + span] += w * decoded.alpha[:span, ..., None]
-        model_rgb = np.clip(linear_to_srgb(decoded.pixels[:span, ..., :3]), 0, 1)  # colour over black
+        model_rgb = highlights.encode(linear_to_srgb(decoded.pixels[:span, ..., :3]))  # colour over black
         rgb_sum[start : start + span] += w * model_rgb
     alpha = np.clip(unfit(alpha_sum, placement)[..., 0], 0.0, 1.0)
     alpha_floor = req.rgb == "premultiplied" if alpha_floor is None else alpha_floor
@@ -578,7 +590,7 @@ def pull_matte(
         if replace_alpha:
             colour = np.maximum(colour, 0.0)
     else:
-        colour = srgb_to_linear(unfit(rgb_sum, placement))
+        colour = srgb_to_linear(highlights.decode(unfit(rgb_sum, placement)))
     pixels = np.concatenate([colour, alpha[..., None]], axis=-1).astype(np.float32)
     req.clear_black = MATTE_CLEARS_BLACK if asked_clear is None else bool(asked_clear)
     if req.clear_black:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from vfxgen.backbones import PICKLE_SUFFIXES, ModelInfo, backbone_for, check_safetensors_dir, read_json  # noqa: F401
 from vfxgen.errors import ModelError
+from vfxgen.highlights import highlights_from
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "default_model"
 BUNDLED_LORA_NAME = "transpixar_lora.safetensors"
@@ -53,6 +54,7 @@ def resolve_model(model: str | os.PathLike | None) -> ModelInfo:
         backbone=backbone.name,
         bundled=path == DEFAULT_MODEL_DIR,
         family_fps=backbone.fps,
+        highlights=highlights_from(hints.get("highlights"), f"{path}/{MODEL_HINTS}"),
         **backbone.describe(path, index),
     )
 

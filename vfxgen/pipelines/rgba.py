@@ -21,6 +21,7 @@ from vfxgen.alpha_bounds import clear_black
 from vfxgen.backbones import backbone_named
 from vfxgen.backbones.devices import parse_device  # noqa: F401 (re-exported)
 from vfxgen.clip import Clip
+from vfxgen.color import unpremultiply
 from vfxgen.errors import UsageError
 from vfxgen.licences import weights_licence
 from vfxgen.pipelines.model_dirs import ModelInfo, file_sha256, model_weight_hashes
@@ -125,7 +126,8 @@ class RGBAPipeline:
         has_alpha = image.shape[-1] == 4
         alpha = image[..., 3:4] if has_alpha else np.ones_like(image[..., :1])
         # Bring the still to the model's RGB convention: colour over black, or straight colour.
-        rgb = np.clip(image[..., :3] * alpha if req.rgb == "premultiplied" else image[..., :3], 0, 1)
+        rgb = self.info.highlights.encode(image[..., :3])  # clipped to [0, 1] unless the model carries HDR
+        rgb = np.clip(rgb * alpha if req.rgb == "premultiplied" else rgb, 0, 1)
         pipe_image = self.runtime.to_pipe_image(rgb)
         if not has_alpha:
             return self.decode(req, self.denoise_latents(req, latents, generator, progress, image=pipe_image))
@@ -167,10 +169,12 @@ class RGBAPipeline:
         # measure it, as the paper's protocol does, not the premultiplied deliverable.
         stored = {"source_rgb": rgb[..., :3], "source_alpha": req.rgb}
         if req.rgb == "straight":
-            clip = Clip(np.concatenate([rgb, alpha], axis=-1), fps=req.fps, **stored)
+            straight = np.concatenate([rgb, alpha], axis=-1)
         else:  # colour over black: it cannot exceed its alpha
-            premult = np.concatenate([np.minimum(rgb, alpha), alpha], axis=-1)
-            clip = Clip.from_premultiplied(premult, req.fps, **stored)
+            straight = unpremultiply(np.concatenate([np.minimum(rgb, alpha), alpha], axis=-1))
+        if self.info.highlights.hdr:  # the top of the model's range holds values above 1.0 (vfxgen.highlights)
+            straight[..., :3] = self.info.highlights.decode(straight[..., :3])
+        clip = Clip(straight, fps=req.fps, **stored)
         if req.clear_black:  # no opaque black: alpha <= luminance / 0.01 (vfxgen.alpha_bounds)
             clip.pixels = clear_black(clip.pixels)
         return clip.with_metadata(**self.metadata(req))

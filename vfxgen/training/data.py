@@ -2,12 +2,14 @@
 
 Layout of a dataset directory:
 
-    dataset.json          {"schema", "frames", "height", "width", "count", "source"}
+    dataset.json          {"schema", "frames", "height", "width", "count", "source"[, "highlights"]}
     manifest.jsonl        one {"file": "clips/000000.npy", "caption": "...", "element": "..."} per line
     clips/000000.npy      uint8 [T, H, W, 4], straight sRGB colour + alpha (np.load, no pickle)
 
 uint8 keeps a 2,000-clip 64x64x9 dataset under 300 MB and loads with no decoding; the clips are
-already preprocessed (decontaminated, fixed size), so training reads them as they are.
+already preprocessed (decontaminated, fixed size), so training reads them as they are. A dataset whose
+colour carries hot cores (`vfxgen dataset synth --hot-cores`) stores it in that encoding and names it in
+`highlights` (`vfxgen.highlights`); `vfxgen train` records it in the model it writes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 
 from vfxgen.atomic import atomic_path
 from vfxgen.errors import InputError, OutputExistsError
+from vfxgen.highlights import NO_HIGHLIGHTS, Highlights, highlights_from
 from vfxgen.io.safety import check_replaceable, foreign_entries, marked_foreign_entry, refuse_unsafe_output
 
 SCHEMA = "vfxgen.dataset/1"
@@ -34,6 +37,7 @@ class DatasetInfo:
     height: int
     width: int
     count: int
+    highlights: Highlights = NO_HIGHLIGHTS  # how the stored colour carries values above 1.0
 
 
 def _dataset_foreign_entry(path: Path) -> str | None:
@@ -46,8 +50,10 @@ def write_dataset(
     source: str,
     overwrite: bool = False,
     progress=None,
+    highlights: Highlights = NO_HIGHLIGHTS,
 ) -> DatasetInfo:
-    """Write `(rgba float [T,H,W,4] straight sRGB, caption, element)` items as a dataset; atomic rename."""
+    """Write `(rgba float [T,H,W,4] straight sRGB, caption, element)` items as a dataset; atomic rename.
+    `highlights`: the encoding the items' colour is already in (recorded, not applied)."""
     output = Path(output)
     refuse_unsafe_output(output)
     if output.exists() and foreign_entries(output, lambda name: False):
@@ -96,8 +102,10 @@ def write_dataset(
             "count": count,
             "source": source,
         }
+        if highlights.hdr:
+            meta["highlights"] = highlights.to_dict()
         (tmp / "dataset.json").write_text(json.dumps(meta, indent=2) + "\n")
-    return DatasetInfo(output, frames, height, width, count)
+    return DatasetInfo(output, frames, height, width, count, highlights)
 
 
 def to_uint8(rgba: np.ndarray) -> np.ndarray:
@@ -115,7 +123,10 @@ def read_dataset_info(path: str | os.PathLike) -> DatasetInfo:
         raise InputError(f"{path} is not a vfxgen dataset (no dataset.json)", "make one with `vfxgen dataset`") from exc
     except (OSError, json.JSONDecodeError) as exc:
         raise InputError(f"cannot read {path}/dataset.json: {exc}", "re-create the dataset") from exc
-    return DatasetInfo(path, int(meta["frames"]), int(meta["height"]), int(meta["width"]), int(meta["count"]))
+    highlights = highlights_from(meta.get("highlights"), f"{path}/dataset.json")
+    return DatasetInfo(
+        path, int(meta["frames"]), int(meta["height"]), int(meta["width"]), int(meta["count"]), highlights
+    )
 
 
 class RGBAClipDataset:

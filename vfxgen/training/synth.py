@@ -11,10 +11,18 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from vfxgen.color import linear_to_srgb, srgb_to_linear
 from vfxgen.errors import UsageError
+from vfxgen.highlights import NO_HIGHLIGHTS, Highlights
 from vfxgen.training.elements import ELEMENTS, MAKERS
+from vfxgen.training.elements.common import smoothstep
 
-__all__ = ["ELEMENTS", "synth_clip", "synth_dataset_items"]
+__all__ = ["ELEMENTS", "HOT_PEAKS", "hot_cores", "synth_clip", "synth_dataset_items"]
+
+#: How hot each light-emitting element's core gets (scene-linear, at its whitest, densest pixels): the
+#: elements a compositor expects to bloom. The others (smoke, dust, water, magic, explosion's lit smoke)
+#: reflect or glow softly and stay at or below 1.0.
+HOT_PEAKS = {"fire": 3.0, "sparks": 6.0, "lightning": 6.0, "muzzle_flash": 6.0}
 
 
 def _check_size(frames: int, height: int, width: int) -> None:
@@ -36,21 +44,56 @@ def _check_element(element: str) -> None:
         raise UsageError(f"unknown synthetic element {element!r}", f"choose one of: {', '.join(ELEMENTS)}")
 
 
-def synth_clip(element: str, frames: int, height: int, width: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+def synth_clip(
+    element: str,
+    frames: int,
+    height: int,
+    width: int,
+    rng: np.random.Generator,
+    highlights: Highlights = NO_HIGHLIGHTS,
+) -> tuple[np.ndarray, str]:
     """One procedural clip of `element` and a caption naming it.
 
     Returns float32 `[frames, height, width, 4]` straight sRGB RGBA (alpha exactly 0 and colour 0 on the
-    background) and a caption whose adjectives match the randomised look. Raises `UsageError` for an
+    background) and a caption whose adjectives match the randomised look. With an HDR `highlights`
+    encoding the emitting elements get hot cores (`hot_cores`) and every colour is in that encoding (still
+    [0, 1]); the drawing itself, and so the rest of a dataset, is the same. Raises `UsageError` for an
     unknown element or a size that cannot work.
     """
     _check_element(element)
     _check_size(frames, height, width)
     rgba, caption = MAKERS[element](rng, int(frames), int(height), int(width))
+    if highlights.hdr:
+        rgba[..., :3] = highlights.encode(linear_to_srgb(hot_cores(element, rgba)))
     return rgba, " ".join(caption.split())
 
 
+def hot_cores(element: str, rgba: np.ndarray) -> np.ndarray:
+    """The straight scene-linear colour `[..., 3]` of a drawn clip with its emitting core made hot.
+
+    The generators draw display-referred colour that tops out at white; where an element emits light its
+    near-white, dense core stands for a value above 1.0. Core-ness is read off the drawing (display luma
+    0.75 -> 0.97 and alpha 0.5 -> 0.9, both smoothstepped), and the linear colour is scaled up to
+    `HOT_PEAKS[element]` there, keeping its hue. Elements not in `HOT_PEAKS` keep their colour.
+    """
+    linear = srgb_to_linear(rgba[..., :3]).astype(np.float32)
+    peak = HOT_PEAKS.get(element)
+    if peak is None:
+        return linear
+    rgb = rgba[..., :3]
+    luma = rgb[..., 0] * 0.2126 + rgb[..., 1] * 0.7152 + rgb[..., 2] * 0.0722
+    core = smoothstep(0.75, 0.97, luma) * smoothstep(0.5, 0.9, rgba[..., 3])
+    return (linear * (1.0 + (peak - 1.0) * core)[..., None]).astype(np.float32)
+
+
 def synth_dataset_items(
-    count: int, frames: int, height: int, width: int, seed: int, elements: Sequence[str] = ELEMENTS
+    count: int,
+    frames: int,
+    height: int,
+    width: int,
+    seed: int,
+    elements: Sequence[str] = ELEMENTS,
+    highlights: Highlights = NO_HIGHLIGHTS,
 ) -> Iterator[tuple[str, str, np.ndarray]]:
     """Yield `count` items `(element, caption, rgba)`, deterministic in `seed`.
 
@@ -71,5 +114,5 @@ def synth_dataset_items(
     for index in range(int(count)):
         element = elements[int(order[index % len(elements)])]
         rng = np.random.default_rng([int(seed), int(index)])
-        rgba, caption = synth_clip(element, frames, height, width, rng)
+        rgba, caption = synth_clip(element, frames, height, width, rng, highlights)
         yield element, caption, rgba

@@ -368,12 +368,18 @@ def _encode_dataset(
 
 
 def _write_model_hints(directory: Path, config: TrainConfig) -> None:
-    """The trained model folder keeps its source's vfxgen.json hints and records the run's recipe."""
+    """The trained model folder keeps its source's vfxgen.json hints and records the run's recipe and the
+    colour encoding of the data it was trained on (`highlights`: what its RGB means above 1.0)."""
     from vfxgen.pipelines.model_dirs import MODEL_HINTS, resolve_model
+    from vfxgen.training.data import read_dataset_info
 
     hints = dict(resolve_model(config.model).hints)
     recipe = {k: v for k, v in config.recipe().to_dict().items() if k != "source"}
     hints.update(recipe=recipe, trained_with={"rgb": config.rgb, "stage": config.stage})
+    highlights = read_dataset_info(config.data).highlights
+    hints.pop("highlights", None)
+    if highlights.hdr:
+        hints["highlights"] = highlights.to_dict()
     (directory / MODEL_HINTS).write_text(json.dumps(hints, indent=2) + "\n")
 
 
