@@ -137,6 +137,25 @@ def test_double_premultiplied_edge_is_a_dark_halo() -> None:
     assert run_qc(premultiplied(twice), 24.0, flow=False, strict=True).failed
 
 
+def test_a_hot_core_is_not_a_surface_the_edge_must_match() -> None:
+    """An emitter's body above 1.0 (a hot core) glows out into a dimmer soft edge: no fringe. The same
+    element premultiplied twice still warns: the check is not switched off by hot pixels."""
+    clean = premultiplied(element())
+    hot = clean.copy()
+    hot[..., :3] *= np.where(hot[..., 3:] >= 0.98, 4.0, 1.0)  # the opaque body at 4x: scene-linear above 1
+    assert (hot[..., :3].max(-1) > 1.0).any()
+    halo = next(c for c in run_qc(hot, 24.0, flow=False).checks if c.name == "halo")
+    assert halo.status != "warn", halo.detail
+    twice = element()
+    twice[..., :3] *= twice[..., 3:]
+    hot_twice = premultiplied(twice)
+    hot_twice[..., :3] *= np.where(hot_twice[..., 3:] >= 0.98, 4.0, 1.0)
+    rim = (hot_twice[..., 3] >= 0.6) & (hot_twice[..., 3] < 0.98)  # a body ring that is not hot stays body
+    assert rim.any()
+    halo = next(c for c in run_qc(hot_twice, 24.0, flow=False).checks if c.name == "halo")
+    assert halo.status == "warn" and "dark fringe" in halo.detail
+
+
 def test_bright_fringe() -> None:
     straight = element()
     edge = (straight[..., 3] > 0) & (straight[..., 3] < 0.5)

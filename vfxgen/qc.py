@@ -318,13 +318,16 @@ def check_halo(premult: np.ndarray, t: Thresholds) -> Check:
     luminance of the body pixels around it; the median of log2 of that ratio over all edge pixels is the
     figure. A clean soft edge keeps its colour (about 0 stops); colour premultiplied twice darkens the
     edge by log2(alpha) (about -2 stops: a dark halo); an edge keyed off a bright background is brighter.
+    A hot core (straight luminance above 1.0: an emitter, not a surface) is not body here: the glow around
+    it is meant to be dimmer than it, and that is not a fringe.
     """
     radius = _margin(t, *premult.shape[1:3])
     stops: list[np.ndarray] = []
     for frame in np.nan_to_num(premult):
         alpha = frame[..., 3]
         luma = frame[..., :3] @ REC709_LUMA
-        body = alpha >= t.solid_alpha
+        body_luma = luma / np.maximum(alpha, 1e-6)
+        body = (alpha >= t.solid_alpha) & (body_luma <= 1.0)
         if not body.any():
             continue
         count = box_sum(body, radius)
@@ -332,7 +335,7 @@ def check_halo(premult: np.ndarray, t: Thresholds) -> Check:
         if not edge.any():
             continue
         straight = np.maximum(luma[edge] / alpha[edge], 0.0)
-        body_mean = (box_sum(np.where(body, luma / np.maximum(alpha, 1e-6), 0.0), radius)[edge]) / count[edge]
+        body_mean = (box_sum(np.where(body, body_luma, 0.0), radius)[edge]) / count[edge]
         usable = body_mean > 1e-6
         stops.append(np.log2(np.maximum(straight[usable], 1e-6 * body_mean[usable]) / body_mean[usable]))
     title = "edge halo (dark / bright fringe)"
