@@ -105,30 +105,40 @@ def test_dataset_synth_hot_cores_records_the_encoding_and_training_carries_it_to
 
 
 # --- the model ---------------------------------------------------------------------------------------------
+#: A knee the tiny random model's mid-grey colour reaches (it draws no near-white pixels).
+LOW_KNEE = Highlights("srgb-shoulder", knee=0.5, peak=8.0)
+
+
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     """The same tiny weights twice: without a record, and with `highlights` in vfxgen.json."""
     root = tmp_path_factory.mktemp("hl")
     plain = save_tiny_model_dir(root / "plain")
     hot = save_tiny_model_dir(root / "hot")
-    (hot / "vfxgen.json").write_text(json.dumps({"highlights": HOT_CORES.to_dict()}))
+    (hot / "vfxgen.json").write_text(json.dumps({"highlights": LOW_KNEE.to_dict()}))
     return plain, hot
 
 
 def test_a_model_that_records_hot_cores_decodes_the_top_of_its_range_above_one(models):
     plain_dir, hot_dir = models
-    assert resolve_model(plain_dir).highlights == NO_HIGHLIGHTS and resolve_model(hot_dir).highlights == HOT_CORES
+    assert resolve_model(plain_dir).highlights == NO_HIGHLIGHTS and resolve_model(hot_dir).highlights == LOW_KNEE
     req = GenerationRequest("fire", steps=2, seed=3)
     plain = RGBAPipeline.from_pretrained(plain_dir, device="cpu").generate(req)
     hot = RGBAPipeline.from_pretrained(hot_dir, device="cpu").generate(GenerationRequest("fire", steps=2, seed=3))
     assert np.array_equal(plain.alpha, hot.alpha)  # same weights, same latents: only the colour's meaning moves
-    display = plain.frames[..., :3]  # straight sRGB as the model drew it, in [0, 1]
-    visible = plain.alpha[..., None] > 0
-    expanded = HOT_CORES.decode(display)
-    np.testing.assert_allclose(hot.frames[..., :3] * visible, expanded * visible, rtol=1e-4, atol=1e-5)
-    assert display.max() > 0.95 and hot.pixels[..., :3].max() > 1.0  # scene-linear above 1: a hot core
-    below = (display <= HOT_CORES.knee) & visible
+    # The RGB half as decoded (colour over black, in [0, 1]) is read through the shoulder as a premultiplied
+    # value: only pixels whose premultiplied colour reaches the top of the range get hot.
+    alpha = plain.alpha[..., None]
+    premult = np.minimum(plain.source_rgb, alpha)
+    visible = np.broadcast_to(alpha > 0.01, premult.shape)
+    expected = LOW_KNEE.decode(premult) / np.maximum(alpha, 1e-6)
+    np.testing.assert_allclose(hot.frames[..., :3][visible], expected[visible], rtol=1e-4, atol=1e-4)
+    straight_linear = hot.pixels[..., :3] / np.maximum(alpha, 1e-6)
+    assert premult.max() > 0.6 and straight_linear[visible].max() > 1.0  # scene-linear above 1: a hot core
+    below = (premult <= LOW_KNEE.knee) & visible
     np.testing.assert_allclose(hot.pixels[..., :3][below], plain.pixels[..., :3][below], rtol=1e-5, atol=1e-6)
+    soft = (alpha[..., 0] < LOW_KNEE.knee) & (alpha[..., 0] > 0.01)  # a soft edge never turns hot
+    assert soft.any() and hot.pixels[..., :3][soft].max() <= plain.pixels[..., :3][soft].max() + 1e-6
 
 
 def test_conditioning_input_is_encoded_the_models_way():
@@ -141,6 +151,12 @@ def test_conditioning_input_is_encoded_the_models_way():
     assert encoded_still(still, NO_HIGHLIGHTS)[..., :3].max() == 1.0
     assert 0.9 < encoded_still(still, HOT_CORES)[..., :3].max() < 1.0
     assert np.array_equal(encoded_still(still, HOT_CORES)[..., 3], still[..., 3])
+    half = still.copy()
+    half[..., 3] = 0.5  # premultiplied 0.8: below the knee, so the model's value is the plain one
+    assert encoded_still(half, HOT_CORES)[..., :3].max() == pytest.approx(1.0)
+    assert encoded_still(half, HOT_CORES, "straight")[..., :3].max() == pytest.approx(
+        float(HOT_CORES.encode(np.float32(1.6)))
+    )
 
 
 def test_a_bad_record_stops_generate_before_anything_is_written(tmp_path):

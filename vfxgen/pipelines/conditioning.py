@@ -417,11 +417,17 @@ def fit_still(image: np.ndarray, height: int, width: int, fit: str) -> np.ndarra
     return np.concatenate([np.clip(linear_to_srgb(straight), 0, 1), a], axis=-1).astype(np.float32)
 
 
-def encoded_still(image: np.ndarray, highlights: Highlights) -> np.ndarray:
+def encoded_still(image: np.ndarray, highlights: Highlights, convention: str = "premultiplied") -> np.ndarray:
     """A straight sRGB still (HDR values above 1 allowed) with its colour in the model's encoding: clipped to
-    [0, 1], or hot values folded into the top of the range for a model trained with `vfxgen.highlights`."""
+    [0, 1], or hot values folded into the top of the range for a model trained with `vfxgen.highlights` -
+    on the premultiplied value for a premultiplied model, as its decode reads it."""
     out = np.array(image, np.float32)
-    out[..., :3] = highlights.encode(out[..., :3])
+    if not highlights.hdr or out.shape[-1] == 3 or convention != "premultiplied":
+        out[..., :3] = highlights.encode(out[..., :3])
+        return out
+    alpha = np.clip(out[..., 3:4], 0.0, 1.0)
+    premult = highlights.encode(out[..., :3] * alpha)
+    out[..., :3] = np.where(alpha > 0, premult / np.maximum(alpha, 1e-6), 0.0).clip(0.0, 1.0)
     return out
 
 
@@ -472,7 +478,7 @@ def animate_by_replacement(pipeline, image: np.ndarray, request, progress=None, 
     if image.ndim != 3 or image.shape[-1] not in (3, 4) or min(image.shape[:2]) < 1:
         raise UsageError(f"the input image must be RGB or RGBA, got shape {list(image.shape)}", "pass an image")
     source_size = [int(image.shape[1]), int(image.shape[0])]
-    image = encoded_still(image, pipeline.info.highlights)
+    image = encoded_still(image, pipeline.info.highlights, req.rgb)
     image = fit_still(image, req.height, req.width, cond.fit)
     pins = still_pins(pipeline, image, req)
     if image.shape[-1] == 4 and len(pins) == 1:

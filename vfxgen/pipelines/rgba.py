@@ -126,8 +126,8 @@ class RGBAPipeline:
         has_alpha = image.shape[-1] == 4
         alpha = image[..., 3:4] if has_alpha else np.ones_like(image[..., :1])
         # Bring the still to the model's RGB convention: colour over black, or straight colour.
-        rgb = self.info.highlights.encode(image[..., :3])  # clipped to [0, 1] unless the model carries HDR
-        rgb = np.clip(rgb * alpha if req.rgb == "premultiplied" else rgb, 0, 1)
+        colour = image[..., :3] * alpha if req.rgb == "premultiplied" else image[..., :3]
+        rgb = self.info.highlights.encode(colour)  # clipped to [0, 1] unless the model carries HDR
         pipe_image = self.runtime.to_pipe_image(rgb)
         if not has_alpha:
             return self.decode(req, self.denoise_latents(req, latents, generator, progress, image=pipe_image))
@@ -168,12 +168,12 @@ class RGBAPipeline:
         # The decoded RGB as the model produced it is kept (`source_rgb`): eval-flow and QC's flow check
         # measure it, as the paper's protocol does, not the premultiplied deliverable.
         stored = {"source_rgb": rgb[..., :3], "source_alpha": req.rgb}
+        highlights = self.info.highlights  # the top of the model's range may hold values above 1.0
         if req.rgb == "straight":
-            straight = np.concatenate([rgb, alpha], axis=-1)
-        else:  # colour over black: it cannot exceed its alpha
-            straight = unpremultiply(np.concatenate([np.minimum(rgb, alpha), alpha], axis=-1))
-        if self.info.highlights.hdr:  # the top of the model's range holds values above 1.0 (vfxgen.highlights)
-            straight[..., :3] = self.info.highlights.decode(straight[..., :3])
+            straight = np.concatenate([highlights.decode(rgb), alpha], axis=-1)
+        else:  # colour over black: within its alpha; hot where the premultiplied value reaches the shoulder
+            premult = highlights.decode(np.minimum(rgb, alpha))
+            straight = unpremultiply(np.concatenate([premult, alpha], axis=-1))
         clip = Clip(straight, fps=req.fps, **stored)
         if req.clear_black:  # no opaque black: alpha <= luminance / 0.01 (vfxgen.alpha_bounds)
             clip.pixels = clear_black(clip.pixels)
