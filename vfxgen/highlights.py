@@ -14,8 +14,12 @@ that is the identity up to `knee` and compresses everything from `knee` to scene
 ordinary colour means what it always meant; the top of the range holds the hot values. Without the key
 (`none`) colour is clipped at 1.0, as every CogVideoX, TransPixar and Wan-Alpha weight expects.
 
-The dataset writer encodes with it (`vfxgen dataset synth --hot-cores`), the trainer records it in the
-model's vfxgen.json, the pipeline decodes with it and encodes conditioning footage and stills with it.
+The dataset writer encodes with it (`vfxgen dataset synth --hot-cores`: the straight colour, hot only where
+the element is dense), the trainer records it in the model's vfxgen.json, and the pipeline decodes with it
+and encodes conditioning footage and stills with it. A premultiplied model's RGB half is decoded on the
+premultiplied value (the same where alpha is 1): a pixel is hot only where the colour over black itself
+reaches the shoulder, so a soft edge whose generated alpha is smaller than its colour - where straight colour
+is least sure - never turns hot.
 """
 
 from __future__ import annotations
