@@ -14,6 +14,7 @@ import numpy as np
 from vfxgen.color import linear_to_srgb, srgb_to_linear
 from vfxgen.errors import UsageError
 from vfxgen.highlights import NO_HIGHLIGHTS, Highlights
+from vfxgen.qc import REC709_LUMA
 from vfxgen.training.elements import ELEMENTS, MAKERS
 from vfxgen.training.elements.common import smoothstep
 
@@ -80,8 +81,7 @@ def hot_cores(element: str, rgba: np.ndarray) -> np.ndarray:
     peak = HOT_PEAKS.get(element)
     if peak is None:
         return linear
-    rgb = rgba[..., :3]
-    luma = rgb[..., 0] * 0.2126 + rgb[..., 1] * 0.7152 + rgb[..., 2] * 0.0722
+    luma = rgba[..., :3] @ REC709_LUMA  # of the display values: how near white the drawing is
     core = smoothstep(0.75, 0.97, luma) * smoothstep(0.5, 0.9, rgba[..., 3])
     return (linear * (1.0 + (peak - 1.0) * core)[..., None]).astype(np.float32)
 
