@@ -202,3 +202,54 @@ def test_decoder_polish_with_motion_loss_keeps_the_latent_space(workdir):
 def test_a_negative_motion_weight_is_refused(workdir):
     with pytest.raises(UsageError, match="vae-motion-weight"):
         config(workdir, "neg", stage="vae", vae_motion_weight=-1.0).check()
+
+
+def test_init_lora_starts_the_alpha_stage_from_a_saved_adapter_and_keeps_training_it(workdir):
+    """A warm start (`--init-lora`): the stage's LoRA and domain embedding are the file's before the first step,
+    still trainable, and a run from it exports an adapter that moved on from it."""
+    from vfxgen.models.transpixar import read_rgba_lora, rgba_lora_state_dict
+
+    start = train(config(workdir, "init-source", stage="alpha")) / "transpixar_lora.safetensors"
+    saved, _ = read_rgba_lora(start)
+    lora_b = [k for k in saved if k.endswith("lora_B.weight")]
+    assert all(saved[k].abs().max() > 0 for k in lora_b)  # trained: lora_B starts at zero
+
+    cfg = config(workdir, "init-stage", stage="alpha", init_lora=str(start))
+    (workdir / cfg.output).mkdir(exist_ok=True)
+    trainer = _make_stage(cfg, _load_components(cfg), RGBAClipDataset(cfg.data), torch.device("cpu"))
+    loaded = rgba_lora_state_dict(trainer.module)
+    assert loaded.keys() == saved.keys()
+    assert all(torch.equal(loaded[k], saved[k].to(loaded[k].dtype)) for k in saved)
+    trainable = {n for n, p in trainer.module.named_parameters() if p.requires_grad}
+    assert "patch_embed.domain_emb" in trainable and any(".rgba_lora." in n for n in trainable)
+
+    warm = train(config(workdir, "init-warm", stage="alpha", steps=2, lr=1e-4, init_lora=str(start)))
+    after, _ = read_rgba_lora(warm / "transpixar_lora.safetensors")
+    for key in lora_b:  # moved on from the file, by small steps: not a fresh zero LoRA
+        assert not torch.equal(after[key], saved[key])
+        assert (after[key] - saved[key]).norm() < 0.25 * saved[key].norm()
+
+
+def test_init_lora_of_another_shape_or_stage_is_one_line_before_anything_is_written(workdir):
+    start = train(config(workdir, "init-shape", stage="alpha", steps=1)) / "transpixar_lora.safetensors"
+    with pytest.raises(UsageError, match=r"has rank 4 and LoRA alpha 4; the run has --rank 8") as info:
+        train(config(workdir, "init-wrong-rank", stage="alpha", rank=8, init_lora=str(start)))
+    assert "--rank 4 --lora-alpha 4" in info.value.hint
+    assert not (workdir / "init-wrong-rank").exists()
+    with pytest.raises(UsageError, match="does not exist"):
+        train(config(workdir, "init-missing", stage="alpha", init_lora=str(workdir / "nope.safetensors")))
+    with pytest.raises(UsageError, match="--stage rgb has none"):
+        train(config(workdir, "init-rgb", stage="rgb", init_lora=str(start)))
+    assert not (workdir / "init-missing").exists() and not (workdir / "init-rgb").exists()
+
+    from typer.testing import CliRunner
+
+    from vfxgen.cli.app import app
+
+    model, data, out = (str(workdir / name) for name in ("model", "data", "init-cli"))
+    args = ["train", "--model", model, "--data", data, "-o", out]
+    result = CliRunner().invoke(app, [*args, "--init-lora", str(start)])  # --rank left at 128: the file has 4
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == UsageError.exit_code and len(lines) == 1, result.output
+    assert lines[0].startswith("error: --init-lora") and "pass --rank 4 --lora-alpha 4" in lines[0]
+    assert not (workdir / "init-cli").exists()

@@ -265,6 +265,14 @@ def test_transpixar_on_wan_trains_and_generates(wan, tmp_path):
     assert stray.exit_code == 2 and "--vae-decoder is not used by these weights" in stray.output
     refused = CliRunner().invoke(app, [*train[:-2], "-o", str(tmp_path / "r"), "--stage", "rgb"])
     assert refused.exit_code == 2 and "use --stage alpha" in refused.output and not (tmp_path / "r").exists()
+    # A warm start from the adapter (`--init-lora`): one small step moves it a little, not back to zeros.
+    warm = tmp_path / "warm"
+    again = [*train[:-2], "-o", str(warm), "--steps", "1", "--lr", "1e-5", "--init-lora", str(adapter)]
+    result = CliRunner().invoke(app, [*again, "--rank", "4", "--lora-alpha", "4"])
+    assert result.exit_code == 0, result.output
+    with safe_open(str(adapter), framework="pt") as a, safe_open(str(warm / adapter.name), framework="pt") as b:
+        start, moved = a.get_tensor(DOMAIN_KEY), b.get_tensor(DOMAIN_KEY)
+    assert not torch.equal(start, moved) and (moved - start).norm() < 0.25 * start.norm()
 
 
 def test_flow_shift_changes_the_wan_sampler_and_is_refused_elsewhere(wan, tmp_path):

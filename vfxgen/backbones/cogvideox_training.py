@@ -92,6 +92,21 @@ class CogVideoXTraining:
         return apply_transpixar(transformer, rank, lora_alpha, attention)
 
     @staticmethod
+    def alpha_weights_shape(path: Path) -> tuple[int, float]:
+        """(rank, lora_alpha) of a saved alpha LoRA, from its header."""
+        from vfxgen.models.transpixar import rgba_lora_shape
+
+        return rgba_lora_shape(path)
+
+    @staticmethod
+    def load_alpha_weights(module, path: Path) -> None:
+        """A saved alpha LoRA into a transformer made by `apply_alpha_method` (same rank), keeping its attention
+        mode and leaving the LoRA trainable: `vfxgen train --init-lora`."""
+        from vfxgen.models.transpixar import load_rgba_lora
+
+        load_rgba_lora(module, path)
+
+    @staticmethod
     def save_alpha_weights(module, path: Path, metadata: dict[str, str]) -> None:
         """The trained alpha weights in the release's LoRA layout (what `--lora` loads)."""
         from vfxgen.models.transpixar import save_rgba_lora

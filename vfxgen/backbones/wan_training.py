@@ -88,6 +88,20 @@ class WanTraining:
         return apply_transpixar_wan(transformer, rank, lora_alpha)
 
     @staticmethod
+    def alpha_weights_shape(path: Path) -> tuple[int, float]:
+        """(rank, lora_alpha) of a saved Wan adapter, from its header."""
+        from vfxgen.models.transpixar_wan import adapter_shape
+
+        return adapter_shape(path)
+
+    @staticmethod
+    def load_alpha_weights(module, path: Path) -> None:
+        """A saved adapter into a transformer made by `apply_alpha_method` (same rank): `vfxgen train --init-lora`."""
+        from vfxgen.models.transpixar_wan import load_wan_alpha_weights
+
+        load_wan_alpha_weights(module, path)
+
+    @staticmethod
     def save_alpha_weights(module, path: Path, metadata: dict[str, str]) -> None:
         """The adapter in TransPixar's own Wan key names (plus vfxgen's recipe and LoRA alpha metadata)."""
         from vfxgen.models.transpixar_wan import save_wan_alpha_weights

@@ -35,6 +35,14 @@ def train(
     rank: Annotated[int, typer.Option("--rank", help="LoRA rank (paper: 128).")] = 128,
     lora_alpha: Annotated[float, typer.Option("--lora-alpha", help="LoRA alpha; scale = alpha / rank.")] = 1.0,
     attention: Annotated[str, typer.Option("--attention", help="transpixar, full or rgb-isolated.")] = "transpixar",
+    init_lora: Annotated[
+        Path | None,
+        typer.Option(
+            "--init-lora",
+            help="Stage alpha: start from this transpixar_lora.safetensors instead of a zero LoRA (same --rank and "
+            "--lora-alpha): continue a released adapter on your own data or a new base.",
+        ),
+    ] = None,
     rgb: Annotated[
         str,
         typer.Option(
@@ -96,6 +104,7 @@ def train(
         lora_alpha=lora_alpha,
         attention=attention,
         rgb=rgb,
+        init_lora=None if init_lora is None else str(init_lora),
         steps=steps,
         lr=lr,
         batch=batch,

@@ -322,6 +322,25 @@ def read_rgba_lora(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], di
     return tensors, metadata
 
 
+def rgba_lora_shape(path: str | os.PathLike) -> tuple[int, float]:
+    """(rank, lora_alpha) of a TransPixar CogVideoX LoRA file from its header alone (no tensor is read): the
+    rank from the first block's `to_q.lora_A` shape, alpha from the metadata, else the release's 1.0."""
+    from safetensors import safe_open
+
+    key = f"transformer.transformer_blocks.0.attn1.{LORA_TARGETS[0]}.lora_A.weight"
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = dict(handle.metadata() or {})
+            if key not in handle.keys():
+                raise ModelError(f"{path} holds no TransPixar LoRA ({key} is missing)", "pass a TransPixar LoRA")
+            rank = int(handle.get_slice(key).get_shape()[0])
+    except ModelError:
+        raise
+    except Exception as exc:  # safetensors raises its own error types for corrupt headers
+        raise ModelError(f"cannot read LoRA {path}: {exc}", "the file is corrupt or not safetensors") from exc
+    return rank, float(metadata.get("lora_alpha", RELEASE_LORA_ALPHA))
+
+
 def load_rgba_lora(
     transformer: nn.Module,
     path_or_state_dict: str | os.PathLike | Mapping[str, torch.Tensor],

@@ -74,6 +74,7 @@ class TrainConfig:
     vae_decoder_only: bool = False
     vae_motion_weight: float = 0.0  # stage vae: weight of the frame-to-frame change loss (see _VaeStage.loss)
     rgb: str = "premultiplied"  # the RGB video trained on: colour x alpha over black, or straight colour
+    init_lora: str | None = None  # stage alpha: start from this adapter instead of a zero LoRA (rank must match)
 
     def recipe(self) -> RGBARecipe:
         """The RGBA recipe this run trains for (the model family's), recorded in the weights' metadata and the
@@ -89,6 +90,8 @@ class TrainConfig:
             raise UsageError("--resume and --overwrite contradict each other", "pass only one")
         if self.rgb not in RGB_CONVENTIONS:
             raise UsageError(f"unknown --rgb {self.rgb!r}", f"use one of {', '.join(RGB_CONVENTIONS)}")
+        if self.init_lora is not None and self.stage != "alpha":
+            raise UsageError(f"--init-lora starts an alpha LoRA; --stage {self.stage} has none", "use --stage alpha")
         if not self.vae_motion_weight >= 0:
             raise UsageError(f"--vae-motion-weight must be 0 or more, got {self.vae_motion_weight}", "pass e.g. 1.0")
         return self
@@ -117,6 +120,8 @@ def train(config: TrainConfig, on_step: StepCallback | None = None) -> Path:
             f"--stage {config.stage} does not train {resolve_model(config.model).name}'s family",
             f"use --stage {' or '.join(hooks.stages)}",
         )
+    if config.init_lora is not None:
+        _check_init_lora(hooks, config)  # a header read: a wrong rank is one line before any weight loads
     check_run_dir(run, config)  # before the model loads: never replace or resume into someone else's folder
     # One optimiser step = one scheduler step, whatever the number of processes.
     accelerator = Accelerator(mixed_precision=config.mixed_precision, step_scheduler_with_optimizer=False)
@@ -307,6 +312,8 @@ class _AlphaStage(_DiffusionStage):
         super().__init__(config, pipe, data, device)
         transformer = pipe.transformer.to(device)
         self.module = self.hooks.apply_alpha_method(transformer, config.rank, config.lora_alpha, config.attention)
+        if config.init_lora is not None:  # a warm start: the adapter's LoRA and domain embedding, still trainable
+            self.hooks.load_alpha_weights(self.module, Path(config.init_lora))
         self.module.train()
         if config.gradient_checkpointing:
             self.module.enable_gradient_checkpointing()
@@ -340,6 +347,21 @@ def _training_hooks(config: TrainConfig):
     from vfxgen.pipelines.model_dirs import resolve_model
 
     return backbone_named(resolve_model(config.model).backbone).training()
+
+
+def _check_init_lora(hooks, config: TrainConfig) -> None:
+    """The adapter to start from exists and has the run's rank and LoRA alpha: a LoRA of another shape cannot
+    continue, and silently taking the file's values would make `--rank` say one thing and the result another."""
+    path = Path(config.init_lora)
+    if not path.is_file():
+        raise UsageError(f"--init-lora {path} does not exist", "pass the transpixar_lora.safetensors to start from")
+    rank, lora_alpha = hooks.alpha_weights_shape(path)
+    if (rank, float(lora_alpha)) != (config.rank, float(config.lora_alpha)):
+        raise UsageError(
+            f"--init-lora {path} has rank {rank} and LoRA alpha {lora_alpha:g}; the run has --rank {config.rank} "
+            f"--lora-alpha {config.lora_alpha:g}",
+            f"pass --rank {rank} --lora-alpha {lora_alpha:g}",
+        )
 
 
 def _load_components(config: TrainConfig):
