@@ -1,6 +1,6 @@
 """Does every stock preset look like its name and pass vfxgen's own QC? (demo model acceptance)
 
-    python benchmarks/presets.py [--model DIR] [--seeds 0-9] [--tag v2]
+    python benchmarks/presets.py [--model DIR] [--seeds 0-9] [--tag v2] [--presets water_splash,...]
 
 For each of the 9 presets and each seed, one shot through the same path as `vfxgen generate --preset P
 --seed S` (the Python API: `resolve_request` + the loaded pipeline + `write_shot`), then per shot the checks
@@ -68,13 +68,17 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="model folder (default: the bundled demo model)")
     parser.add_argument("--seeds", default="0-9")
     parser.add_argument("--tag", default="", help="suffix of the result files, e.g. v1 for a baseline")
+    parser.add_argument("--presets", default="", help="comma list (default: all 9; a subset wants a --tag)")
     args = parser.parse_args()
+    names = args.presets.split(",") if args.presets else preset_names()
+    if args.presets and not args.tag:
+        parser.error("--presets without --tag would overwrite the full table with a partial one")
     seeds = parse_seeds(args.seeds)
     pipe = load_pipeline(model=args.model)
     rows, strips = [], []
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        for name in preset_names():
+        for name in names:
             preset = load_preset(name)
             strip = []
             for seed in seeds:
@@ -97,7 +101,7 @@ def main() -> None:
     seconds = time.perf_counter() - start
     tag = f"-{args.tag}" if args.tag else ""
     summary = {}
-    for name in preset_names():
+    for name in names:
         mine = [r for r in rows if r["preset"] == name]
         summary[name] = {
             "passed": sum(r["passed"] for r in mine),
@@ -113,7 +117,8 @@ def main() -> None:
     lines = [
         f"# Stock presets on the {'bundled demo model' if args.model is None else args.model}{tag}",
         "",
-        f"`python benchmarks/presets.py --seeds {args.seeds}{' --tag ' + args.tag if args.tag else ''}`: "
+        f"`python benchmarks/presets.py --seeds {args.seeds}{' --tag ' + args.tag if args.tag else ''}"
+        f"{' --presets ' + args.presets if args.presets else ''}`: "
         f"{len(rows)} shots in {seconds:.0f} s. Shots passing every check, and each check on its own "
         f"(of {n} seeds; target: every preset >= {max(1, round(0.8 * n))}):",
         "",

@@ -151,7 +151,9 @@ def render_builtin_presets() -> str:
             p.description,
             p.default_subject,
             *(f"{d[k]:g}" if k in d else "-" for k in ("guidance", "steps", "seed")),
-            "yes" if d.get("clear_black") else "no",
+            ("yes" + (f" (key {d.get('key_black', 0):g}-{d['key_white']:g})" if "key_white" in d else ""))
+            if d.get("clear_black")
+            else "no",
             str(p.look.get("blend", "-")),
         ]
         rows.append("| " + " | ".join(cells) + " |")

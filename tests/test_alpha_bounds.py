@@ -57,3 +57,26 @@ def test_floor_raises_alpha_to_the_brightest_channel() -> None:
     assert np.array_equal(colour_floor(alpha, colour), np.array([[0.5, 0.9]], np.float32))
     with pytest.raises(ValueError):
         clear_black(holed_element(), full_at=0)
+
+
+def test_a_key_with_a_black_point_clears_dim_pixels_with_their_colour() -> None:
+    """The water splash's key (0.005 .. 0.1): the ramp between the points, full alpha above, nothing at or below
+    the black point - colour included, so the result stays valid premultiplied colour."""
+    px = holed_element()
+    px[0, 13, :, :3] = np.linspace(0.0, 0.2, 16)[:, None]  # grey from black to bright, alpha 0.9
+    px[0, 13, :, 3] = 0.9
+    out = clear_black(px, full_at=0.1, clear_at=0.005)
+    luma = px[0, 13, :, :3] @ REC709_LUMA
+    expected = np.minimum(0.9, np.clip((luma - 0.005) / 0.095, 0, 1))
+    assert np.allclose(out[0, 13, :, 3], expected, atol=1e-6)
+    assert np.all(out[0, 13, luma <= 0.005] == 0)  # colour and alpha cleared at the black point
+    assert np.array_equal(out[0, 13, luma >= 0.1], px[0, 13, luma >= 0.1])  # bright: kept exactly
+    assert np.array_equal(out[0, 2:4, 2:10], px[0, 2:4, 2:10])  # the bright square too
+    assert np.all(out[..., :3] <= out[..., 3:] + 1e-7)  # valid premultiplied colour everywhere
+    # Between the points a pixel keeps its hue: the colour is scaled, never shifted.
+    mid = (luma > 0.005) & (luma < 0.1) & (out[0, 13, :, 3] > 0)
+    ratio = out[0, 13, mid, :3] / px[0, 13, mid, :3]
+    assert np.allclose(ratio, ratio[:, :1], atol=1e-6)
+    assert np.array_equal(clear_black(px, CLEAR_FULL_LUMINANCE, 0.0), clear_black(px))  # the default is the old one
+    with pytest.raises(ValueError):
+        clear_black(px, full_at=0.01, clear_at=0.02)

@@ -129,6 +129,29 @@ def test_light_presets_clear_black_and_keep_black_overrides(tmp_path, t2v_dir):
         assert result.exit_code == 0, result.output
         generation = json.loads((out / "shot.json").read_text())["generation"]
         assert generation["clear_black"] is expected
+        assert (generation["key_black"], generation["key_white"]) == (0.0, 0.01)  # light: only qc's black
+
+
+def test_the_water_splash_key_is_recorded_applied_and_overridden(tmp_path, t2v_dir):
+    """The water preset's luminance key (0.005 .. 0.1) reaches the shot: recorded, and no delivered pixel has
+    more alpha than the key allows; --key-white overrides it; a black point above the white point is one line."""
+    from vfxgen.io.exr import read_exr_sequence
+    from vfxgen.qc import REC709_LUMA
+
+    common = ["--model", t2v_dir, "--steps", 1, "--format", "exr"]
+    for extra, white in (([], 0.1), (["--key-white", "0.05"], 0.05), (["--keep-black"], None)):
+        out = tmp_path / f"water{len(extra)}{white}"
+        result = invoke("generate", "--preset", "water_splash", "-o", out, *extra, *common)
+        assert result.exit_code == 0, result.output
+        generation = json.loads((out / "shot.json").read_text())["generation"]
+        assert (generation["key_black"], generation["key_white"]) == (0.005, white or 0.1)
+        pixels = read_exr_sequence(out / "rgba").pixels
+        luma = pixels[..., :3] @ REC709_LUMA
+        within = pixels[..., 3] <= np.clip((luma - 0.005) / ((white or 0.1) - 0.005), 0, 1) + 2e-3  # half floats
+        assert within.all() if white else not within.all()  # the tiny model's raw alpha breaks the key
+    bad = invoke("generate", "--preset", "water_splash", "-o", tmp_path / "bad", "--key-black", "0.2", *common)
+    assert bad.exit_code == 2 and "--key-black must be >= 0 and below --key-white" in bad.output
+    assert not (tmp_path / "bad").exists()
 
 
 @pytest.mark.parametrize(

@@ -63,7 +63,8 @@ def test_all_builtins_load_and_render() -> None:
         assert p.render_prompt("  dragon breath ") == p.prompt.replace("{subject}", "dragon breath")
         assert p.render_prompt("") == default
         # Built-ins leave frames (and size) to the model's native values: a preset is a look, not a format.
-        assert set(p.defaults) - {"clear_black"} == set(DEFAULT_KEYS) - {"frames", "clear_black"}
+        keying = {"clear_black", "key_black", "key_white"}  # set by the presets that clear (water: its own key)
+        assert set(p.defaults) - keying == set(DEFAULT_KEYS) - {"frames", *keying}
         assert isinstance(p.defaults["fps"], float) and isinstance(p.defaults["guidance"], float)
         assert all(re.fullmatch(r"#[0-9a-fA-F]{6}", c) for c in p.look["colors"])
         assert 0 <= p.look["softness"] <= 1
@@ -72,6 +73,8 @@ def test_all_builtins_load_and_render() -> None:
     cleared = {p.name for p in presets if p.defaults.get("clear_black")}
     assert cleared == {"fire", "sparks", "lightning", "magic", "muzzle_flash", "water_splash"}
     assert not any(p.defaults.get("clear_black", False) for p in presets if p.name not in cleared)
+    keyed = {p.name: (p.defaults["key_black"], p.defaults["key_white"]) for p in presets if "key_white" in p.defaults}
+    assert keyed == {"water_splash": (0.005, 0.1)}  # a lit splash is never dark; light keeps qc's black level
 
 
 def test_builtin_dir_is_the_packaged_presets_folder() -> None:
@@ -146,6 +149,9 @@ def test_broken_toml_names_file_and_line(tmp_path: Path) -> None:
         ("[defaults]", "clear_black = 1", "defaults.clear_black", "must be true or false"),
         ("[defaults]", 'clear_black = "yes"', "defaults.clear_black", "must be true or false"),
         ("[defaults]", "frames = 48", "defaults.frames", "4k + 1"),
+        ("[defaults]", 'key_white = "0.1"', "defaults.key_white", "must be a number"),
+        ("[defaults]", "key_black = -0.1", "defaults.key_black", "must be a luminance >= 0"),
+        ("[defaults]", "key_white = 0.01\nkey_black = 0.02", "defaults.key_black", "must be below key_white (0.01)"),
         ("[defaults]", "stepz = 20", "defaults.stepz", "is not a default setting"),
         ("[look]", 'colors = ["orange"]', "look.colors", "#rrggbb"),
         ("[look]", "softness = 3", "look.softness", "[0, 1]"),

@@ -11,6 +11,12 @@ A generated or pulled matte is a guess; premultiplied colour over black bounds i
   often wider than its colour (the thin elements' "black holes"); a compositor cleans that by hand with a
   luminance key multiplied into the matte. This does it once, with the same threshold qc measures.
 
+The clearing is a luminance key on the matte with a black point and a white point (`key_black`, `key_white`
+settings; defaults 0 and `CLEAR_FULL_LUMINANCE`): at or below the black point the element is cleared,
+from the white point the model's alpha is kept. The defaults clear only what qc calls black. An element whose
+body is never dark - a lit water splash - can take a higher white point, which also clears the dim, smudged
+matte the small model leaves between droplets, and a black point that clears the faint haze around it.
+
 Dark matter that really occludes (smoke, dust, an explosion's smoke) can be opaque and dark: its presets
 leave `clear_black` off, and `--keep-black` turns it off anywhere.
 """
@@ -26,18 +32,28 @@ from vfxgen.qc import REC709_LUMA, Thresholds
 CLEAR_FULL_LUMINANCE = 2 * Thresholds().black_luma
 
 
-def clear_black(premult: np.ndarray, full_at: float = CLEAR_FULL_LUMINANCE) -> np.ndarray:
-    """Premultiplied linear RGBA `[..., 4]` -> a copy whose alpha is at most `luminance / full_at`.
+def clear_black(
+    premult: np.ndarray, full_at: float = CLEAR_FULL_LUMINANCE, clear_at: float = 0.0
+) -> np.ndarray:
+    """Premultiplied linear RGBA `[..., 4]` -> a copy whose alpha is at most the luminance key
+    `(luminance - clear_at) / (full_at - clear_at)`, clipped to [0, 1].
 
-    The colour is kept as it is: it already is at most its alpha (a single channel of luminance `l` is at most
-    `l / 0.0722`, and `full_at` is far below 0.0722), so the result is still valid premultiplied colour.
-    Bright pixels (luminance >= `full_at`) keep their alpha exactly; only near-black ones lose theirs.
+    Bright pixels (luminance >= `full_at`) keep their alpha exactly. With `clear_at` 0 the colour is kept as it
+    is: it already is at most its alpha (a single channel of luminance `l` is at most `l / 0.0722`, and
+    `full_at` is far below 0.0722). With a black point above 0 a dim pixel's alpha can fall below its colour;
+    the colour is then scaled down to its alpha (the cleared part goes with its colour, as a keyer's premultiply
+    does), so the result is valid premultiplied colour either way.
     """
-    if full_at <= 0:
-        raise ValueError(f"full_at must be positive, got {full_at}")
+    if not 0.0 <= clear_at < full_at:
+        raise ValueError(f"need 0 <= clear_at < full_at, got clear_at={clear_at}, full_at={full_at}")
     out = np.array(premult, dtype=np.float32, copy=True)
     luminance = np.maximum(np.nan_to_num(out[..., :3]) @ REC709_LUMA, 0.0)
-    out[..., 3] = np.minimum(out[..., 3], np.clip(luminance / full_at, 0.0, 1.0))
+    key = np.clip((luminance - clear_at) / (full_at - clear_at), 0.0, 1.0)
+    out[..., 3] = np.minimum(out[..., 3], key)
+    if clear_at > 0:
+        peak = np.max(out[..., :3], axis=-1)
+        scale = np.where(peak > out[..., 3], out[..., 3] / np.maximum(peak, 1e-12), 1.0)
+        out[..., :3] *= scale[..., None]
     return out
 
 

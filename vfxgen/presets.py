@@ -21,6 +21,8 @@ Schema (one file `NAME.toml`, NAME = `[a-z0-9][a-z0-9_-]*` and equal to the `nam
     steps = 50                         # int >= 1
     seed = 42                          # int >= 0
     clear_black = true                 # bool: clear the alpha where the colour is black (light, splashes)
+    key_black = 0.005                  # number >= 0: clear_black's key clears at or below this luminance
+    key_white = 0.1                    # number > key_black: ... and keeps the model's alpha from this one
 
     [look]                             # optional, free-form hints for people and downstream tools;
     colors = ["#ff6a00", "#ffd34d"]    # known keys are type-checked: colors = list of "#rrggbb",
@@ -36,6 +38,7 @@ user preset overrides a built-in of the same name.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -355,7 +358,12 @@ def _validate_defaults(table: Any, bad: Any) -> dict[str, Any]:
             raise bad(key, f"must not be negative, got {value}", "use a value >= 0", "defaults")
         if key == "fps" and value <= 0:
             raise bad(key, f"must be positive, got {value}", "use e.g. 8", "defaults")
+        if key in ("key_black", "key_white") and not 0 <= value < math.inf:
+            raise bad(key, f"must be a luminance >= 0, got {value}", "use e.g. 0.005 and 0.1", "defaults")
         out[key] = value if DEFAULT_KEYS[key] is int else float(value)
+    if out.get("key_black", 0.0) >= out.get("key_white", math.inf):
+        raise bad("key_black", f"must be below key_white ({out['key_white']:g}), got {out['key_black']:g}",
+                  "use e.g. key_black = 0.005 and key_white = 0.1", "defaults")
     return out
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from vfxgen.alpha_bounds import CLEAR_FULL_LUMINANCE
 from vfxgen.backbones import backbone_named
 from vfxgen.clip import check_finite, check_fps
 from vfxgen.errors import UsageError
@@ -152,6 +153,12 @@ SETTINGS: tuple[Setting, ...] = (
             "request", affects="pixels", presets=True, shot_list=True, flag="--clear-black/--keep-black",
             help_by_command=(("matte", "Clear the alpha where the footage is black (alpha <= linear luminance / "
                               "0.01): footage over black shows nothing there. Default: on."),)),
+    Setting("key_black", float | None, None, "Black point of --clear-black's luminance key: at or below this "
+            "premultiplied scene-linear luminance the element is cleared, colour and alpha (default: the preset's, "
+            "else 0).", "request", affects="pixels", presets=True, shot_list=True),
+    Setting("key_white", float | None, None, "White point of --clear-black's luminance key: from this luminance "
+            "the model's alpha is kept (default: the preset's, e.g. 0.1 for a lit water splash, else 0.01: only "
+            "what qc calls black is cleared).", "request", affects="pixels", presets=True, shot_list=True),
     # --- load: how the model loads (LoadOptions) -------------------------------------------------------
     Setting("attention", str, "transpixar", "RGBA attention: transpixar (paper Eq. 7, text never attends to "
             "alpha), full, rgb-isolated, or official (the release's additive mask, for bit-for-bit parity with it).",
@@ -461,6 +468,8 @@ class GenerationRequest:
     rgb: str | None = _default("rgb")  # straight | premultiplied: how the model's RGB half is meant
     noise: str | None = _default("noise")  # shared | independent: the alpha half's starting noise
     clear_black: bool | None = _default("clear_black")  # None: off (matte: on with its alpha floor)
+    key_black: float | None = _default("key_black")  # None: 0 (clear_black's key clears only qc's black)
+    key_white: float | None = _default("key_white")  # None: CLEAR_FULL_LUMINANCE
     extra: dict = field(default_factory=dict)  # not settings: preset name, QC limits, animate/matte inputs
 
     def record(self) -> dict[str, Any]:
@@ -515,4 +524,13 @@ class GenerationRequest:
         req.fps = info.native_fps if req.fps is None else req.fps
         check_fps(req.fps)
         req.clear_black = bool(req.clear_black)
+        req.key_black = 0.0 if req.key_black is None else float(req.key_black)
+        req.key_white = CLEAR_FULL_LUMINANCE if req.key_white is None else float(req.key_white)
+        check_finite("--key-black", req.key_black, "use e.g. --key-black 0.005")
+        check_finite("--key-white", req.key_white, "use e.g. --key-white 0.1")
+        if not 0.0 <= req.key_black < req.key_white:
+            raise UsageError(
+                f"--key-black must be >= 0 and below --key-white, got {req.key_black:g} and {req.key_white:g}",
+                "use e.g. --key-black 0.005 --key-white 0.1",
+            )
         return req

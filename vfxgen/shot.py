@@ -238,14 +238,16 @@ def output_differences(manifest: dict, options: ShotOptions, path: Path) -> str:
 
 
 #: Generation records newer shots carry and older ones lack: compared only where a shot has them.
-RECORDED_SINCE = ("model_files_sha256",)
+#: Record keys older shots lack, with the value they were made with (None: unknown): a shot without the key is
+#: compared by everything else when the request asks for that value (or the value is unknown).
+RECORDED_SINCE = {"model_files_sha256": None, "key_black": 0.0, "key_white": 0.01}
 
 
 def _settings_differences(made: dict, expected: dict) -> str:
     """`"steps 40 -> 2, seed 1 -> 3"` for every expected setting the manifest does not match."""
     changes = []
     for key, want in expected.items():
-        if key in RECORDED_SINCE and key not in made:
+        if key in RECORDED_SINCE and key not in made and RECORDED_SINCE[key] in (None, want):
             continue  # a shot from before vfxgen recorded it: compared by everything else
         have = made.get(key)
         if isinstance(want, dict):  # e.g. conditioning: the manifest may record more (what it pinned)

@@ -118,7 +118,8 @@ def resolved_rows(preset, subject, model, lora) -> list[tuple[str, object]]:
     request = resolve_request(subject, info, preset=preset).resolved(info, recipe)
     fields = ("prompt", "negative_prompt", "seed", "steps", "guidance", "dynamic_cfg", "frames", "width", "height")
     rows = [("model", info.name), *((f, getattr(request, f)) for f in fields)]
-    rows += [(f, getattr(request, f)) for f in ("fps", "alpha_reduce", "rgb", "noise", "clear_black")]
+    shaping = ("fps", "alpha_reduce", "rgb", "noise", "clear_black", "key_black", "key_white")
+    rows += [(f, getattr(request, f)) for f in shaping]
     return [*rows, ("recipe", recipe.source), ("preset", preset.name)]
 
 

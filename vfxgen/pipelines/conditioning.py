@@ -600,7 +600,7 @@ def pull_matte(
     pixels = np.concatenate([colour, alpha[..., None]], axis=-1).astype(np.float32)
     req.clear_black = MATTE_CLEARS_BLACK if asked_clear is None else bool(asked_clear)
     if req.clear_black:
-        pixels = clear_black(pixels)
+        pixels = clear_black(pixels, req.key_white, req.key_black)
     metadata = pipeline.metadata(req)
     metadata.update(
         conditioning=cond.record(

@@ -175,8 +175,8 @@ class RGBAPipeline:
             premult = highlights.decode(np.minimum(rgb, alpha))
             straight = unpremultiply(np.concatenate([premult, alpha], axis=-1))
         clip = Clip(straight, fps=req.fps, **stored)
-        if req.clear_black:  # no opaque black: alpha <= luminance / 0.01 (vfxgen.alpha_bounds)
-            clip.pixels = clear_black(clip.pixels)
+        if req.clear_black:  # no opaque black: the luminance key of vfxgen.alpha_bounds (0 .. 0.01 unless set)
+            clip.pixels = clear_black(clip.pixels, req.key_white, req.key_black)
         return clip.with_metadata(**self.metadata(req))
 
     def effective_recipe(self, req: GenerationRequest) -> RGBARecipe:
