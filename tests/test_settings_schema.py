@@ -204,3 +204,24 @@ def test_resume_refuses_a_shot_made_with_other_weights_under_the_same_model_name
     save_file(state, str(weights))
     again = CliRunner().invoke(app, [*args, "--resume"])
     assert again.exit_code == 4 and f"model_files_sha256.transformer/{weights.name}" in again.output, again.output
+
+
+def test_resume_compares_a_shot_made_before_the_key_was_recorded_by_the_values_it_was_made_with(tmp_path):
+    """Shots from before `key_black`/`key_white` were recorded were made with 0 and 0.01: resumed with those they
+    are complete; asked for another key (the water preset's) they are refused, not silently kept."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from tests.tiny_models import save_tiny_model_dir
+
+    model = save_tiny_model_dir(tmp_path / "t2v")
+    shot = tmp_path / "shot"
+    args = ["generate", "fire", "-o", str(shot), "--model", str(model), "--steps", "1", "--format", "exr"]
+    assert CliRunner().invoke(app, [*args, "--clear-black"]).exit_code == 0
+    manifest = json.loads((shot / "shot.json").read_text())
+    del manifest["generation"]["key_black"], manifest["generation"]["key_white"]  # as an older vfxgen wrote it
+    (shot / "shot.json").write_text(json.dumps(manifest))
+    assert CliRunner().invoke(app, [*args, "--clear-black", "--resume"]).exit_code == 0
+    keyed = CliRunner().invoke(app, [*args, "--clear-black", "--key-white", "0.1", "--resume"])
+    assert keyed.exit_code == 4 and "key_white None -> 0.1" in keyed.output, keyed.output

@@ -237,7 +237,6 @@ def output_differences(manifest: dict, options: ShotOptions, path: Path) -> str:
     return ", ".join(changes)
 
 
-#: Generation records newer shots carry and older ones lack: compared only where a shot has them.
 #: Record keys older shots lack, with the value they were made with (None: unknown): a shot without the key is
 #: compared by everything else when the request asks for that value (or the value is unknown).
 RECORDED_SINCE = {"model_files_sha256": None, "key_black": 0.0, "key_white": 0.01}
