@@ -78,5 +78,10 @@ def test_a_key_with_a_black_point_clears_dim_pixels_with_their_colour() -> None:
     ratio = out[0, 13, mid, :3] / px[0, 13, mid, :3]
     assert np.allclose(ratio, ratio[:, :1], atol=1e-6)
     assert np.array_equal(clear_black(px, CLEAR_FULL_LUMINANCE, 0.0), clear_black(px))  # the default is the old one
+    # A hot core at a soft edge (colour above its alpha, as an HDR emitter's glow is) is not cut: kept exactly.
+    hot = np.zeros((1, 1, 2, 4), np.float32)
+    hot[0, 0, 0] = [3.0, 2.0, 1.0, 0.5]  # luminance far above the white point
+    hot[0, 0, 1] = [0.02, 0.02, 0.02, 0.01]  # dim emission outside its matte, not cut (key 0.16 > alpha 0.01)
+    assert np.array_equal(clear_black(hot, 0.1, 0.005), hot)
     with pytest.raises(ValueError):
         clear_black(px, full_at=0.01, clear_at=0.02)

@@ -40,19 +40,22 @@ def clear_black(
 
     Bright pixels (luminance >= `full_at`) keep their alpha exactly. With `clear_at` 0 the colour is kept as it
     is: it already is at most its alpha (a single channel of luminance `l` is at most `l / 0.0722`, and
-    `full_at` is far below 0.0722). With a black point above 0 a dim pixel's alpha can fall below its colour;
-    the colour is then scaled down to its alpha (the cleared part goes with its colour, as a keyer's premultiply
-    does), so the result is valid premultiplied colour either way.
+    `full_at` is far below 0.0722). With a black point above 0 the key can cut a dim pixel's alpha below its
+    colour; there, and only there, the colour is scaled down to the new alpha (the cleared part goes with its
+    colour, as a keyer's premultiply does). A pixel the key does not cut keeps its colour exactly, so a hot
+    core above 1.0 (bright, never cut) is never clipped.
     """
     if not 0.0 <= clear_at < full_at:
         raise ValueError(f"need 0 <= clear_at < full_at, got clear_at={clear_at}, full_at={full_at}")
     out = np.array(premult, dtype=np.float32, copy=True)
     luminance = np.maximum(np.nan_to_num(out[..., :3]) @ REC709_LUMA, 0.0)
     key = np.clip((luminance - clear_at) / (full_at - clear_at), 0.0, 1.0)
+    cut = key < out[..., 3]
     out[..., 3] = np.minimum(out[..., 3], key)
     if clear_at > 0:
         peak = np.max(out[..., :3], axis=-1)
-        scale = np.where(peak > out[..., 3], out[..., 3] / np.maximum(peak, 1e-12), 1.0)
+        over = cut & (peak > out[..., 3])
+        scale = np.where(over, out[..., 3] / np.maximum(peak, 1e-12), 1.0)
         out[..., :3] *= scale[..., None]
     return out
 
