@@ -88,6 +88,8 @@ def _other_value(decl, current):
     """A valid value of `decl` other than `current` (what a user changes between two runs)."""
     if decl.choices:
         return next(c for c in decl.choices if c not in (current, "official", "model"))
+    if decl.name == "key_black":
+        return 0.005  # must stay below the white point (0.01 by default)
     base = next(t for t in getattr(decl.kind, "__args__", (decl.kind,)) if t is not type(None))
     return {int: 9, float: 7.5, bool: not current, str: "blurry", Path: None}[base]
 
