@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vfxgen import __version__
+from vfxgen.alpha_bounds import CLEAR_FULL_LUMINANCE
 from vfxgen.atomic import atomic_path, remove_stale_temporaries
 from vfxgen.clip import Clip
 from vfxgen.errors import LockedError, OutputError, OutputExistsError, UsageError
@@ -239,7 +240,7 @@ def output_differences(manifest: dict, options: ShotOptions, path: Path) -> str:
 
 #: Record keys older shots lack, with the value they were made with (None: unknown): a shot without the key is
 #: compared by everything else when the request asks for that value (or the value is unknown).
-RECORDED_SINCE = {"model_files_sha256": None, "key_black": 0.0, "key_white": 0.01}
+RECORDED_SINCE = {"model_files_sha256": None, "key_black": 0.0, "key_white": CLEAR_FULL_LUMINANCE}
 
 
 def _settings_differences(made: dict, expected: dict) -> str:
