@@ -253,3 +253,89 @@ def test_init_lora_of_another_shape_or_stage_is_one_line_before_anything_is_writ
     assert result.exit_code == UsageError.exit_code and len(lines) == 1, result.output
     assert lines[0].startswith("error: --init-lora") and "pass --rank 4 --lora-alpha 4" in lines[0]
     assert not (workdir / "init-cli").exists()
+
+
+def _elements(workdir) -> list[str]:
+    return sorted({entry["element"] for entry in RGBAClipDataset(workdir / "data").entries})
+
+
+def _index_of(data: RGBAClipDataset, element: str, other: bool = False) -> int:
+    return next(i for i, e in enumerate(data.entries) if (e["element"] == element) != other)
+
+
+@pytest.mark.parametrize("stage", ["rgb", "alpha"])
+def test_a_held_clip_is_trained_toward_the_starting_models_own_prediction(workdir, stage):
+    """`--hold-elements`: a held clip's target is the frozen starting model's prediction at the same noisy input,
+    so at the start it adds exactly nothing to the loss, while a free clip keeps its data loss and gradient."""
+    held_name = _elements(workdir)[0]
+    data = RGBAClipDataset(workdir / "data")
+    held, free = _index_of(data, held_name), _index_of(data, held_name, other=True)
+    stages = {}
+    for name, hold in (("plain", ()), ("hold", (held_name,))):
+        cfg = config(workdir, f"hold-{stage}-{name}", stage=stage, hold_elements=hold)
+        (workdir / cfg.output).mkdir(exist_ok=True)
+        torch.manual_seed(0)
+        stages[name] = _make_stage(cfg, _load_components(cfg), data, torch.device("cpu"))
+    assert stages["plain"].teacher is None and not stages["hold"].teacher.training
+
+    def loss(name, indices):
+        return stages[name].loss(np.array(indices), np.random.default_rng(7))
+
+    assert loss("hold", [held, held]).item() == 0.0  # the student is the teacher before any step
+    assert loss("plain", [held, held]).item() > 0.0
+    mixed, plain = loss("hold", [held, free]), loss("plain", [held, free]).item()
+    assert 0.0 < mixed.item() < plain  # the free clip's data term is left, the held clip's is gone
+    mixed.backward()
+    module = stages["hold"].module
+    assert any(p.grad is not None and p.grad.abs().max() > 0 for p in module.parameters() if p.requires_grad)
+    assert all(p.grad is None for p in stages["hold"].teacher.parameters())
+
+
+def test_holding_every_element_leaves_the_weights_exactly_as_they_started_even_across_a_resume(workdir):
+    """Held everywhere, a run moves nothing (loss 0 at every step, so no gradient); held in part, a resumed run
+    equals an uninterrupted one: the teacher is the starting model, not the checkpoint it resumed from."""
+    from safetensors.torch import load_file
+
+    everything = tuple(_elements(workdir))
+    still = train(config(workdir, "hold-all", stage="rgb", steps=2, hold_elements=everything))
+    assert set(_losses(still).values()) == {0.0}
+    before = load_file(workdir / "model" / "transformer" / "diffusion_pytorch_model.safetensors")
+    after = load_file(still / "model" / "transformer" / "diffusion_pytorch_model.safetensors")
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+
+    part = everything[:2]
+    full = train(config(workdir, "hold-full", stage="rgb", hold_elements=part))
+
+    def stop_after_three(step, total, loss):
+        if step == 3:
+            raise KeyboardInterrupt
+
+    cut = config(workdir, "hold-cut", stage="rgb", hold_elements=part)
+    with pytest.raises(KeyboardInterrupt):
+        train(cut, on_step=stop_after_three)
+    cut.resume = True
+    a, b = _losses(full), _losses(train(cut))
+    assert all(b[step] == pytest.approx(a[step], rel=1e-5) for step in (3, 4))
+    assert any(a[step] > 0 for step in a)  # the free elements trained
+
+
+def test_hold_elements_that_cannot_hold_are_one_line_before_anything_is_written(workdir):
+    with pytest.raises(UsageError, match="no clip of the dataset") as info:
+        train(config(workdir, "hold-typo", stage="rgb", hold_elements=("dusst",)))
+    assert "use elements it has: " in info.value.hint and _elements(workdir)[0] in info.value.hint
+    with pytest.raises(UsageError, match="--stage vae has none"):
+        train(config(workdir, "hold-vae", stage="vae", hold_elements=("dust",)))
+    with pytest.raises(UsageError, match="a trained text encoder moves"):
+        train(config(workdir, "hold-t5", stage="rgb", train_text_encoder=True, hold_elements=("dust",)))
+    assert not any((workdir / name).exists() for name in ("hold-typo", "hold-vae", "hold-t5"))
+
+    from typer.testing import CliRunner
+
+    from vfxgen.cli.app import app
+
+    model, data, out = (str(workdir / name) for name in ("model", "data", "hold-cli"))
+    args = ["train", "--model", model, "--data", data, "-o", out, "--stage", "rgb", "--hold-elements", "dust, nope"]
+    result = CliRunner().invoke(app, args)
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == UsageError.exit_code and len(lines) == 1, result.output
+    assert lines[0].startswith("error: --hold-elements nope: no clip") and not (workdir / "hold-cli").exists()

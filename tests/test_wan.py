@@ -273,6 +273,21 @@ def test_transpixar_on_wan_trains_and_generates(wan, tmp_path):
     with safe_open(str(adapter), framework="pt") as a, safe_open(str(warm / adapter.name), framework="pt") as b:
         start, moved = a.get_tensor(DOMAIN_KEY), b.get_tensor(DOMAIN_KEY)
     assert not torch.equal(start, moved) and (moved - start).norm() < 0.25 * start.norm()
+    # Every clip held (`--hold-elements`): its target is the warm-started model's own prediction, nothing moves.
+    elements = {json.loads(line)["element"] for line in (data / "manifest.jsonl").read_text().splitlines()}
+    held = [
+        *again[:-2],
+        "-o",
+        str(tmp_path / "held"),
+        "--init-lora",
+        str(adapter),
+        "--hold-elements",
+        ",".join(elements),
+    ]
+    result = CliRunner().invoke(app, [*held, "--rank", "4", "--lora-alpha", "4"])
+    assert result.exit_code == 0, result.output
+    with safe_open(str(adapter), framework="pt") as a, safe_open(str(tmp_path / "held" / adapter.name), "pt") as b:
+        assert all(torch.equal(a.get_tensor(key), b.get_tensor(key)) for key in a.keys())
 
 
 def test_flow_shift_changes_the_wan_sampler_and_is_refused_elsewhere(wan, tmp_path):

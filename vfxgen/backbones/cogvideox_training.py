@@ -74,15 +74,27 @@ class CogVideoXTraining:
         return embeds
 
     @staticmethod
-    def diffusion_loss(module, pipe, latents, text, rope, rng: np.random.Generator, device) -> torch.Tensor:
-        """DDPM noise at a random timestep per clip, v-prediction target, MSE."""
+    def diffusion_loss(
+        module, pipe, latents, text, rope, rng: np.random.Generator, device, teacher=None, held=None
+    ) -> torch.Tensor:
+        """DDPM noise at a random timestep per clip, v-prediction target, MSE. Clips marked in `held` take the
+        frozen `teacher`'s prediction as their target (`--hold-elements`)."""
+        from vfxgen.backbones.hold import hold_targets
+
         scheduler = pipe.scheduler
         noise = torch.from_numpy(rng.standard_normal(latents.shape).astype(np.float32)).to(device)
         t = torch.from_numpy(rng.integers(0, scheduler.config.num_train_timesteps, latents.shape[0])).to(device)
         noisy = scheduler.add_noise(latents, noise, t)
         target = scheduler.get_velocity(latents, noise, t)
-        pred = module(hidden_states=noisy, encoder_hidden_states=text, timestep=t, image_rotary_emb=rope)
-        return F.mse_loss(pred.sample.float(), target.float())
+
+        def predict(net, rows=slice(None)):
+            out = net(
+                hidden_states=noisy[rows], encoder_hidden_states=text[rows], timestep=t[rows], image_rotary_emb=rope
+            )
+            return out.sample
+
+        target = hold_targets(target, held, lambda rows: predict(teacher, rows))
+        return F.mse_loss(predict(module).float(), target.float())
 
     @staticmethod
     def apply_alpha_method(transformer, rank: int, lora_alpha: float, attention: str):

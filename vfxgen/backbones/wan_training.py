@@ -67,15 +67,29 @@ class WanTraining:
         return embeds
 
     @staticmethod
-    def diffusion_loss(module, pipe, latents, text, rope, rng: np.random.Generator, device) -> torch.Tensor:
-        """Rectified flow on `[B, F', C, h, w]` latents (F' = 2F for RGBA): logit-normal t, velocity `n - x`."""
+    def diffusion_loss(
+        module, pipe, latents, text, rope, rng: np.random.Generator, device, teacher=None, held=None
+    ) -> torch.Tensor:
+        """Rectified flow on `[B, F', C, h, w]` latents (F' = 2F for RGBA): logit-normal t, velocity `n - x`.
+        Clips marked in `held` take the frozen `teacher`'s prediction as their target (`--hold-elements`)."""
+        from vfxgen.backbones.hold import hold_targets
+
         x = latents.permute(0, 2, 1, 3, 4)  # Wan's [B, C, F', h, w]
         noise = torch.from_numpy(rng.standard_normal(x.shape).astype(np.float32)).to(device)
         t = torch.from_numpy(1.0 / (1.0 + np.exp(-rng.standard_normal(x.shape[0])))).float().to(device)
         tt = t.view(-1, 1, 1, 1, 1)
         noisy = (1.0 - tt) * x + tt * noise
-        pred = module(hidden_states=noisy, timestep=t * 1000.0, encoder_hidden_states=text, return_dict=False)[0]
-        return F.mse_loss(pred.float(), (noise - x).float())
+
+        def predict(net, rows=slice(None)):
+            return net(
+                hidden_states=noisy[rows],
+                timestep=t[rows] * 1000.0,
+                encoder_hidden_states=text[rows],
+                return_dict=False,
+            )[0]
+
+        target = hold_targets(noise - x, held, lambda rows: predict(teacher, rows))
+        return F.mse_loss(predict(module).float(), target.float())
 
     @staticmethod
     def apply_alpha_method(transformer, rank: int, lora_alpha: float, attention: str):

@@ -43,6 +43,14 @@ def train(
             "--lora-alpha): continue a released adapter on your own data or a new base.",
         ),
     ] = None,
+    hold_elements: Annotated[
+        str,
+        typer.Option(
+            "--hold-elements",
+            help="Comma-separated dataset elements (e.g. dust,smoke) whose clips are trained toward the starting "
+            "model's own prediction instead of the data: fine-tune toward the other elements without moving these.",
+        ),
+    ] = "",
     rgb: Annotated[
         str,
         typer.Option(
@@ -105,6 +113,7 @@ def train(
         attention=attention,
         rgb=rgb,
         init_lora=None if init_lora is None else str(init_lora),
+        hold_elements=tuple(name.strip() for name in hold_elements.split(",") if name.strip()),
         steps=steps,
         lr=lr,
         batch=batch,

@@ -75,6 +75,7 @@ class TrainConfig:
     vae_motion_weight: float = 0.0  # stage vae: weight of the frame-to-frame change loss (see _VaeStage.loss)
     rgb: str = "premultiplied"  # the RGB video trained on: colour x alpha over black, or straight colour
     init_lora: str | None = None  # stage alpha: start from this adapter instead of a zero LoRA (rank must match)
+    hold_elements: tuple[str, ...] = ()  # clips of these elements are trained toward the starting model's output
 
     def recipe(self) -> RGBARecipe:
         """The RGBA recipe this run trains for (the model family's), recorded in the weights' metadata and the
@@ -92,6 +93,17 @@ class TrainConfig:
             raise UsageError(f"unknown --rgb {self.rgb!r}", f"use one of {', '.join(RGB_CONVENTIONS)}")
         if self.init_lora is not None and self.stage != "alpha":
             raise UsageError(f"--init-lora starts an alpha LoRA; --stage {self.stage} has none", "use --stage alpha")
+        if self.hold_elements and self.stage == "vae":
+            raise UsageError(
+                "--hold-elements holds a diffusion model's predictions; --stage vae has none",
+                "use --stage rgb or alpha",
+            )
+        if self.hold_elements and self.train_text_encoder:
+            raise UsageError(
+                "--hold-elements compares the fine-tune with the starting model on the same text features, which a "
+                "trained text encoder moves",
+                "leave out --train-text-encoder",
+            )
         if not self.vae_motion_weight >= 0:
             raise UsageError(f"--vae-motion-weight must be 0 or more, got {self.vae_motion_weight}", "pass e.g. 1.0")
         return self
@@ -112,6 +124,7 @@ def train(config: TrainConfig, on_step: StepCallback | None = None) -> Path:
     config.check()
     run = Path(config.output)
     data = RGBAClipDataset(config.data)  # inputs are checked before anything is written
+    _check_hold_elements(data, config.hold_elements)
     from vfxgen.pipelines.model_dirs import resolve_model
 
     hooks = _training_hooks(config)  # the model's family can be trained (cheap: JSON only), before any folder
@@ -270,6 +283,22 @@ class _DiffusionStage(_Stage):
         self.latents = _encode_dataset(pipe, self.hooks, data, device, cache, config.rgb)
         frames = self.latents["rgb_mean"].shape[1]
         self.rope = self.hooks.rope(pipe, data.info.height, data.info.width, frames, device)
+        self.teacher: torch.nn.Module | None = None  # the starting model, frozen, for --hold-elements
+
+    def _freeze_teacher(self) -> None:
+        """Keep a frozen copy of the module as it starts (before any checkpoint loads, so a resumed run holds the
+        same target): the model the held elements are trained to keep matching."""
+        if self.config.hold_elements:
+            import copy
+
+            self.teacher = copy.deepcopy(self.module).eval().requires_grad_(False)
+
+    def _held(self, indices) -> torch.Tensor | None:
+        """Per clip of the batch: is its target the starting model's prediction (True) or the data (False)?"""
+        if self.teacher is None:
+            return None
+        held = [self.data.entries[int(i)].get("element") in self.config.hold_elements for i in indices]
+        return torch.tensor(held, device=self.device)
 
     def _text(self, captions: list[str], rng: np.random.Generator) -> torch.Tensor:
         captions = ["" if rng.random() < self.config.caption_dropout else c for c in captions]
@@ -282,8 +311,11 @@ class _DiffusionStage(_Stage):
         noise = torch.from_numpy(rng.standard_normal(mean.shape).astype(np.float32))
         return (mean + std * noise).to(self.device)
 
-    def _v_loss(self, latents: torch.Tensor, text: torch.Tensor, rng) -> torch.Tensor:
-        return self.hooks.diffusion_loss(self.module, self.pipe, latents, text, self.rope, rng, self.device)
+    def _v_loss(self, latents: torch.Tensor, text: torch.Tensor, rng, indices) -> torch.Tensor:
+        args = (self.module, self.pipe, latents, text, self.rope, rng, self.device)
+        if self.teacher is None:  # a backbone's hooks need not know about holding until a run asks for it
+            return self.hooks.diffusion_loss(*args)
+        return self.hooks.diffusion_loss(*args, teacher=self.teacher, held=self._held(indices))
 
 
 class _RgbStage(_DiffusionStage):
@@ -294,12 +326,13 @@ class _RgbStage(_DiffusionStage):
             # One module for accelerate to prepare: the transformer owns a reference to the text encoder.
             pipe.text_encoder.requires_grad_(True).train()
             self.module.add_module("_vfxgen_text_encoder", pipe.text_encoder)
+        self._freeze_teacher()
         if config.gradient_checkpointing:
             self.module.enable_gradient_checkpointing()
 
     def loss(self, indices, rng):
         captions = [self.data.entries[int(i)]["caption"] for i in indices]
-        return self._v_loss(self._sample_latents("rgb", indices, rng), self._text(captions, rng), rng)
+        return self._v_loss(self._sample_latents("rgb", indices, rng), self._text(captions, rng), rng, indices)
 
     def export(self, run: Path) -> None:
         if "_vfxgen_text_encoder" in self.module._modules:
@@ -315,6 +348,7 @@ class _AlphaStage(_DiffusionStage):
         if config.init_lora is not None:  # a warm start: the adapter's LoRA and domain embedding, still trainable
             self.hooks.load_alpha_weights(self.module, Path(config.init_lora))
         self.module.train()
+        self._freeze_teacher()
         if config.gradient_checkpointing:
             self.module.enable_gradient_checkpointing()
 
@@ -322,7 +356,7 @@ class _AlphaStage(_DiffusionStage):
         captions = [self.data.entries[int(i)]["caption"] for i in indices]
         rgb = self._sample_latents("rgb", indices, rng)
         alpha = self._sample_latents("alpha", indices, rng)
-        return self._v_loss(torch.cat([rgb, alpha], dim=1), self._text(captions, rng), rng)
+        return self._v_loss(torch.cat([rgb, alpha], dim=1), self._text(captions, rng), rng, indices)
 
     def export(self, run: Path) -> None:
         metadata = recipe_metadata(self.config.recipe())
@@ -347,6 +381,17 @@ def _training_hooks(config: TrainConfig):
     from vfxgen.pipelines.model_dirs import resolve_model
 
     return backbone_named(resolve_model(config.model).backbone).training()
+
+
+def _check_hold_elements(data: RGBAClipDataset, hold: tuple[str, ...]) -> None:
+    """Every held element must have clips in the dataset: a typo would otherwise hold nothing, silently."""
+    present = sorted({str(e.get("element")) for e in data.entries if e.get("element")})
+    missing = [name for name in hold if name not in present]
+    if missing:
+        raise UsageError(
+            f"--hold-elements {','.join(missing)}: no clip of the dataset {data.root} has that element",
+            f"use elements it has: {', '.join(present) or 'none (its manifest names no elements)'}",
+        )
 
 
 def _check_init_lora(hooks, config: TrainConfig) -> None:
@@ -527,7 +572,8 @@ def plot_loss(csv_path: Path, png_path: Path) -> Path:
         ax.plot(steps[k - 1 :], smooth, label=f"mean of {k}")
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
-    ax.set_yscale("log")
+    if (loss > 0).all():  # a run whose every clip is held logs zeros: no log axis for those
+        ax.set_yscale("log")
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
