@@ -74,7 +74,8 @@ def test_all_builtins_load_and_render() -> None:
     assert cleared == {"fire", "sparks", "lightning", "magic", "muzzle_flash", "water_splash"}
     assert not any(p.defaults.get("clear_black", False) for p in presets if p.name not in cleared)
     keyed = {p.name: (p.defaults["key_black"], p.defaults["key_white"]) for p in presets if "key_white" in p.defaults}
-    assert keyed == {"water_splash": (0.005, 0.1)}  # a lit splash is never dark; light keeps qc's black level
+    # A lit splash is never dark, a muzzle flash is light: both key out the dim matte the demo leaves around them.
+    assert keyed == {"water_splash": (0.005, 0.1), "muzzle_flash": (0.01, 0.1)}
 
 
 def test_builtin_dir_is_the_packaged_presets_folder() -> None:
