@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from vfxgen.atomic import atomic_path, move_into_place, temporary_name
+from vfxgen.backbones.hold import StartingModel
 from vfxgen.errors import InputError, OutputExistsError, UsageError
 from vfxgen.io.safety import check_replaceable, foreign_entries, marked_foreign_entry, refuse_unsafe_output
 from vfxgen.models.vae import frames_for_latents, pad_to_odd_latents
@@ -283,15 +284,13 @@ class _DiffusionStage(_Stage):
         self.latents = _encode_dataset(pipe, self.hooks, data, device, cache, config.rgb)
         frames = self.latents["rgb_mean"].shape[1]
         self.rope = self.hooks.rope(pipe, data.info.height, data.info.width, frames, device)
-        self.teacher: torch.nn.Module | None = None  # the starting model, frozen, for --hold-elements
+        self.teacher: StartingModel | None = None  # the starting model, frozen, for --hold-elements
 
     def _freeze_teacher(self) -> None:
-        """Keep a frozen copy of the module as it starts (before any checkpoint loads, so a resumed run holds the
-        same target): the model the held elements are trained to keep matching."""
+        """Snapshot the module as it starts (before any checkpoint loads, so a resumed run holds the same target):
+        the model the held elements are trained to keep matching."""
         if self.config.hold_elements:
-            import copy
-
-            self.teacher = copy.deepcopy(self.module).eval().requires_grad_(False)
+            self.teacher = StartingModel(self.module)
 
     def _held(self, indices) -> torch.Tensor | None:
         """Per clip of the batch: is its target the starting model's prediction (True) or the data (False)?"""
