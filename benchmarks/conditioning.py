@@ -10,9 +10,10 @@ clip is composited over black (premultiplied display colour: the demo model's RG
 element shot on black looks like) at the native 64x64x9.
 
 matte: alpha against the true alpha (IoU at 0.5, mean abs error) for the model's alpha (raw), the model's
-alpha with the premultiplied floor, `vfxgen matte`'s default (the floor, then the alpha cleared where the
-footage is black: `vfxgen.alpha_bounds`), a luma key (Rec.709 luma / the clip's max) and a max-channel key
-(max of R, G, B).
+alpha with the premultiplied floor, `--matte-alpha model` (the floor, then the alpha cleared where the footage
+is black: `vfxgen.alpha_bounds`; the default before `keyed`), `vfxgen matte`'s default (`--matte-alpha keyed`:
+the footage's brightest channel over the element's level, which the model's alpha sets; then cleared where
+black), a luma key (Rec.709 luma / the clip's max) and a max-channel key (max of R, G, B).
 animate: from frame 0 of each clip (RGBA) with its caption; the first output frame against the still (RGB
 PSNR over black, alpha IoU at 0.5), eval-flow of the whole output and mean abs frame-to-frame change,
 next to `generate` with the same caption and seed (no conditioning).
@@ -68,6 +69,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
+    from vfxgen.alpha_bounds import clear_black
     from vfxgen.clip import Clip
     from vfxgen.pipelines.conditioning import Conditioning, pull_matte
     from vfxgen.pipelines.rgba import GenerationRequest, RGBAPipeline
@@ -87,11 +89,15 @@ def main() -> None:
 
             start = time.perf_counter()
             cond = Conditioning(resample=args.resample)
-            default = pull_matte(pipe, footage, GenerationRequest(caption, **req), cond=cond).alpha  # what users get
+            delivered = pull_matte(pipe, footage, GenerationRequest(caption, **req), cond=cond)  # what users get
+            default, level = delivered.alpha, delivered.metadata["conditioning"]["key_level"]
             matte_s = time.perf_counter() - start
             model_only = GenerationRequest(caption, clear_black=False, **req)
-            raw = pull_matte(pipe, footage, model_only, cond=cond, alpha_floor=False).alpha
+            raw_clip = pull_matte(pipe, footage, model_only, cond=cond, alpha_floor=False)
+            raw = raw_clip.alpha
             floored = np.maximum(raw, over_black.max(axis=-1))
+            # --matte-alpha model: the same denoise (same seed), floored, then cleared where black
+            model_mode = clear_black(np.concatenate([raw_clip.pixels[..., :3], floored[..., None]], axis=-1))[..., 3]
             luma = over_black @ np.array([0.2126, 0.7152, 0.0722], np.float32)
             luma_key = luma / max(float(luma.max()), 1e-6)
             max_key = over_black.max(axis=-1)
@@ -106,11 +112,13 @@ def main() -> None:
                     "element": element,
                     "caption": caption,
                     "seed": s,
+                    "key_level": level,
                     "matte": {
                         name: {"iou": iou(alpha, truth), "mae": float(np.abs(alpha - truth).mean())}
                         for name, alpha in (
                             ("model_raw", raw),
                             ("model_floor", floored),
+                            ("model_mode", model_mode),
                             ("model_default", default),
                             ("luma_key", luma_key),
                             ("max_key", max_key),
@@ -143,7 +151,7 @@ def report(args, pipe, rows) -> None:
     summary = {
         "matte": {
             m: {k: mean(("matte", m, k)) for k in ("iou", "mae")}
-            for m in ("model_raw", "model_floor", "model_default", "luma_key", "max_key")
+            for m in ("model_raw", "model_floor", "model_mode", "model_default", "luma_key", "max_key")
         },
         "animate": {
             k: mean(("animate", k))
@@ -207,18 +215,23 @@ def markdown(meta, summary, rows) -> str:
     names = {
         "model_raw": "vfxgen matte, model alpha only",
         "model_floor": "vfxgen matte, model alpha with the premultiplied floor (the default before clear black)",
-        "model_default": "vfxgen matte (default: floor, then alpha cleared where the footage is black)",
+        "model_mode": "vfxgen matte --matte-alpha model (floor, then alpha cleared where the footage is black)",
+        "model_default": "vfxgen matte (default: --matte-alpha keyed, the model sets the key's level)",
         "luma_key": "luma key (normalised Rec.709 luma)",
         "max_key": "max-channel key",
     }
     lines += [f"| {names[k]} | {_fmt(v['iou'])} | {_fmt(v['mae'])} |" for k, v in m.items() if v["iou"] is not None]
-    lines += ["", "Per element (IoU model raw / floor / default / luma / max):", ""]
-    lines += ["| element | model raw | model + floor | default | luma key | max key |", "|---|---|---|---|---|---|"]
+    lines += ["", "Per element (IoU; the keyed matte's level in brackets):", ""]
+    lines += [
+        "| element | model raw | model + floor | --matte-alpha model | default: keyed (level) | luma key | max key |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for row in rows:
         r = row["matte"]
         lines.append(
             f"| {row['element']} | {_fmt(r['model_raw']['iou'], 2)} | {_fmt(r['model_floor']['iou'], 2)} | "
-            f"{_fmt(r['model_default']['iou'], 2)} | {_fmt(r['luma_key']['iou'], 2)} | {_fmt(r['max_key']['iou'], 2)} |"
+            f"{_fmt(r['model_mode']['iou'], 2)} | {_fmt(r['model_default']['iou'], 2)} ({_fmt(row['key_level'], 2)}) | "
+            f"{_fmt(r['luma_key']['iou'], 2)} | {_fmt(r['max_key']['iou'], 2)} |"
         )
     lines += [
         "",

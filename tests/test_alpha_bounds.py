@@ -85,3 +85,44 @@ def test_a_key_with_a_black_point_clears_dim_pixels_with_their_colour() -> None:
     assert np.array_equal(clear_black(hot, 0.1, 0.005), hot)
     with pytest.raises(ValueError):
         clear_black(px, full_at=0.01, clear_at=0.02)
+
+
+# --- keyed_matte: the footage keyed, its gain set by the model's matte -------------------------------------------
+def _grey_element(level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(footage over black [F, H, W, 3], true alpha, a coarse 'model' matte: wider than the element, noisy)."""
+    yy, xx = np.mgrid[:32, :32]
+    truth = np.clip(2.0 - np.hypot(yy - 16, xx - 16) / 5, 0, 1)[None].repeat(3, 0).astype(np.float32)
+    footage = (truth[..., None] * np.float32(level) * np.array([1.0, 0.95, 0.9], np.float32)).astype(np.float32)
+    rng = np.random.default_rng(0)
+    wide = np.clip(2.0 - np.hypot(yy - 16, xx - 16) / 6, 0, 1)[None].repeat(3, 0)
+    model = np.clip(wide + rng.normal(0, 0.1, wide.shape), 0, 1).astype(np.float32)
+    return footage, truth, model
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.logical_and(a > 0.5, b > 0.5).sum() / np.logical_or(a > 0.5, b > 0.5).sum())
+
+
+@pytest.mark.parametrize("level", [0.35, 0.6])
+def test_a_grey_element_is_keyed_at_its_own_level_which_a_max_key_cannot_know(level) -> None:
+    from vfxgen.alpha_bounds import element_level, keyed_matte
+
+    footage, truth, model = _grey_element(level)
+    # The model's matte is wider than the element: its solid edge reads darker, the high percentile does not.
+    assert element_level(model, footage) == pytest.approx(level, abs=0.05)
+    keyed, got = keyed_matte(model, footage)
+    assert got == element_level(model, footage)
+    assert _iou(keyed, truth) > 0.9 and _iou(model, truth) < 0.8
+    assert _iou(footage.max(-1), truth) < 0.7  # the max-channel key makes grey smoke half transparent
+    assert np.all(keyed >= colour_floor(np.zeros_like(keyed), footage))  # never below the colour's own floor
+
+
+def test_light_is_keyed_like_a_max_key_and_an_empty_matte_falls_back_to_one() -> None:
+    from vfxgen.alpha_bounds import KEY_LEVEL_RANGE, element_level, keyed_matte
+
+    footage, _, model = _grey_element(1.0)
+    keyed, level = keyed_matte(model, footage)
+    assert level == KEY_LEVEL_RANGE[1] and np.array_equal(keyed, footage.max(-1))
+    assert element_level(np.zeros_like(model), footage * 0.3) == 1.0  # nothing solid: no level to read
+    dim, _, _ = _grey_element(0.01)
+    assert element_level(np.ones_like(model), dim) == 1.0  # solid but all below KEY_MIN_PEAK: haze, not a level

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from tests.tiny_models import save_tiny_model_dir
+from vfxgen.alpha_bounds import clear_black
 from vfxgen.clip import Clip
 from vfxgen.errors import InputError, UsageError
 from vfxgen.pipelines.conditioning import (
@@ -306,9 +307,36 @@ def test_matte_clears_where_the_footage_is_black_unless_kept(t2v):
     black = np.ones((32, 48), bool)
     black[8:24, 12:36] = False
     req = dict(prompt="fire", steps=2, seed=0)
-    default = pull_matte(t2v, clip, GenerationRequest(**req))
-    kept = pull_matte(t2v, clip, GenerationRequest(**req, clear_black=False))
+    model = Conditioning(matte_alpha="model")  # the model's own alpha: what clear_black has to clean
+    default = pull_matte(t2v, clip, GenerationRequest(**req), cond=model)
+    kept = pull_matte(t2v, clip, GenerationRequest(**req, clear_black=False), cond=model)
     assert default.metadata["clear_black"] is True and kept.metadata["clear_black"] is False
     assert np.all(default.alpha[:, black] == 0)  # nothing is visible there
     assert kept.alpha[:, black].max() > 0.05  # the model's own guess, kept when asked
     assert np.array_equal(default.alpha[:, ~black], kept.alpha[:, ~black])  # the element itself is untouched
+
+
+def test_matte_keys_the_footage_at_the_level_the_model_sets_by_default(t2v):
+    """`--matte-alpha keyed` (the default on a premultiplied model): the delivered alpha is the footage's brightest
+    channel over the element level read from the model's own matte, then cleared where black; `model` keeps the
+    model's alpha; keyed cannot key a colour it does not keep (strength < 1)."""
+    from vfxgen.alpha_bounds import keyed_matte
+    from vfxgen.pipelines.conditioning import footage_over_black
+
+    clip = rgb_clip(seed=2)
+    req = dict(prompt="smoke", steps=2, seed=0)
+    keyed = pull_matte(t2v, clip, GenerationRequest(**req))
+    raw = pull_matte(t2v, clip, GenerationRequest(**req, clear_black=False), alpha_floor=False)
+    model = pull_matte(t2v, clip, GenerationRequest(**req), cond=Conditioning(matte_alpha="model"))
+    record = keyed.metadata["conditioning"]
+    assert record["matte_alpha"] == "keyed" and model.metadata["conditioning"]["matte_alpha"] == "model"
+    want, level = keyed_matte(raw.alpha, footage_over_black(clip, False))
+    assert record["key_level"] == level and model.metadata["conditioning"]["key_level"] is None
+    expected = clear_black(np.concatenate([clip.pixels[..., :3], want[..., None]], axis=-1))[..., 3]
+    np.testing.assert_array_equal(keyed.alpha, expected)
+    assert not np.array_equal(keyed.alpha, model.alpha)
+    with pytest.raises(UsageError, match="--matte-alpha keyed") as err:
+        pull_matte(t2v, clip, GenerationRequest(**req), cond=Conditioning(strength=0.5, matte_alpha="keyed"))
+    assert "\n" not in err.value.one_line()
+    with pytest.raises(UsageError, match="unknown --matte-alpha"):
+        Conditioning(matte_alpha="luma").checked()

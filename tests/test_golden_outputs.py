@@ -4,7 +4,7 @@ A refactor (settings schema, backbone seam) must leave every delivered pixel as 
 through the Python API on a tiny model built in the test (seeded, offline) and is compared with
 `tests/golden/outputs.npz` to 1e-3 (float16 storage; CPUs may differ in the last bits of float32 maths,
 a changed convention moves pixels by far more). Cases: the vfxgen recipe (generate), the release recipe with
-its official mask and tiled decode, animate (replacement) and matte (two windows).
+its official mask and tiled decode, animate (replacement) and matte (two windows; the model's alpha, and keyed).
 
 To re-pin after an *intended* change of output: `VFXGEN_UPDATE_GOLDEN=1 python -m pytest tests/test_golden_outputs.py`,
 and say why in the commit.
@@ -59,7 +59,13 @@ def _cases(model: Path, release_lora: Path) -> dict[str, np.ndarray]:
         frames[t, 8:24, 4 + 2 * t : 20 + 2 * t, :3] = (0.9, 0.6, 0.2)
     footage = Clip(frames, fps=8.0)
     request = resolve_request("fire", pipe.info, options={"steps": 2, "seed": 1})
-    out["matte"] = pull_matte(pipe, footage, request, None, Conditioning(mode="replace", overlap=2).checked()).pixels
+    model = Conditioning(mode="replace", overlap=2, matte_alpha="model")  # the matte as pinned before `keyed`
+    out["matte"] = pull_matte(pipe, footage, request, None, model).pixels
+    grey = frames.copy()
+    grey[..., :3] = np.where(frames[..., :3] > 0, 0.3, 0.0)  # a grey element: its level is below a max key's 1
+    keyed = pull_matte(pipe, Clip(grey, fps=8.0), request, None, Conditioning(overlap=2))
+    assert keyed.metadata["conditioning"]["key_level"] < 0.9, "the keyed case must pin a level below a max key's"
+    out["matte_keyed"] = keyed.pixels
     return out
 
 

@@ -71,7 +71,9 @@ def test_command_settings_split_the_options_into_the_library_objects():
     assert g.shot.formats == ("exr", "png") and g.run["overwrite"] is False
     g = given("matte", ["clip.mov", "--scheduler", "ddim", "--recipe", "release", "--overlap", "2", "--replace-alpha"])
     assert g.load == LoadOptions(scheduler="ddim", recipe="release")
-    assert g.conditioning == {"strength": 1.0, "resample": 0, "fit": "pad", "overlap": 2, "replace_alpha": True}
+    want = {"strength": 1.0, "resample": 0, "fit": "pad", "overlap": 2, "replace_alpha": True, "matte_alpha": None}
+    assert g.conditioning == want
+    assert given("matte", ["clip.mov", "--matte-alpha", "model"]).conditioning["matte_alpha"] == "model"
     g = given("animate", ["still.png", "--conditioning", "replace", "--strength", "0.5", "--alpha", "premultiplied"])
     assert g.make_conditioning() == Conditioning(mode="replace", strength=0.5) and g.shot.alpha == "premultiplied"
     with pytest.raises(UsageError, match="unknown --cache 'nope'"):

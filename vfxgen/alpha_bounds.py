@@ -60,6 +60,46 @@ def clear_black(
     return out
 
 
+#: `keyed_matte`: the element's level is this percentile of colour / alpha where the model's alpha is solid.
+KEY_LEVEL_PERCENTILE = 75
+#: ... over at least this many solid pixels brighter than `KEY_MIN_PEAK`; fewer, and the level is 1 (a max key).
+KEY_MIN_SOLID = 20
+KEY_MIN_PEAK = 0.02
+#: The level is kept in this range: a darker estimate would turn faint haze opaque.
+KEY_LEVEL_RANGE = (0.05, 1.0)
+
+
+def element_level(alpha: np.ndarray, colour_over_black: np.ndarray) -> float:
+    """How bright the element's own (straight) colour is where it is solid, read from a matte and its footage.
+
+    Where alpha is solid (> 0.5), straight colour = footage / alpha; its brightest channel at the
+    `KEY_LEVEL_PERCENTILE`th percentile is the element's level: about 1 for light (fire, sparks, lightning),
+    about 0.3-0.6 for grey smoke or brown dust. A high percentile, because the solid region of a generated matte
+    is usually wider than the element, and its edges read too dark.
+    """
+    peak = np.asarray(colour_over_black, np.float32).max(axis=-1)
+    alpha = np.asarray(alpha, np.float32)
+    solid = (alpha > 0.5) & (peak > KEY_MIN_PEAK)
+    if int(solid.sum()) < KEY_MIN_SOLID:
+        return KEY_LEVEL_RANGE[1]
+    level = np.percentile(peak[solid] / alpha[solid], KEY_LEVEL_PERCENTILE)
+    return float(np.clip(level, *KEY_LEVEL_RANGE))
+
+
+def keyed_matte(alpha: np.ndarray, colour_over_black: np.ndarray) -> tuple[np.ndarray, float]:
+    """`vfxgen matte --matte-alpha keyed`: (the footage's brightest channel / the element's level, clipped to
+    [0, 1]; the level), with the level from the model's matte (`element_level`).
+
+    An element shot on black is keyed from its own brightness; what a key cannot know is the gain - how bright
+    the element is where it is solid (a max-channel key assumes 1, which makes grey smoke half transparent).
+    The model's alpha, too coarse per pixel on a small model, sets that one number. With a level of 1 it is the
+    max-channel key; it never falls below `colour_floor`.
+    """
+    level = element_level(alpha, colour_over_black)
+    peak = np.asarray(colour_over_black, np.float32).max(axis=-1)
+    return np.clip(peak / level, 0.0, 1.0).astype(np.float32), level
+
+
 def colour_floor(alpha: np.ndarray, colour_over_black: np.ndarray) -> np.ndarray:
     """Alpha raised to at least the brightest channel of the (display-encoded) colour over black."""
     return np.maximum(alpha, np.asarray(colour_over_black).max(axis=-1))

@@ -229,6 +229,11 @@ SETTINGS: tuple[Setting, ...] = (
             "model's).", "conditioning", MT, "pixels", record="conditioning.overlap"),
     Setting("replace_alpha", bool, False, "The clip has an alpha already: flatten it over black and generate a "
             "new one.", "conditioning", MT, "pixels", record="conditioning.replace_alpha"),
+    Setting("matte_alpha", str | None, None, "keyed: the footage's brightest channel over the element's own "
+            "level, which the model's alpha sets (where it is solid: colour / alpha, 75th percentile); model: the "
+            "model's alpha, raised to that channel. Default: keyed for models whose RGB half is premultiplied (the "
+            "demo), model otherwise (the release).", "conditioning", MT, "pixels",
+            record="conditioning.matte_alpha", choices=("keyed", "model")),
 )  # fmt: skip
 SETTING = {s.name: s for s in SETTINGS}
 _BY_KEY = {**{s.name: s for s in SETTINGS}, **{s.key: s for s in SETTINGS}, **{s.parameter: s for s in SETTINGS}}

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vfxgen.alpha_bounds import clear_black, colour_floor
+from vfxgen.alpha_bounds import clear_black, colour_floor, keyed_matte
 from vfxgen.clip import Clip
 from vfxgen.color import linear_to_srgb, srgb_to_linear
 from vfxgen.errors import InputError, UsageError
@@ -70,6 +70,7 @@ class Conditioning:
     fit: str = SETTING["fit"].default
     overlap: int | None = SETTING["overlap"].default
     replace_alpha: bool = SETTING["replace_alpha"].default  # matte: the clip's own alpha is flattened and replaced
+    matte_alpha: str | None = SETTING["matte_alpha"].default  # matte: keyed or model (None: by the model's RGB)
     lead_in: float | None = SETTING["lead_in"].default  # animate: None = DEFAULT_LEAD_IN with replacement
 
     def checked(self) -> Conditioning:
@@ -84,6 +85,7 @@ class Conditioning:
             raise UsageError(f"--resample must be 0..10, got {self.resample}", "use e.g. --resample 0 or 1")
         if self.fit not in FIT_MODES:
             raise UsageError(f"unknown --fit {self.fit!r}", f"use one of {', '.join(FIT_MODES)}")
+        SETTING["matte_alpha"].check_choice(self.matte_alpha)
         if self.overlap is not None and self.overlap < 0:
             raise UsageError(f"--overlap must be 0 or more, got {self.overlap}", "use e.g. --overlap 2")
         lead = self.lead_in
@@ -542,6 +544,9 @@ def pull_matte(
     `alpha_floor` (default: on for models whose RGB half is premultiplied): the alpha is raised to at least
     the footage's brightest channel, the least alpha colour over black can have (premultiplied colour never
     exceeds its alpha); it also gives the matte the footage's full resolution where the element is bright.
+    `cond.matte_alpha` (None: keyed wherever the floor applies): `keyed` delivers the footage's brightest channel
+    over the element's own level, which the model's matte sets (`vfxgen.alpha_bounds.keyed_matte`; at or above the
+    floor everywhere); `model` delivers the model's alpha with the floor.
     `request.clear_black` (None: on; `vfxgen matte` and `vfxgen.matte` pass it on unless told otherwise): the
     alpha is cleared where the delivered colour is black (`vfxgen.alpha_bounds.clear_black`): footage over
     black shows nothing there.
@@ -556,6 +561,15 @@ def pull_matte(
             f"on {pipeline.info.name} a matte at --strength 1 pins the whole latent: the alpha is the alpha "
             "decoder's reading of the footage, the prompt and seed change nothing (lower --strength to let them)"
         )
+    alpha_floor = req.rgb == "premultiplied" if alpha_floor is None else alpha_floor
+    floored = bool(alpha_floor and cond.strength >= 1)  # the footage's colour is kept and bounds the alpha
+    if cond.matte_alpha == "keyed" and not floored:
+        raise UsageError(
+            "--matte-alpha keyed keys the footage's own colour: it needs --strength 1 and a model whose RGB half is "
+            "premultiplied (colour over black)",
+            "use --matte-alpha model",
+        )
+    keyed = floored and cond.matte_alpha != "model"
     highlights = pipeline.info.highlights
     footage = footage_over_black(clip, replace_alpha, highlights)
     fitted, placement = fit_frames(footage, req.height, req.width, cond.fit)
@@ -587,9 +601,10 @@ def pull_matte(
         model_rgb = highlights.encode(linear_to_srgb(decoded.pixels[:span, ..., :3]))  # colour over black
         rgb_sum[start : start + span] += w * model_rgb
     alpha = np.clip(unfit(alpha_sum, placement)[..., 0], 0.0, 1.0)
-    alpha_floor = req.rgb == "premultiplied" if alpha_floor is None else alpha_floor
-    floored = bool(alpha_floor and cond.strength >= 1)
-    if floored:
+    level = None
+    if keyed:
+        alpha, level = keyed_matte(alpha, footage)
+    elif floored:
         alpha = colour_floor(alpha, footage)
     if cond.strength >= 1:
         colour = np.asarray(clip.pixels[..., :3], np.float32)  # the input's own premultiplied linear colour
@@ -610,6 +625,8 @@ def pull_matte(
             windows=[[int(s), int(min(e, clip.num_frames))] for s, e in windows],
             source_size=[clip.width, clip.height, clip.num_frames],
             alpha_floor=floored,
+            matte_alpha="keyed" if keyed else "model",
+            key_level=level,
         ),
         output_size=[clip.width, clip.height, clip.num_frames],  # frames/height/width: the model's windows
         fps=clip.fps,
