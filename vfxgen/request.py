@@ -231,8 +231,8 @@ SETTINGS: tuple[Setting, ...] = (
             "new one.", "conditioning", MT, "pixels", record="conditioning.replace_alpha"),
     Setting("matte_alpha", str | None, None, "keyed: the footage's brightest channel over the element's own "
             "level, which the model's alpha sets (where it is solid: colour / alpha, 75th percentile); model: the "
-            "model's alpha, raised to that channel. Default: keyed for models whose RGB half is premultiplied (the "
-            "demo), model otherwise (the release).", "conditioning", MT, "pixels",
+            "model's alpha (raised to that channel on premultiplied models). Default: keyed for models whose RGB "
+            "half is premultiplied (the demo), model otherwise (the release, Wan-Alpha).", "conditioning", MT, "pixels",
             record="conditioning.matte_alpha", choices=("keyed", "model")),
 )  # fmt: skip
 SETTING = {s.name: s for s in SETTINGS}
