@@ -4,6 +4,9 @@ A generated or pulled matte is a guess; premultiplied colour over black bounds i
 
 - **floor**: premultiplied colour never exceeds its alpha, so alpha >= the brightest channel of the colour
   over black (`vfxgen matte`'s `alpha_floor`, in display-encoded values as the footage is read);
+- **keyed** (`keyed_matte`, `vfxgen matte`'s default on premultiplied models): the floor scaled by the element's
+  own level - the brightness of its straight colour where the model's matte is solid - so grey smoke keys as
+  dense as it is, where a max-channel key (level 1) leaves it half transparent;
 - **clear black** (this module's `clear_black`): where the colour is black there is nothing to see, so the
   alpha there is cleared. Light (fire, sparks, lightning, a muzzle flash, magic) and a splash lit over
   black have no opaque black; an opaque black pixel delivered in such an element punches a black hole into
