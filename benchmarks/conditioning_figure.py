@@ -3,8 +3,8 @@
     python benchmarks/conditioning_figure.py      # writes docs/images/conditioning-{matte,animate}.png
 
 Rows (matte): footage over black, true alpha, `vfxgen matte` alpha (the default: keyed at the element level the model
-reads, then black cleared), model alpha only, max-channel key. Rows (animate): the true clip (its frame 0 is the still), animate's output over a
-checkerboard, its alpha. Same held-out clips as benchmarks/conditioning.py.
+reads, then black cleared), model alpha only, max-channel key. Rows (animate): the true clip (its frame 0 is the
+still), animate's output over a checkerboard, its alpha. Same held-out clips as benchmarks/conditioning.py.
 """
 
 from __future__ import annotations
